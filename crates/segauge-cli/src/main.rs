@@ -1,0 +1,262 @@
+//! The `segauge` command: `compare` one prediction with its ground truth, or `eval` a whole data set.
+//!
+//! Exit codes: 0 when everything was evaluated; 1 when an input could not be evaluated (`compare`) or at least one
+//! case failed (`eval`: the other cases are still written, failures are listed in every output); 2 for a usage
+//! error or an output that could not be written.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command line is where segauge talks to people"
+)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use segauge::io::{Axes, NpyOptions, ReadOptions};
+use segauge::report;
+
+#[derive(Parser)]
+#[command(
+    name = "segauge",
+    version,
+    about = "Evaluate segmentations against ground truth, and say exactly what was computed"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Metrics for one prediction against its ground truth, per label.
+    Compare {
+        /// Prediction file (.nii, .nii.gz or .npy).
+        #[arg(long)]
+        pred: PathBuf,
+        /// Ground-truth file (.nii, .nii.gz or .npy).
+        #[arg(long)]
+        gt: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Metrics for every case of a data set (files paired by case id), in parallel.
+    Eval {
+        /// Folder of predictions.
+        #[arg(long)]
+        pred: PathBuf,
+        /// Folder of ground truths.
+        #[arg(long)]
+        gt: PathBuf,
+        /// Write one row per case and label (and one per failed case) to this CSV file.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Write rows and failures to this JSON file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Worker threads (default: all cores). Results are identical for any number.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// Labels to report, e.g. `1,2,5` or `1-3` (default: every non-zero label present).
+    #[arg(long, value_parser = parse_labels)]
+    labels: Option<LabelList>,
+    /// Spacing in mm (`sx,sy,sz`) of .npy files that have no JSON sidecar.
+    #[arg(long, value_parser = parse_spacing)]
+    spacing: Option<[f64; 3]>,
+    /// Axis order of .npy arrays without a sidecar `axes` entry: `xyz` (nibabel) or `zyx` (SimpleITK).
+    #[arg(long, value_enum, default_value_t = AxesArg::Xyz)]
+    axes: AxesArg,
+}
+
+/// A parsed `--labels` value (a newtype, so that clap takes it as one value rather than many).
+#[derive(Clone, Debug, PartialEq)]
+struct LabelList(Vec<u32>);
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AxesArg {
+    Xyz,
+    Zyx,
+}
+
+impl Common {
+    fn options(&self) -> segauge::EvalOptions {
+        let axes = match self.axes {
+            AxesArg::Xyz => Axes::Xyz,
+            AxesArg::Zyx => Axes::Zyx,
+        };
+        segauge::EvalOptions {
+            labels: self.labels.as_ref().map(|l| l.0.clone()),
+            read: ReadOptions { npy: NpyOptions { spacing: self.spacing, axes } },
+            ..Default::default()
+        }
+    }
+}
+
+fn parse_labels(text: &str) -> Result<LabelList, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let num = |s: &str| {
+            s.trim().parse::<u32>().map_err(|_| format!("{s:?} is not a label (a whole number ≥ 1)"))
+        };
+        let (lo, hi) = match part.split_once('-') {
+            Some((a, b)) => (num(a)?, num(b)?),
+            None => (num(part)?, num(part)?),
+        };
+        if lo == 0 {
+            return Err("label 0 is background and has no metrics".into());
+        }
+        if hi < lo {
+            return Err(format!("empty label range {part:?}"));
+        }
+        if hi - lo > 100_000 {
+            return Err(format!("label range {part:?} is too large"));
+        }
+        out.extend(lo..=hi);
+    }
+    out.sort_unstable();
+    out.dedup();
+    if out.is_empty() {
+        return Err("no labels given".into());
+    }
+    Ok(LabelList(out))
+}
+
+fn parse_spacing(text: &str) -> Result<[f64; 3], String> {
+    let v: Vec<f64> = text
+        .split(',')
+        .map(|s| s.trim().parse::<f64>().map_err(|_| format!("{s:?} is not a number")))
+        .collect::<Result<_, _>>()?;
+    match v.as_slice() {
+        &[x, y, z] if v.iter().all(|s| s.is_finite() && *s > 0.0) => Ok([x, y, z]),
+        _ => Err("spacing must be three positive numbers sx,sy,sz (mm)".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Compare { pred, gt, format, common } => compare(&pred, &gt, format, &common),
+        Command::Eval { pred, gt, csv, json, threads, common } => {
+            eval(&pred, &gt, csv.as_deref(), json.as_deref(), threads, &common)
+        }
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn compare(pred: &Path, gt: &Path, format: Format, common: &Common) -> anyhow::Result<ExitCode> {
+    let result = match segauge::compare(pred, gt, &common.options()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let text = match format {
+        Format::Table => report::compare_table(&result),
+        Format::Json => report::compare_json(&result),
+    };
+    std::io::stdout().write_all(text.as_bytes()).context("cannot write to standard output")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval(
+    pred: &Path,
+    gt: &Path,
+    csv: Option<&Path>,
+    json: Option<&Path>,
+    threads: Option<usize>,
+    common: &Common,
+) -> anyhow::Result<ExitCode> {
+    if let Some(n) = threads {
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("cannot start worker threads")?;
+    }
+    for (dir, what) in [(pred, "--pred"), (gt, "--gt")] {
+        if !dir.is_dir() {
+            bail!("{what} {}: not a directory", dir.display());
+        }
+    }
+    let data = report::pair_dirs(pred, gt)?;
+    if data.cases.is_empty() && data.failures.is_empty() {
+        bail!("no .nii, .nii.gz or .npy files in {} or {}", pred.display(), gt.display());
+    }
+    let bar = indicatif::ProgressBar::new(data.cases.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed_precise} (eta {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let evaluation = report::evaluate(&data, &common.options(), &|| bar.inc(1));
+    bar.finish_and_clear();
+
+    if let Some(path) = csv {
+        let file =
+            std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+        report::write_eval_csv(&evaluation, std::io::BufWriter::new(file), path)?;
+    }
+    if let Some(path) = json {
+        std::fs::write(path, report::eval_json(&evaluation, pred, gt))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if csv.is_none() && json.is_none() {
+        report::write_eval_csv(&evaluation, std::io::stdout().lock(), Path::new("<stdout>"))?;
+    }
+    for l in report::labels_never_seen(&evaluation) {
+        eprintln!("warning: label {l} was requested but occurs in no evaluated case");
+    }
+    for f in &evaluation.failures {
+        eprintln!("error: case {}: {}", f.case, f.error);
+    }
+    let total = evaluation.cases.len() + evaluation.failures.len();
+    eprintln!("evaluated {} of {total} cases, {} failed", evaluation.cases.len(), evaluation.failures.len());
+    Ok(if evaluation.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_lists_and_ranges() {
+        assert_eq!(parse_labels("3, 1,2"), Ok(LabelList(vec![1, 2, 3])));
+        assert_eq!(parse_labels("1-3,5"), Ok(LabelList(vec![1, 2, 3, 5])));
+        assert!(parse_labels("0").is_err());
+        assert!(parse_labels("a").is_err());
+        assert!(parse_labels("3-1").is_err());
+    }
+
+    #[test]
+    fn spacing_needs_three_positive_numbers() {
+        assert_eq!(parse_spacing("0.8,0.8,1.5"), Ok([0.8, 0.8, 1.5]));
+        assert!(parse_spacing("1,1").is_err());
+        assert!(parse_spacing("1,0,1").is_err());
+    }
+}

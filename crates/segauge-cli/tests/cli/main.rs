@@ -1,0 +1,320 @@
+//! Integration tests of the segauge command: the JSON contract, the bad-input suite and batch robustness.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use segauge_tests::{EXAMPLE_CASES, EXAMPLE_DIMS, EXAMPLE_SPACING, Nifti, example_case, naive_counts};
+
+fn segauge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_segauge")).args(args).output().expect("segauge runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Writes the example data set into `dir` and returns (pred dir, gt dir).
+fn example(dir: &Path) -> (PathBuf, PathBuf) {
+    segauge_tests::write_example(dir).expect("example written");
+    (dir.join("pred"), dir.join("gt"))
+}
+
+fn case_u8(dims: [usize; 3], spacing: [f32; 3], f: impl Fn(usize, usize, usize) -> u8) -> Nifti {
+    Nifti::u8(dims, spacing, segauge_tests::label_map(dims, f))
+}
+
+fn blob(i: usize, j: usize, k: usize) -> u8 {
+    u8::from((2..6).contains(&i) && (2..5).contains(&j) && (1..3).contains(&k))
+}
+
+/// Each kind of bad input, as (case id, what to write as prediction, what to write as ground truth, expected text).
+fn bad_cases(dir: &Path) -> Vec<(&'static str, PathBuf, PathBuf, &'static str)> {
+    let (pd, gd) = (dir.join("pred"), dir.join("gt"));
+    let dims = [8, 7, 4];
+    let good = case_u8(dims, [1.0, 1.0, 2.0], blob);
+    let mut out = Vec::new();
+    let mut add = |id: &'static str, pred: Option<Vec<u8>>, gt: Option<Vec<u8>>, want: &'static str| {
+        let (p, g) = (pd.join(format!("{id}.nii.gz")), gd.join(format!("{id}.nii.gz")));
+        if let Some(bytes) = pred {
+            segauge_tests::write_maybe_gz(&p, &bytes).unwrap();
+        }
+        if let Some(bytes) = gt {
+            std::fs::write(&g, bytes).unwrap();
+        }
+        out.push((id, p, g, want));
+    };
+    let gz = |n: &Nifti| {
+        let tmp = tempfile::NamedTempFile::with_suffix(".nii.gz").unwrap();
+        n.write(tmp.path()).unwrap();
+        std::fs::read(tmp.path()).unwrap()
+    };
+    let good_gz = gz(&good);
+    add("bad_truncated", Some(good.to_bytes()), Some(good_gz[..good_gz.len() / 2].to_vec()), "truncated");
+    add("bad_trailer", Some(good.to_bytes()), Some(good_gz[..good_gz.len() - 4].to_vec()), "truncated");
+    add(
+        "bad_not_nifti",
+        Some(good.to_bytes()),
+        Some(b"hello, I am a text file\n".to_vec()),
+        "not a NIfTI-1 file",
+    );
+    add("bad_missing_gt", Some(good.to_bytes()), None, "no ground truth");
+    add(
+        "bad_shape",
+        Some(good.to_bytes()),
+        Some(gz(&case_u8([8, 7, 5], [1.0, 1.0, 2.0], blob))),
+        "shape mismatch",
+    );
+    add(
+        "bad_spacing",
+        Some(good.to_bytes()),
+        Some(gz(&case_u8(dims, [1.0, 1.0, 2.5], blob))),
+        "spacing mismatch",
+    );
+    let mut shifted = good.clone();
+    shifted.srow[2][3] = 10.0;
+    add("bad_origin", Some(good.to_bytes()), Some(gz(&shifted)), "origin mismatch");
+    let mut float = good.clone();
+    float.datatype = 16;
+    float.data = good.data.iter().flat_map(|&v| (f32::from(v) * 0.5).to_le_bytes()).collect();
+    add("bad_fractional", Some(good.to_bytes()), Some(gz(&float)), "not an integer label");
+    let mut nan_slope = good.clone();
+    nan_slope.scl_slope = 2.0;
+    nan_slope.scl_inter = f32::NAN;
+    add("bad_header", Some(good.to_bytes()), Some(gz(&nan_slope)), "invalid header");
+    out
+}
+
+#[test]
+fn eval_writes_every_good_case_and_lists_every_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = example(dir.path());
+    let bad = bad_cases(dir.path());
+    // A prediction without ground truth on the other side, too.
+    let csv = dir.path().join("rows.csv");
+    let json = dir.path().join("rows.json");
+    let out = segauge(&[
+        "eval",
+        "--pred",
+        pred.to_str().unwrap(),
+        "--gt",
+        gt.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let failures = doc["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), bad.len());
+    assert_eq!(doc["n_cases"], EXAMPLE_CASES + bad.len());
+    assert_eq!(doc["n_failed"], bad.len());
+    for (id, p, g, want) in &bad {
+        let f = failures.iter().find(|f| f["case"] == *id).unwrap_or_else(|| panic!("{id} listed"));
+        let msg = f["error"].as_str().unwrap();
+        assert!(!msg.contains('\n'), "{id}: one line: {msg}");
+        assert!(msg.contains(want), "{id}: {msg}");
+        let names_file = msg.contains(&g.display().to_string()) || msg.contains(&p.display().to_string());
+        assert!(names_file, "{id}: names the file: {msg}");
+        assert!(stderr.contains(&format!("error: case {id}: ")), "{id} on stderr");
+    }
+    // Every good case is complete: 3 labels each, counts equal to a naive recount.
+    let rows = doc["cases"].as_array().unwrap();
+    assert_eq!(rows.len(), EXAMPLE_CASES * 3);
+    for case in 0..EXAMPLE_CASES {
+        let (p, g) = example_case(case);
+        let want = naive_counts(&p, &g);
+        for (label, vp, vg, both) in want {
+            let row = rows
+                .iter()
+                .find(|r| r["case"] == format!("case_{case:03}") && r["label"] == label)
+                .expect("row present");
+            assert_eq!((row["voxels_pred"].as_u64(), row["voxels_gt"].as_u64()), (Some(vp), Some(vg)));
+            assert_eq!(row["tp"].as_u64(), Some(both));
+        }
+    }
+    // The CSV has the same rows plus one per failure, with the error filled in.
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = csv_text.lines().collect();
+    assert_eq!(lines.len(), 1 + EXAMPLE_CASES * 3 + bad.len());
+    assert!(lines[0].ends_with(",empty_state,error"));
+    for (id, ..) in &bad {
+        assert!(lines.iter().any(|l| l.starts_with(&format!("{id},,")) && !l.ends_with(',')), "{id} in csv");
+    }
+}
+
+#[test]
+fn compare_fails_with_one_line_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["pred", "gt"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    let mut bad = bad_cases(dir.path());
+    let missing = dir.path().join("gt/does_not_exist.nii.gz");
+    bad.push(("missing", dir.path().join("pred/bad_shape.nii.gz"), missing, "cannot read"));
+    for (id, p, g, want) in bad {
+        if id == "bad_missing_gt" {
+            continue;
+        }
+        let out = segauge(&["compare", "--pred", p.to_str().unwrap(), "--gt", g.to_str().unwrap()]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{id}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{id}: {stderr}");
+        assert!(stderr.starts_with("error: ") && stderr.contains(want), "{id}: {stderr}");
+        assert!(stderr.contains(&g.display().to_string()), "{id}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn compare_json_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = example(dir.path());
+    let (p, g) = (pred.join("case_001.nii.gz"), gt.join("case_001.nii.gz"));
+    let out =
+        segauge(&["compare", "--pred", p.to_str().unwrap(), "--gt", g.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["segauge_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(doc["pred"], p.display().to_string());
+    assert_eq!(doc["gt"], g.display().to_string());
+    assert_eq!(doc["shape"], serde_json::json!(EXAMPLE_DIMS));
+    let spacing: Vec<f64> = EXAMPLE_SPACING.iter().map(|&s| f64::from(s)).collect();
+    assert_eq!(doc["spacing"], serde_json::json!(spacing));
+    let voxel_mm3 = spacing.iter().product::<f64>();
+    let (pv, gv) = example_case(1);
+    let want = naive_counts(&pv, &gv);
+    let labels = doc["labels"].as_array().unwrap();
+    assert_eq!(labels.len(), want.len());
+    for (row, (label, vp, vg, both)) in labels.iter().zip(want) {
+        assert_eq!(row["label"], label);
+        assert_eq!(row["voxels_pred"], vp);
+        assert_eq!(row["voxels_gt"], vg);
+        assert_eq!(row["tp"], both);
+        assert_eq!(row["fp"], vp - both);
+        assert_eq!(row["fn"], vg - both);
+        let dice = if vp + vg == 0 { 1.0 } else { 2.0 * both as f64 / (vp + vg) as f64 };
+        assert_eq!(row["dice"].as_f64(), Some(dice));
+        let union = vp + vg - both;
+        let iou = if union == 0 { 1.0 } else { both as f64 / union as f64 };
+        assert_eq!(row["iou"].as_f64(), Some(iou));
+        assert_eq!(row["volume_pred_mm3"].as_f64(), Some(vp as f64 * voxel_mm3));
+        assert_eq!(row["volume_gt_mm3"].as_f64(), Some(vg as f64 * voxel_mm3));
+        let state = match (vp == 0, vg == 0) {
+            (false, false) => "none",
+            (true, false) => "pred_empty",
+            (false, true) => "gt_empty",
+            (true, true) => "both_empty",
+        };
+        assert_eq!(row["empty_state"], state);
+    }
+    // Case 1 misses the lesion (label 3): Dice 0, pred_empty.
+    assert_eq!(labels[2]["empty_state"], "pred_empty");
+    assert_eq!(labels[2]["dice"].as_f64(), Some(0.0));
+}
+
+#[test]
+fn requested_labels_absent_from_both_are_both_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = example(dir.path());
+    let (p, g) = (pred.join("case_002.nii.gz"), gt.join("case_002.nii.gz"));
+    let out = segauge(&[
+        "compare",
+        "--pred",
+        p.to_str().unwrap(),
+        "--gt",
+        g.to_str().unwrap(),
+        "--format",
+        "json",
+        "--labels",
+        "2-3,9",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let labels: Vec<&serde_json::Value> = doc["labels"].as_array().unwrap().iter().collect();
+    assert_eq!(labels.iter().map(|l| l["label"].as_u64().unwrap()).collect::<Vec<_>>(), [2, 3, 9]);
+    // Case 2 has no lesion in either volume.
+    for l in &labels[1..] {
+        assert_eq!(l["empty_state"], "both_empty");
+        assert_eq!(l["dice"].as_f64(), Some(1.0));
+        assert_eq!(l["iou"].as_f64(), Some(1.0));
+    }
+}
+
+#[test]
+fn eval_gives_a_both_empty_row_for_labels_seen_in_other_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = example(dir.path());
+    let out = segauge(&["eval", "--pred", pred.to_str().unwrap(), "--gt", gt.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let csv = text(&out.stdout);
+    // Case 2 has label 3 in neither volume; case 5 neither (5 % 3 == 2, 5 % 4 == 1).
+    assert!(csv.lines().any(|l| l == "case_002,3,1,1,0,0,0,0,0,0,0,both_empty,"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + EXAMPLE_CASES * 3);
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = example(dir.path());
+    let run = |threads: &str, name: &str| {
+        let json = dir.path().join(name);
+        let out = segauge(&[
+            "eval",
+            "--pred",
+            pred.to_str().unwrap(),
+            "--gt",
+            gt.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        std::fs::read(json).unwrap()
+    };
+    assert_eq!(run("1", "one.json"), run("2", "two.json"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = segauge(&["compare", "--pred", "a.nii", "--gt", "b.nii", "--labels", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = segauge(&["eval", "--pred", "/nonexistent/dir", "--gt", "/nonexistent/dir2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a directory"));
+}
+
+#[test]
+fn npy_inputs_with_spacing_flag_and_sidecar() {
+    let dir = tempfile::tempdir().unwrap();
+    let dims = [6, 5, 4];
+    let pred = segauge_tests::label_map(dims, |i, j, _| u8::from(i < 3 && j < 3));
+    let gt = segauge_tests::label_map(dims, |i, j, _| u8::from(i < 4 && j < 3));
+    let (p, g) = (dir.path().join("p.npy"), dir.path().join("g.npy"));
+    // Fortran order keeps x fastest, exactly our layout.
+    segauge_tests::write_npy(&p, "|u1", true, &dims, &pred).unwrap();
+    segauge_tests::write_npy(&g, "|u1", true, &dims, &gt).unwrap();
+    let out =
+        segauge(&["compare", "--pred", p.to_str().unwrap(), "--gt", g.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("spacing unknown"));
+    let out = segauge(&[
+        "compare",
+        "--pred",
+        p.to_str().unwrap(),
+        "--gt",
+        g.to_str().unwrap(),
+        "--format",
+        "json",
+        "--spacing",
+        "0.5,0.5,2",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // pred 3x3x4 = 36 voxels, gt 4x3x4 = 48, overlap 36: Dice = 72/84.
+    assert_eq!(doc["labels"][0]["dice"].as_f64(), Some(72.0 / 84.0));
+    assert_eq!(doc["labels"][0]["volume_gt_mm3"].as_f64(), Some(48.0 * 0.5));
+}

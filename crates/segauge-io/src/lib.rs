@@ -1,0 +1,130 @@
+//! Label volumes with their voxel grid, and readers for the segmentation files segauge evaluates.
+//!
+//! # Overview
+//! - [`LabelVolume`]: integer labels ([`Labels`], stored as u8, u16 or u32) on a [`Grid`].
+//! - [`Grid`]: shape, spacing, origin and direction, and [`Grid::check_same`] with a [`GridTolerance`] to decide
+//!   whether a prediction and its ground truth share one grid.
+//! - [`read_labels`]: reads `.nii`, `.nii.gz` or `.npy` by file name; [`case_id`] and [`scan_dir`] pair files of a
+//!   data set by case.
+//!
+//! # Semantics
+//! - Units are millimetres. NIfTI spatial units (metres, micrometres) are converted.
+//! - Voxel `(i, j, k)` (i fastest in memory, as NIfTI stores it) sits at `origin + D · (spacing ⊙ (i, j, k))`;
+//!   world coordinates are NIfTI's RAS+.
+//! - Label 0 is background; negative values read as background; fractional values are an error.
+//!
+//! # Example
+//! ```
+//! use segauge_io::{Grid, GridTolerance, LabelVolume, Labels};
+//! let grid = Grid::new([3, 1, 1], [0.8, 0.8, 1.5])?;
+//! let vol = LabelVolume::new(grid.clone(), Labels::U8(vec![0, 2, 2]))?;
+//! assert!(vol.grid().check_same(&grid, &GridTolerance::default()).is_ok());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Feature flags
+//! - `nifti` (default): the NIfTI-1 reader, with gzip through flate2's zlib-rs backend.
+//! - `npy` (default): the NumPy `.npy` reader with JSON geometry sidecars.
+#![deny(missing_docs)]
+
+#[cfg(any(feature = "nifti", feature = "npy"))]
+mod decode;
+mod error;
+#[cfg(feature = "nifti")]
+mod nifti;
+#[cfg(feature = "npy")]
+mod npy;
+mod volume;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use error::Error;
+#[cfg(feature = "nifti")]
+pub use nifti::read_nifti;
+#[cfg(feature = "npy")]
+pub use npy::{Axes, NpyOptions, read_npy, sidecar_path};
+pub use volume::{Grid, GridMismatch, GridTolerance, LabelVolume, Labels};
+
+/// The file formats segauge reads, recognised by file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// NIfTI-1, `.nii` or `.nii.gz`.
+    Nifti,
+    /// NumPy, `.npy`.
+    Npy,
+}
+
+const SUFFIXES: [(&str, Format); 3] =
+    [(".nii.gz", Format::Nifti), (".nii", Format::Nifti), (".npy", Format::Npy)];
+
+/// The case id and format of a file name: the name without `.nii.gz`, `.nii` or `.npy` (case-sensitive).
+///
+/// ```
+/// use segauge_io::{case_id, Format};
+/// assert_eq!(case_id("labels/liver_007.nii.gz".as_ref()), Some(("liver_007".to_string(), Format::Nifti)));
+/// assert_eq!(case_id("plans.json".as_ref()), None);
+/// ```
+pub fn case_id(path: &Path) -> Option<(String, Format)> {
+    let name = path.file_name()?.to_str()?;
+    SUFFIXES.iter().find_map(|(suffix, fmt)| {
+        name.strip_suffix(suffix)
+            .filter(|stem| !stem.is_empty() && !stem.starts_with('.'))
+            .map(|s| (s.to_string(), *fmt))
+    })
+}
+
+/// Every segmentation file directly inside `dir`, by case id (sorted). Other files, hidden files and
+/// sub-directories are ignored. A case id may map to several files (`a.nii` and `a.nii.gz`): callers decide.
+///
+/// # Errors
+/// [`Error::Io`] when the directory cannot be listed.
+pub fn scan_dir(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>, Error> {
+    let io = |source| Error::Io { path: dir.to_path_buf(), source };
+    let mut out: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            continue;
+        }
+        if let Some((id, _)) = case_id(&path) {
+            out.entry(id).or_default().push(path);
+        }
+    }
+    for paths in out.values_mut() {
+        paths.sort();
+    }
+    Ok(out)
+}
+
+/// How to read label files.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReadOptions {
+    /// Geometry and axis order for `.npy` files.
+    #[cfg(feature = "npy")]
+    pub npy: NpyOptions,
+}
+
+/// Reads a label map, choosing the reader by file name (`.nii`, `.nii.gz`, `.npy`).
+///
+/// # Errors
+/// [`Error::Unsupported`] for another file name or a format whose feature is off; otherwise the reader's errors.
+pub fn read_labels(path: &Path, options: &ReadOptions) -> Result<LabelVolume, Error> {
+    let _ = options;
+    match case_id(path).map(|(_, f)| f) {
+        #[cfg(feature = "nifti")]
+        Some(Format::Nifti) => read_nifti(path),
+        #[cfg(feature = "npy")]
+        Some(Format::Npy) => read_npy(path, &options.npy),
+        #[allow(unreachable_patterns, reason = "reachable when a reader feature is off")]
+        Some(f) => Err(Error::Unsupported {
+            path: path.to_path_buf(),
+            detail: format!("{f:?} files (this build of segauge-io lacks the feature)"),
+        }),
+        None => Err(Error::Unsupported {
+            path: path.to_path_buf(),
+            detail: "file name does not end in .nii, .nii.gz or .npy".into(),
+        }),
+    }
+}

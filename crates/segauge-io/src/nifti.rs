@@ -1,0 +1,408 @@
+//! NIfTI-1 reader (`.nii`, `.nii.gz`) for label maps.
+//!
+//! The header is parsed by the `nifti` crate; everything after it is done here, so that every header field is
+//! validated before it is used (the crate's own qform and volume paths can panic on bad `pixdim`) and the
+//! volume is decoded straight from the raw bytes (the crate's generic `into_ndarray` is 15-20x slower on a large
+//! mask, see PERFORMANCE.md).
+//!
+//! Geometry follows nibabel's `get_best_affine`: the sform when `sform_code != 0`, else the qform when
+//! `qform_code != 0`, else the Analyze-style base affine (`diag(-pixdim_x, pixdim_y, pixdim_z)` centred on the
+//! image). Spatial units from `xyzt_units` are converted to mm (metres ×1000, micrometres ×0.001; unknown units are
+//! taken as mm), as ITK does; nibabel leaves the affine in file units.
+
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+
+use crate::Error;
+use crate::decode::{self, Kind, Scaling};
+use crate::volume::{Grid, LabelVolume};
+
+const HEADER_SIZE: usize = 348;
+
+/// Reads a NIfTI-1 label map; gzip compression is recognised by content, not by the file name.
+///
+/// Any integer or floating-point datatype is accepted; values (after `scl_slope`/`scl_inter` when these are not the
+/// identity) must be integers. Negative values are background. 2D images get `nz = 1` and, when the header gives
+/// no third axis, a unit slab thickness.
+///
+/// # Errors
+/// One [`Error`] naming the file: unreadable, truncated or corrupt, not NIfTI-1, unsupported (NIfTI-2, `.hdr/.img`
+/// pairs, 4D, complex or RGB data), invalid header fields, or a voxel that is not an integer label.
+pub fn read_nifti(path: &Path) -> Result<LabelVolume, Error> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut magic = [0u8; 2];
+    let n = read_up_to(&mut reader, &mut magic)
+        .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let head = std::io::Cursor::new(magic[..n].to_vec()).chain(reader);
+    if n == 2 && magic == [0x1f, 0x8b] {
+        let mut gz = MultiGzDecoder::new(BufReader::with_capacity(1 << 16, head));
+        let volume = read_stream(path, &mut gz)?;
+        // Drain the stream so that the gzip trailer (CRC and length) is verified.
+        std::io::copy(&mut gz, &mut std::io::sink())
+            .map_err(|e| truncated(path, &e, "after the voxel data"))?;
+        Ok(volume)
+    } else {
+        read_stream(path, &mut { head })
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn truncated(path: &Path, e: &std::io::Error, where_: &str) -> Error {
+    Error::Truncated { path: path.to_path_buf(), detail: format!("{where_}: {e}") }
+}
+
+fn read_stream(path: &Path, r: &mut impl Read) -> Result<LabelVolume, Error> {
+    let mut raw = [0u8; HEADER_SIZE];
+    let got = read_up_to(r, &mut raw).map_err(|e| truncated(path, &e, "in the header"))?;
+    if got < 4 {
+        return Err(not_nifti(path, format!("{got} bytes long")));
+    }
+    let first = [raw[0], raw[1], raw[2], raw[3]];
+    let big_endian = match (i32::from_le_bytes(first), i32::from_be_bytes(first)) {
+        (348, _) => false,
+        (_, 348) => true,
+        (540, _) | (_, 540) => {
+            return Err(Error::Unsupported { path: path.to_path_buf(), detail: "NIfTI-2 header".into() });
+        }
+        _ => return Err(not_nifti(path, "its first four bytes are not sizeof_hdr = 348".into())),
+    };
+    if got < HEADER_SIZE {
+        return Err(Error::Truncated {
+            path: path.to_path_buf(),
+            detail: format!("the header needs {HEADER_SIZE} bytes, the file has {got}"),
+        });
+    }
+    match &raw[344..348] {
+        b"n+1\0" => {}
+        b"ni1\0" => {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                detail: "a .hdr/.img pair; convert it to a single .nii or .nii.gz file".into(),
+            });
+        }
+        m => return Err(not_nifti(path, format!("magic is {:?}, not \"n+1\"", String::from_utf8_lossy(m)))),
+    }
+    let h = nifti::NiftiHeader::from_reader(&raw[..]).map_err(|e| not_nifti(path, e.to_string()))?;
+    let hdr = Header::validate(path, &h)?;
+
+    // Extensions: skip to vox_offset.
+    let skip = hdr.vox_offset - HEADER_SIZE as u64;
+    let skipped = std::io::copy(&mut r.by_ref().take(skip), &mut std::io::sink())
+        .map_err(|e| truncated(path, &e, "before the voxel data"))?;
+    if skipped != skip {
+        return Err(Error::Truncated {
+            path: path.to_path_buf(),
+            detail: format!(
+                "vox_offset is {} but the file ends at byte {}",
+                hdr.vox_offset,
+                HEADER_SIZE as u64 + skipped
+            ),
+        });
+    }
+    let nbytes = hdr
+        .voxel_count
+        .checked_mul(hdr.kind.size())
+        .ok_or_else(|| invalid(path, "volume too large".into()))?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(nbytes).map_err(|_| Error::Unsupported {
+        path: path.to_path_buf(),
+        detail: format!("voxel data of {nbytes} bytes does not fit in memory"),
+    })?;
+    let read =
+        r.take(nbytes as u64).read_to_end(&mut data).map_err(|e| truncated(path, &e, "in the voxel data"))?;
+    if read != nbytes {
+        return Err(Error::Truncated {
+            path: path.to_path_buf(),
+            detail: format!("expected {nbytes} bytes of voxel data, found {read}"),
+        });
+    }
+    let labels = decode::decode(data, hdr.kind, big_endian, hdr.scaling).map_err(|bad| {
+        let [nx, ny, _] = hdr.dims;
+        Error::NotALabel {
+            path: path.to_path_buf(),
+            voxel: [bad.index % nx, (bad.index / nx) % ny, bad.index / (nx * ny)],
+            value: bad.value,
+            hint: bad.hint,
+        }
+    })?;
+    LabelVolume::new(hdr.grid, labels).map_err(|e| e.in_file(path))
+}
+
+fn not_nifti(path: &Path, detail: String) -> Error {
+    Error::NotFormat { path: path.to_path_buf(), format: "NIfTI-1", detail }
+}
+
+fn invalid(path: &Path, detail: String) -> Error {
+    Error::InvalidHeader { path: path.to_path_buf(), detail }
+}
+
+/// The validated parts of a header.
+struct Header {
+    dims: [usize; 3],
+    voxel_count: usize,
+    kind: Kind,
+    scaling: Option<Scaling>,
+    vox_offset: u64,
+    grid: Grid,
+}
+
+impl Header {
+    fn validate(path: &Path, h: &nifti::NiftiHeader) -> Result<Header, Error> {
+        let ndim = usize::from(h.dim[0]);
+        if !(1..=7).contains(&ndim) {
+            return Err(invalid(path, format!("dim[0] = {ndim} is not in 1..=7")));
+        }
+        let mut dims = [1usize; 3];
+        for a in 1..=ndim {
+            let d = h.dim[a] as i16;
+            if d < 1 {
+                return Err(invalid(path, format!("dim[{a}] = {d} is not a positive size")));
+            }
+            if a <= 3 {
+                dims[a - 1] = d as usize;
+            } else if d > 1 {
+                return Err(Error::Unsupported {
+                    path: path.to_path_buf(),
+                    detail: format!("dim[{a}] = {d}: a label map must be 2D or 3D, with one value per voxel"),
+                });
+            }
+        }
+        let kind = match h.datatype {
+            2 => Kind::U8,
+            4 => Kind::I16,
+            8 => Kind::I32,
+            16 => Kind::F32,
+            64 => Kind::F64,
+            256 => Kind::I8,
+            512 => Kind::U16,
+            768 => Kind::U32,
+            1024 => Kind::I64,
+            1280 => Kind::U64,
+            other => {
+                let name = match other {
+                    1 => "1-bit binary",
+                    32 => "complex64",
+                    128 => "RGB24",
+                    1536 => "float128",
+                    1792 => "complex128",
+                    2048 => "complex256",
+                    2304 => "RGBA32",
+                    _ => "unknown",
+                };
+                return Err(Error::Unsupported {
+                    path: path.to_path_buf(),
+                    detail: format!("datatype {other} ({name}); labels must be integers or floats"),
+                });
+            }
+        };
+        let off = h.vox_offset;
+        if !(off.is_finite() && off >= HEADER_SIZE as f32 && off.fract() == 0.0) {
+            return Err(invalid(path, format!("vox_offset = {off} is not a whole number ≥ {HEADER_SIZE}")));
+        }
+        let (slope, inter) = (f64::from(h.scl_slope), f64::from(h.scl_inter));
+        // nibabel: a slope of 0 or a non-finite slope means "no scaling"; a valid slope with a bad intercept is an error.
+        let scaling = if slope == 0.0 || !slope.is_finite() {
+            None
+        } else if !inter.is_finite() {
+            return Err(invalid(path, format!("scl_slope = {slope} but scl_inter = {inter}")));
+        } else if slope == 1.0 && inter == 0.0 {
+            None
+        } else {
+            Some(Scaling { slope, inter })
+        };
+        let grid = grid_from_header(path, h, ndim, dims)?;
+        Ok(Header { dims, voxel_count: grid.voxel_count(), kind, scaling, vox_offset: off as u64, grid })
+    }
+}
+
+/// The voxel-to-world affine as rows `[m | t]`, in file units.
+type Affine = [[f64; 4]; 3];
+
+fn grid_from_header(
+    path: &Path,
+    h: &nifti::NiftiHeader,
+    ndim: usize,
+    dims: [usize; 3],
+) -> Result<Grid, Error> {
+    let mut aff = if h.sform_code != 0 {
+        let rows = [h.srow_x, h.srow_y, h.srow_z];
+        let aff: Affine = rows.map(|r| r.map(f64::from));
+        if aff.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(invalid(path, format!("sform (sform_code {}) is not finite: {aff:?}", h.sform_code)));
+        }
+        aff
+    } else if h.qform_code != 0 {
+        qform_affine(path, h, ndim)?
+    } else {
+        base_affine(path, h, ndim, dims)?
+    };
+    let unit_scale = match h.xyzt_units & 0x07 {
+        1 => 1000.0, // metres
+        3 => 1e-3,   // micrometres
+        _ => 1.0,    // mm, or unknown (taken as mm)
+    };
+    for v in aff.iter_mut().flatten() {
+        *v *= unit_scale;
+    }
+    decompose(path, &aff, dims)
+}
+
+/// The pixdims of the first `ndim` spatial axes, as |pixdim| (nibabel fixes negative values the same way).
+fn pixdims(path: &Path, h: &nifti::NiftiHeader, ndim: usize) -> Result<[f64; 3], Error> {
+    let mut out = [1.0; 3];
+    for a in 0..ndim.min(3) {
+        let p = f64::from(h.pixdim[a + 1]).abs();
+        if !(p.is_finite() && p > 0.0) {
+            if a == 2 && dims_is_2d(h) {
+                continue;
+            }
+            return Err(invalid(
+                path,
+                format!("pixdim[{}] = {} is not a positive spacing", a + 1, h.pixdim[a + 1]),
+            ));
+        }
+        out[a] = p;
+    }
+    Ok(out)
+}
+
+fn dims_is_2d(h: &nifti::NiftiHeader) -> bool {
+    h.dim[0] < 3 || h.dim[3] == 1
+}
+
+fn qform_affine(path: &Path, h: &nifti::NiftiHeader, ndim: usize) -> Result<Affine, Error> {
+    let (b, c, d) = (f64::from(h.quatern_b), f64::from(h.quatern_c), f64::from(h.quatern_d));
+    if ![b, c, d].iter().all(|v| v.is_finite()) {
+        return Err(invalid(path, format!("qform quaternion ({b}, {c}, {d}) is not finite")));
+    }
+    let w2 = 1.0 - (b * b + c * c + d * d);
+    // nibabel's threshold for float32 quaternions: 3 float32 epsilons.
+    let w = if w2 >= 0.0 {
+        w2.sqrt()
+    } else if w2 >= -3.0 * f64::from(f32::EPSILON) {
+        0.0
+    } else {
+        return Err(invalid(path, format!("qform quaternion ({b}, {c}, {d}) has a norm above 1")));
+    };
+    let r = quat_to_matrix(w, b, c, d);
+    let mut vox = pixdims(path, h, ndim)?;
+    if h.pixdim[0] < 0.0 {
+        vox[2] = -vox[2];
+    }
+    let t = [h.quatern_x, h.quatern_y, h.quatern_z].map(f64::from);
+    if t.iter().any(|v| !v.is_finite()) {
+        return Err(invalid(path, format!("qoffset {t:?} is not finite")));
+    }
+    Ok(std::array::from_fn(|row| [r[row][0] * vox[0], r[row][1] * vox[1], r[row][2] * vox[2], t[row]]))
+}
+
+/// Rotation matrix of the quaternion (w, x, y, z), normalising it first (as transforms3d's `quat2mat`).
+fn quat_to_matrix(w: f64, x: f64, y: f64, z: f64) -> [[f64; 3]; 3] {
+    let n = w * w + x * x + y * y + z * z;
+    if n < f64::EPSILON {
+        return [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+    }
+    let s = 2.0 / n;
+    let (xs, ys, zs) = (x * s, y * s, z * s);
+    let (wx, wy, wz) = (w * xs, w * ys, w * zs);
+    let (xx, xy, xz) = (x * xs, x * ys, x * zs);
+    let (yy, yz, zz) = (y * ys, y * zs, z * zs);
+    [
+        [1.0 - (yy + zz), xy - wz, xz + wy],
+        [xy + wz, 1.0 - (xx + zz), yz - wx],
+        [xz - wy, yz + wx, 1.0 - (xx + yy)],
+    ]
+}
+
+/// nibabel's `shape_zoom_affine(shape, zooms, x_flip=True)`: Analyze convention, origin at the image centre.
+fn base_affine(path: &Path, h: &nifti::NiftiHeader, ndim: usize, dims: [usize; 3]) -> Result<Affine, Error> {
+    let mut zooms = pixdims(path, h, ndim)?;
+    zooms[0] = -zooms[0];
+    Ok(std::array::from_fn(|row| {
+        let mut r = [0.0; 4];
+        r[row] = zooms[row];
+        r[3] = -((dims[row] as f64 - 1.0) / 2.0) * zooms[row];
+        r
+    }))
+}
+
+/// Splits an affine into spacing (column norms), direction (unit columns) and origin.
+fn decompose(path: &Path, aff: &Affine, dims: [usize; 3]) -> Result<Grid, Error> {
+    let mut spacing = [0.0; 3];
+    let mut dir = [[0.0; 3]; 3];
+    for a in 0..3 {
+        let norm = (0..3).map(|r| aff[r][a] * aff[r][a]).sum::<f64>().sqrt();
+        spacing[a] = norm;
+        if norm > 0.0 {
+            for r in 0..3 {
+                dir[r][a] = aff[r][a] / norm;
+            }
+        }
+    }
+    if spacing[2] == 0.0 && dims[2] == 1 {
+        // A 2D image whose header gives no third axis: a unit slab along the normal of the first two axes.
+        let (u, v) = ([dir[0][0], dir[1][0], dir[2][0]], [dir[0][1], dir[1][1], dir[2][1]]);
+        let n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+        let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+        if len > 0.0 {
+            for r in 0..3 {
+                dir[r][2] = n[r] / len;
+            }
+            spacing[2] = 1.0;
+        }
+    }
+    let origin = [aff[0][3], aff[1][3], aff[2][3]];
+    Grid::new(dims, spacing).and_then(|g| g.with_origin(origin)).and_then(|g| g.with_direction(dir)).map_err(
+        |e| match e {
+            Error::InvalidGrid { reason } => {
+                invalid(path, format!("voxel-to-world affine {aff:?}: {reason}"))
+            }
+            other => other,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quaternion_of_a_90_degree_turn_about_z() {
+        let s = std::f64::consts::FRAC_1_SQRT_2;
+        let m = quat_to_matrix(s, 0.0, 0.0, s);
+        let want = [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]];
+        for r in 0..3 {
+            for c in 0..3 {
+                assert!((m[r][c] - want[r][c]).abs() < 1e-12, "{m:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn decompose_takes_column_norms() {
+        let aff = [[-2.0, 0.0, 0.0, 10.0], [0.0, 3.0, 0.0, 20.0], [0.0, 0.0, 4.0, 30.0]];
+        let g = decompose(Path::new("x.nii"), &aff, [2, 2, 2]).unwrap();
+        assert_eq!(g.spacing(), [2.0, 3.0, 4.0]);
+        assert_eq!(g.origin(), [10.0, 20.0, 30.0]);
+        assert_eq!(g.direction()[0][0], -1.0);
+        let flat = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]];
+        let g2 = decompose(Path::new("x.nii"), &flat, [2, 2, 1]).unwrap();
+        assert_eq!(g2.spacing(), [1.0, 1.0, 1.0]);
+        assert!(decompose(Path::new("x.nii"), &flat, [2, 2, 2]).is_err());
+    }
+}

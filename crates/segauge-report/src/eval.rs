@@ -1,0 +1,280 @@
+//! Evaluation of one pair of files and of a whole data set, case by case, without losing failed cases.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use segauge_io::{GridTolerance, ReadOptions};
+use segauge_metrics::{EmptyState, LabelCounts, OverlapCounts};
+
+use crate::Error;
+
+/// What to evaluate and how to read the files.
+#[derive(Debug, Clone, Default)]
+pub struct EvalOptions {
+    /// The labels to report. `None`: for one pair, every non-zero label present in either volume; for a data set,
+    /// every label present in any case, so that a case where a label is (correctly) absent from both volumes still
+    /// gets a `both_empty` row.
+    pub labels: Option<Vec<u32>>,
+    /// Reader options (e.g. the spacing of `.npy` files).
+    pub read: ReadOptions,
+    /// Tolerances of the prediction/ground-truth grid check.
+    pub grid_tolerance: GridTolerance,
+}
+
+/// One case of a data set: its id and the two files (either may be missing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// Case id (the file name without `.nii.gz`, `.nii` or `.npy`).
+    pub id: String,
+    /// The prediction file.
+    pub pred: Option<PathBuf>,
+    /// The ground-truth file.
+    pub gt: Option<PathBuf>,
+}
+
+/// The metrics of one label of one case.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LabelResult {
+    /// The label.
+    pub label: u32,
+    /// Its voxel counts.
+    pub counts: LabelCounts,
+    /// Volume of one voxel, mm³.
+    pub voxel_volume_mm3: f64,
+}
+
+impl LabelResult {
+    /// Dice coefficient.
+    pub fn dice(&self) -> f64 {
+        self.counts.dice()
+    }
+
+    /// Intersection over union.
+    pub fn iou(&self) -> f64 {
+        self.counts.iou()
+    }
+
+    /// Predicted volume, mm³.
+    pub fn volume_pred_mm3(&self) -> f64 {
+        self.counts.voxels_pred as f64 * self.voxel_volume_mm3
+    }
+
+    /// Ground-truth volume, mm³.
+    pub fn volume_gt_mm3(&self) -> f64 {
+        self.counts.voxels_gt as f64 * self.voxel_volume_mm3
+    }
+
+    /// Which masks are empty.
+    pub fn empty_state(&self) -> EmptyState {
+        self.counts.empty_state()
+    }
+}
+
+/// The result of one prediction/ground-truth pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseResult {
+    /// Case id.
+    pub case: String,
+    /// The prediction file.
+    pub pred: PathBuf,
+    /// The ground-truth file.
+    pub gt: PathBuf,
+    /// Shape of the common grid.
+    pub shape: [usize; 3],
+    /// Spacing of the common grid (the ground truth's), mm.
+    pub spacing: [f64; 3],
+    /// Metrics per label, ascending.
+    pub labels: Vec<LabelResult>,
+}
+
+/// A case that could not be evaluated, with the one-line reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Case id.
+    pub case: String,
+    /// What went wrong (names the file and the problem).
+    pub error: String,
+}
+
+/// The results of a data set: every case either in `cases` or in `failures`, both sorted by case id.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Evaluation {
+    /// Evaluated cases.
+    pub cases: Vec<CaseResult>,
+    /// Cases that could not be evaluated.
+    pub failures: Vec<Failure>,
+}
+
+/// What one pair yields before the labels to report are chosen (volumes are already dropped).
+struct Measured {
+    pred: PathBuf,
+    gt: PathBuf,
+    counts: OverlapCounts,
+    shape: [usize; 3],
+    spacing: [f64; 3],
+    voxel_volume_mm3: f64,
+}
+
+/// Reads one pair and counts every label.
+fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Error> {
+    let read = |p: &Path| segauge_io::read_labels(p, &options.read);
+    #[cfg(feature = "parallel")]
+    let (p, g) = rayon::join(|| read(pred), || read(gt));
+    #[cfg(not(feature = "parallel"))]
+    let (p, g) = (read(pred), read(gt));
+    let (p, g) = (p?, g?);
+    p.grid().check_same(g.grid(), &options.grid_tolerance).map_err(|mismatch| {
+        Error::Io(segauge_io::Error::GridMismatch {
+            a: pred.to_path_buf(),
+            b: gt.to_path_buf(),
+            mismatch: Box::new(mismatch),
+        })
+    })?;
+    let counts = OverlapCounts::compute(&p, &g)?;
+    let grid = g.grid();
+    Ok(Measured {
+        pred: pred.to_path_buf(),
+        gt: gt.to_path_buf(),
+        counts,
+        shape: grid.dims(),
+        spacing: grid.spacing(),
+        voxel_volume_mm3: grid.voxel_volume_mm3(),
+    })
+}
+
+impl Measured {
+    fn result(self, case: String, labels: &[u32]) -> CaseResult {
+        let labels = labels
+            .iter()
+            .map(|&label| LabelResult {
+                label,
+                counts: self.counts.get(label),
+                voxel_volume_mm3: self.voxel_volume_mm3,
+            })
+            .collect();
+        CaseResult { case, pred: self.pred, gt: self.gt, shape: self.shape, spacing: self.spacing, labels }
+    }
+}
+
+/// Compares one prediction with its ground truth.
+///
+/// # Errors
+/// Unreadable or invalid files, or grids that differ, as one [`Error`] naming the file(s).
+pub fn compare(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<CaseResult, Error> {
+    let m = measure(pred, gt, options)?;
+    let labels: Vec<u32> = match &options.labels {
+        Some(l) => l.clone(),
+        None => m.counts.labels().collect(),
+    };
+    let case = segauge_io::case_id(gt).map_or_else(|| gt.display().to_string(), |(id, _)| id);
+    Ok(m.result(case, &labels))
+}
+
+/// A data set to evaluate: the cases, and the cases already known to fail before reading (e.g. two files for one
+/// case id).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DataSet {
+    /// Cases to evaluate, sorted by id.
+    pub cases: Vec<Case>,
+    /// Cases that cannot be evaluated.
+    pub failures: Vec<Failure>,
+}
+
+/// Pairs the segmentation files of two directories by case id (see [`segauge_io::case_id`]).
+///
+/// Cases present on one side only are kept with the other side `None` (they become failures when evaluated);
+/// a case id with two files on one side (`a.nii` and `a.nii.gz`) is a failure straight away.
+///
+/// # Errors
+/// [`Error::Io`] when a directory cannot be listed.
+pub fn pair_dirs(pred_dir: &Path, gt_dir: &Path) -> Result<DataSet, Error> {
+    let preds = segauge_io::scan_dir(pred_dir)?;
+    let gts = segauge_io::scan_dir(gt_dir)?;
+    let ids: BTreeSet<&String> = preds.keys().chain(gts.keys()).collect();
+    let mut cases = Vec::new();
+    let mut failures = Vec::new();
+    for id in ids {
+        let one = |side: &BTreeMap<String, Vec<PathBuf>>| -> Result<Option<PathBuf>, String> {
+            match side.get(id).map(Vec::as_slice) {
+                None | Some([]) => Ok(None),
+                Some([p]) => Ok(Some(p.clone())),
+                Some(many) => Err(format!(
+                    "{} files for one case: {}",
+                    many.len(),
+                    many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                )),
+            }
+        };
+        match (one(&preds), one(&gts)) {
+            (Ok(pred), Ok(gt)) => cases.push(Case { id: id.clone(), pred, gt }),
+            (Err(e), _) | (_, Err(e)) => failures.push(Failure { case: id.clone(), error: e }),
+        }
+    }
+    Ok(DataSet { cases, failures })
+}
+
+/// Evaluates every case (in parallel with the `parallel` feature), calling `on_case_done` after each.
+///
+/// Volumes are dropped as soon as a case's counts are computed, so memory holds at most one case per thread.
+/// A case that fails (missing partner, unreadable file, grid mismatch) is listed in [`Evaluation::failures`] and
+/// every other case still completes. Results do not depend on the number of threads.
+pub fn evaluate(data: &DataSet, options: &EvalOptions, on_case_done: &(dyn Fn() + Sync)) -> Evaluation {
+    let cases = &data.cases;
+    let run = |case: &Case| -> Result<Measured, Failure> {
+        let out = match (&case.pred, &case.gt) {
+            (Some(p), Some(g)) => {
+                measure(p, g, options).map_err(|e| Failure { case: case.id.clone(), error: e.to_string() })
+            }
+            (None, Some(g)) => Err(Failure {
+                case: case.id.clone(),
+                error: format!("no prediction for ground truth {}", g.display()),
+            }),
+            (Some(p), None) => Err(Failure {
+                case: case.id.clone(),
+                error: format!("no ground truth for prediction {}", p.display()),
+            }),
+            (None, None) => Err(Failure { case: case.id.clone(), error: "no files".into() }),
+        };
+        on_case_done();
+        out
+    };
+    #[cfg(feature = "parallel")]
+    let outcomes: Vec<_> = {
+        use rayon::prelude::*;
+        cases.par_iter().map(run).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let outcomes: Vec<_> = cases.iter().map(run).collect();
+
+    let labels: Vec<u32> = match &options.labels {
+        Some(l) => l.clone(),
+        None => outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok())
+            .flat_map(|m| m.counts.labels())
+            .collect::<BTreeSet<u32>>()
+            .into_iter()
+            .collect(),
+    };
+    let mut eval = Evaluation::default();
+    for (case, outcome) in cases.iter().zip(outcomes) {
+        match outcome {
+            Ok(m) => eval.cases.push(m.result(case.id.clone(), &labels)),
+            Err(f) => eval.failures.push(f),
+        }
+    }
+    eval.failures.extend(data.failures.iter().cloned());
+    eval.failures.sort_by(|a, b| a.case.cmp(&b.case));
+    eval
+}
+
+/// The labels requested in `options` that occur in no evaluated case (likely a typo in `--labels`).
+pub fn labels_never_seen(eval: &Evaluation) -> Vec<u32> {
+    let mut seen: BTreeMap<u32, bool> = BTreeMap::new();
+    for case in &eval.cases {
+        for l in &case.labels {
+            *seen.entry(l.label).or_default() |= l.empty_state() != EmptyState::BothEmpty;
+        }
+    }
+    seen.into_iter().filter(|&(_, s)| !s).map(|(l, _)| l).collect()
+}

@@ -1,0 +1,35 @@
+//! `cargo xtask`: project automation that needs no tool beyond cargo.
+//!
+//! - `cargo xtask tidy`: architecture checks (crate layering from `cargo metadata`, `//!` docs on every module).
+//! - `cargo xtask bench [io]`: criterion benchmarks plus whole-process timings against reference tools.
+//! - `cargo xtask gen-example`: regenerates the example data set in `examples/data`.
+#![allow(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
+
+mod bench;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    match args.first().map(String::as_str) {
+        Some("tidy") => tidy::run(&root),
+        Some("bench") => bench::run(&root, &args[1..]),
+        Some("gen-example") => {
+            let dir = root.join("examples/data");
+            segauge_tests::write_example(&dir)?;
+            println!("wrote {}", dir.display());
+            Ok(())
+        }
+        _ => {
+            eprintln!("usage: cargo xtask <tidy | bench [io] | gen-example>");
+            anyhow::bail!("unknown or missing task")
+        }
+    }
+}
+
+/// The workspace root (the parent of this package's directory).
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
