@@ -1,5 +1,6 @@
-//! `cargo xtask bench [io] [--baseline NAME]`: the criterion benchmarks of `segauge-benches`, then whole-process
-//! timings of the release CLI against a reference tool, summarised in `target/xtask-bench/<bench>-<NAME>.json`.
+//! `cargo xtask bench [io | surface] [--baseline NAME] [--ref-venv DIR] [-- SEGAUGE_ARGS…]`: whole-process timings
+//! of the release CLI against reference tools (for `io`, after the criterion benchmarks of `segauge-benches`),
+//! summarised in `target/xtask-bench/<bench>-<NAME>.json` (default NAME `main`).
 //!
 //! For `io`:
 //! 1. `cargo bench -p segauge-benches --bench io -- --save-baseline NAME` (default NAME `main`), output streamed;
@@ -7,6 +8,20 @@
 //! 3. `segauge compare --pred P --gt G --format json > /dev/null` and `gzip -dc P G > /dev/null` (plain
 //!    decompression, the reference), each run [`RUNS`] times after one untimed warm-up run: median and minimum wall
 //!    time, their ratio, and the peak resident set size of the segauge process.
+//!
+//! For `surface` (the surface-distance case of `segauge-benches`: one irregular organ of about 1.5 L against a
+//! perturbed copy, 512×512×300 at 0.8×0.8×1.5 mm):
+//! 1. `cargo build --release -p segauge-cli`, and the case's files made if missing (`segauge-bench-data surface`);
+//! 2. `segauge compare --pred P --gt G --format json [SEGAUGE_ARGS…]`, [`SEGAUGE_RUNS`] timed runs;
+//! 3. if the reference virtual environment exists (`--ref-venv DIR`, else `$SEGAUGE_REF_VENV`, else
+//!    `<temp dir>/segauge-ref-venv`; see `benches/reference/README.md`), `DIR/bin/python
+//!    benches/reference/surface_speed.py TOOL P G` for TOOL in [`REFERENCE_TOOLS`], [`REFERENCE_RUNS`] timed runs
+//!    each; otherwise a line says they were skipped and how to get them. A failing reference is reported, not fatal.
+//!
+//! Each command gets one untimed warm-up run. The report gives median and minimum wall time, peak RSS, the ratio
+//! of each reference's median to segauge's against the goal of issue 3 (MeshMetrics ≥ 30× slower, DeepMind ≥ 5×),
+//! the references' in-process compute times (from their JSON line), and the metric values side by side: segauge's
+//! label-1 row and each tool's line. Every run's stdout is kept in `target/xtask-bench/surface-<NAME>-runs/`.
 //!
 //! # How peak RSS is measured
 //! `getrusage(RUSAGE_CHILDREN).ru_maxrss` is the largest peak RSS of all the descendants a process has waited
@@ -24,15 +39,29 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 /// The benchmarks `cargo xtask bench` knows.
-const KNOWN: [&str; 1] = ["io"];
-/// Timed runs per whole-process measurement.
+const KNOWN: [&str; 2] = ["io", "surface"];
+/// Timed runs per whole-process measurement in the io benchmark.
 const RUNS: usize = 5;
+/// Timed runs of `segauge compare` in the surface benchmark.
+const SEGAUGE_RUNS: usize = 5;
+/// Timed runs of each reference tool in the surface benchmark (MeshMetrics takes minutes per run).
+const REFERENCE_RUNS: usize = 3;
+/// The reference tools of the surface benchmark (`surface_speed.py TOOL`), each with its goal: the tool's median
+/// whole-process time over segauge's should be at least this (issue 3).
+const REFERENCE_TOOLS: [(&str, f64); 2] = [("deepmind", 5.0), ("meshmetrics", 30.0)];
+/// The metrics compared side by side in the surface benchmark, by their names in segauge's JSON and in
+/// `surface_speed.py`'s.
+const SURFACE_METRICS: [&str; 8] = ["hd", "hd95", "assd", "masd", "nsd", "biou", "dice", "iou"];
+/// Where the reference script lives, relative to the workspace root.
+const REFERENCE_SCRIPT: &str = "benches/reference/surface_speed.py";
 /// The goal of the io benchmark: reading and counting within this factor of plain decompression.
 const GOAL_RATIO: f64 = 1.5;
 /// The criterion benchmarks of `benches/src/io.rs`, in group `io`.
 const IO_BENCHES: [&str; 3] = ["read_nifti_gz", "overlap_counts_5_labels", "compare_pipeline"];
 /// Hidden sub-command: run a command several times and report times and peak RSS (see the module docs).
 const MEASURE: &str = "__measure";
+/// Option of [`MEASURE`]: keep each run's stdout in a directory.
+const STDOUT_DIR: &str = "--stdout-dir";
 
 pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some(MEASURE) {
@@ -41,6 +70,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let opts = parse_args(args)?;
     match opts.bench.as_str() {
         "io" => io(root, &opts.baseline),
+        "surface" => surface(root, &opts),
         other => bail!("unknown benchmark {other:?}; known: {}", KNOWN.join(", ")),
     }
 }
@@ -49,20 +79,33 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
 struct Options {
     bench: String,
     baseline: String,
+    /// `--ref-venv DIR` (surface only).
+    ref_venv: Option<PathBuf>,
+    /// Everything after `--`, appended to `segauge compare` (surface only).
+    segauge_args: Vec<String>,
 }
 
 fn parse_args(args: &[String]) -> anyhow::Result<Options> {
     let mut bench = None;
     let mut baseline = None;
+    let mut ref_venv = None;
+    let mut segauge_args = Vec::new();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         if arg == "--baseline" {
             baseline = Some(it.next().context("--baseline needs a name")?.clone());
         } else if let Some(name) = arg.strip_prefix("--baseline=") {
             baseline = Some(name.to_string());
+        } else if arg == "--ref-venv" {
+            ref_venv = Some(PathBuf::from(it.next().context("--ref-venv needs a directory")?));
+        } else if let Some(dir) = arg.strip_prefix("--ref-venv=") {
+            ref_venv = Some(PathBuf::from(dir));
+        } else if arg == "--" {
+            segauge_args = it.by_ref().cloned().collect();
         } else if arg.starts_with('-') {
             bail!(
-                "unknown option {arg:?}; usage: cargo xtask bench [{}] [--baseline NAME]",
+                "unknown option {arg:?}; usage: cargo xtask bench [{}] [--baseline NAME] [--ref-venv DIR] \
+                 [-- SEGAUGE_ARGS…]",
                 KNOWN.join(" | ")
             );
         } else if bench.is_some() {
@@ -78,7 +121,11 @@ fn parse_args(args: &[String]) -> anyhow::Result<Options> {
     if baseline.is_empty() || baseline.starts_with('.') || !baseline.chars().all(valid) {
         bail!("baseline name {baseline:?}: use letters, digits, '-', '_' and '.' (it becomes a file name)");
     }
-    Ok(Options { bench: bench.unwrap_or_else(|| KNOWN[0].into()), baseline })
+    let bench = bench.unwrap_or_else(|| KNOWN[0].into());
+    if bench != "surface" && (ref_venv.is_some() || !segauge_args.is_empty()) {
+        bail!("--ref-venv and `-- SEGAUGE_ARGS` apply to the surface benchmark only");
+    }
+    Ok(Options { bench, baseline, ref_venv, segauge_args })
 }
 
 fn cargo() -> Command {
@@ -105,7 +152,7 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
     // 2. The release CLI and the data.
     println!("== cargo build --release -p segauge-cli");
     let segauge = build_release_cli(root)?;
-    let (pred, gt) = bench_data(root)?;
+    let (pred, gt) = bench_data(root, None)?;
 
     // 3. Whole processes: segauge first, then the reference.
     let pred_s = pred.to_string_lossy().into_owned();
@@ -122,9 +169,9 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
     ];
     let gzip_cmd: Vec<String> = vec!["gzip".into(), "-dc".into(), pred_s, gt_s];
     println!("== {} > /dev/null, {RUNS} runs", segauge_cmd.join(" "));
-    let seg = measure(&segauge_cmd)?;
+    let seg = measure(&segauge_cmd, RUNS, None)?;
     println!("== {} > /dev/null, {RUNS} runs", gzip_cmd.join(" "));
-    let gz = measure(&gzip_cmd)?;
+    let gz = measure(&gzip_cmd, RUNS, None)?;
 
     let ratio = seg.median() / gz.median();
     let criterion = criterion_medians(&target_dir(root), baseline);
@@ -149,11 +196,7 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
         "within_goal": ratio <= GOAL_RATIO,
     });
 
-    let out_dir = target_dir(root).join("xtask-bench");
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
-    let out = out_dir.join(format!("io-{baseline}.json"));
-    let text = serde_json::to_string_pretty(&summary)?;
-    std::fs::write(&out, format!("{text}\n")).with_context(|| format!("cannot write {}", out.display()))?;
+    let (out, text) = write_summary(root, "io", baseline, &summary)?;
 
     println!();
     for name in IO_BENCHES {
@@ -171,6 +214,256 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
     println!("wrote {}", out.display());
     println!("{text}");
     Ok(())
+}
+
+fn surface(root: &Path, opts: &Options) -> anyhow::Result<()> {
+    let baseline = opts.baseline.as_str();
+    // 1. The release CLI and the data.
+    println!("== cargo build --release -p segauge-cli");
+    let segauge = build_release_cli(root)?;
+    let (pred, gt) = bench_data(root, Some("surface"))?;
+    let pred_s = pred.to_string_lossy().into_owned();
+    let gt_s = gt.to_string_lossy().into_owned();
+    let runs_dir = target_dir(root).join("xtask-bench").join(format!("surface-{baseline}-runs"));
+
+    // 2. segauge.
+    let mut segauge_cmd: Vec<String> = vec![
+        segauge.to_string_lossy().into_owned(),
+        "compare".into(),
+        "--pred".into(),
+        pred_s.clone(),
+        "--gt".into(),
+        gt_s.clone(),
+        "--format".into(),
+        "json".into(),
+    ];
+    segauge_cmd.extend(opts.segauge_args.iter().cloned());
+    println!("== {}, {SEGAUGE_RUNS} runs", segauge_cmd.join(" "));
+    let seg_dir = runs_dir.join("segauge");
+    let seg = measure(&segauge_cmd, SEGAUGE_RUNS, Some(&seg_dir))?;
+    let seg_json = read_json_output(&seg_dir.join(format!("run-{SEGAUGE_RUNS}.out")))?;
+    let seg_row = seg_json["labels"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["label"] == 1))
+        .cloned()
+        .context("segauge's JSON has no row for label 1")?;
+    let seg_metrics: serde_json::Map<String, Value> =
+        SURFACE_METRICS.iter().map(|&m| (m.to_string(), find_metric(&seg_row, m).into())).collect();
+
+    // 3. The reference tools, if their environment exists.
+    let venv = reference_venv(opts.ref_venv.as_deref());
+    let python = venv.join("bin").join("python");
+    let script = root.join(REFERENCE_SCRIPT);
+    let mut references = serde_json::Map::new();
+    let mut skipped = None;
+    if python.is_file() {
+        for (tool, goal) in REFERENCE_TOOLS {
+            let cmd: Vec<String> = vec![
+                python.to_string_lossy().into_owned(),
+                script.to_string_lossy().into_owned(),
+                tool.into(),
+                pred_s.clone(),
+                gt_s.clone(),
+            ];
+            println!("== {}, {REFERENCE_RUNS} runs", cmd.join(" "));
+            let dir = runs_dir.join(tool);
+            let result = measure(&cmd, REFERENCE_RUNS, Some(&dir))
+                .and_then(|m| reference_summary(&m, &dir, seg.median(), goal));
+            let value = result.unwrap_or_else(|err| {
+                eprintln!("warning: {tool} failed: {err:#}");
+                json!({ "error": format!("{err:#}") })
+            });
+            references.insert(tool.into(), value);
+        }
+    } else {
+        let why = format!(
+            "reference tools skipped: no {}; build the reference venv as benches/reference/README.md says, then pass \
+             --ref-venv DIR or set SEGAUGE_REF_VENV (default <temp dir>/segauge-ref-venv)",
+            python.display()
+        );
+        println!("{why}");
+        skipped = Some(why);
+    }
+
+    // Metric values side by side.
+    let mut values = serde_json::Map::new();
+    for m in SURFACE_METRICS {
+        let mut row = serde_json::Map::new();
+        row.insert("segauge".into(), seg_metrics[m].clone());
+        for (tool, _) in REFERENCE_TOOLS {
+            if let Some(r) = references.get(tool) {
+                row.insert(tool.into(), r["metrics"][m].clone());
+            }
+        }
+        values.insert(m.into(), Value::Object(row));
+    }
+
+    let file_bytes = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
+    let summary = json!({
+        "bench": "surface",
+        "baseline": baseline,
+        "date": utc_now(),
+        "nproc": std::thread::available_parallelism().map(usize::from).ok(),
+        "data": {
+            "pred": pred, "gt": gt,
+            "pred_bytes": file_bytes(&pred), "gt_bytes": file_bytes(&gt),
+        },
+        "segauge": {
+            "command": segauge_cmd,
+            "runs": SEGAUGE_RUNS,
+            "wall_s": seg.json(),
+            "peak_rss_mib": seg.peak_rss_mib,
+            "label_1": seg_row,
+        },
+        "reference_venv": venv,
+        "references_skipped": skipped,
+        "references": references,
+        "values": values,
+        "runs_dir": runs_dir,
+    });
+    let (out, text) = write_summary(root, "surface", baseline, &summary)?;
+
+    println!();
+    println!(
+        "{:<12} {:>10} {:>10} {:>12} {:>10} {:>9}",
+        "tool", "median", "min", "compute", "peak RSS", "ratio"
+    );
+    println!(
+        "{:<12} {:>10} {:>10} {:>12} {:>6.0} MiB {:>9}",
+        "segauge",
+        secs(seg.median()),
+        secs(seg.min()),
+        "-",
+        seg.peak_rss_mib,
+        "1"
+    );
+    for (tool, goal) in REFERENCE_TOOLS {
+        let Some(r) = references.get(tool) else { continue };
+        if let Some(err) = r["error"].as_str() {
+            println!("{tool:<12} failed: {err}");
+            continue;
+        }
+        let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+        let ratio = f(&r["ratio_over_segauge"]);
+        println!(
+            "{:<12} {:>10} {:>10} {:>12} {:>6.0} MiB {:>8.1}x (goal ≥ {goal}x: {})",
+            tool,
+            secs(f(&r["wall_s"]["median"])),
+            secs(f(&r["wall_s"]["min"])),
+            secs(f(&r["compute_s"]["median"])),
+            f(&r["peak_rss_mib"]),
+            ratio,
+            if ratio >= goal { "met" } else { "NOT met" }
+        );
+        if let Some(ratio) = r["ratio_over_segauge_without_biou_step"].as_f64() {
+            println!(
+                "{:<12} {:>10} {:>10} {:>12} {:>10} {ratio:>8.1}x (the same runs minus their BIoU step)",
+                " w/o BIoU",
+                secs(f(&r["wall_s_without_biou_step"]["median"])),
+                secs(f(&r["wall_s_without_biou_step"]["min"])),
+                "",
+                ""
+            );
+        }
+    }
+    println!();
+    print!("{:<8} {:>14}", "metric", "segauge");
+    for (tool, _) in REFERENCE_TOOLS.iter().filter(|(t, _)| references.contains_key(*t)) {
+        print!(" {tool:>14}");
+    }
+    println!();
+    for m in SURFACE_METRICS {
+        let cell = |v: &Value| v.as_f64().map_or_else(|| "-".to_string(), |x| format!("{x:.6}"));
+        print!("{m:<8} {:>14}", cell(&values[m]["segauge"]));
+        for (tool, _) in REFERENCE_TOOLS.iter().filter(|(t, _)| references.contains_key(*t)) {
+            print!(" {:>14}", cell(&values[m][*tool]));
+        }
+        println!();
+    }
+    println!("wrote {}", out.display());
+    println!("{text}");
+    Ok(())
+}
+
+/// The reference venv: `explicit`, else `$SEGAUGE_REF_VENV`, else `<temp dir>/segauge-ref-venv`.
+fn reference_venv(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("SEGAUGE_REF_VENV").map(PathBuf::from))
+        .unwrap_or_else(|| std::env::temp_dir().join("segauge-ref-venv"))
+}
+
+/// The summary of one reference tool: wall times and peak RSS from `m`, and from the JSON line each timed run
+/// left in `dir`: the in-process compute and load times, the last run's per-step times, version and metrics.
+///
+/// When the tool reports a `biou` step (MeshMetrics: a per-voxel distance field that takes far longer than all
+/// its other metrics), the summary also gives the wall times minus that step, run by run, and their ratio to
+/// segauge: what the tool costs for the other metrics.
+fn reference_summary(m: &Measured, dir: &Path, segauge_median: f64, goal: f64) -> anyhow::Result<Value> {
+    let lines = (1..=m.seconds.len())
+        .map(|n| read_json_output(&dir.join(format!("run-{n}.out"))))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let times = |key: &str| Measured {
+        seconds: lines.iter().filter_map(|l| l[key].as_f64()).collect(),
+        peak_rss_mib: 0.0,
+    };
+    let (compute, load) = (times("compute_s"), times("load_s"));
+    let last = lines.last().context("no timed run")?;
+    let ratio = m.median() / segauge_median;
+    let biou: Vec<f64> = lines.iter().filter_map(|l| l["steps_s"]["biou"].as_f64()).collect();
+    let without_biou = (biou.len() == m.seconds.len()).then(|| Measured {
+        seconds: m.seconds.iter().zip(&biou).map(|(wall, b)| wall - b).collect(),
+        peak_rss_mib: 0.0,
+    });
+    Ok(json!({
+        "version": last["version"],
+        "numpy": last["numpy"],
+        "runs": m.seconds.len(),
+        "wall_s": m.json(),
+        "peak_rss_mib": m.peak_rss_mib,
+        "compute_s": compute.json(),
+        "load_s": load.json(),
+        "steps_s": last["steps_s"],
+        "metrics": last["metrics"],
+        "notes": last["notes"],
+        "ratio_over_segauge": ratio,
+        "goal_ratio": goal,
+        "within_goal": ratio >= goal,
+        "wall_s_without_biou_step": without_biou.as_ref().map(Measured::json),
+        "ratio_over_segauge_without_biou_step": without_biou.map(|w| w.median() / segauge_median),
+    }))
+}
+
+/// The JSON document a run printed on stdout (for `surface_speed.py`, its one line).
+fn read_json_output(path: &Path) -> anyhow::Result<Value> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not one JSON document", path.display()))
+}
+
+/// Metric `name` in one of segauge's label rows: the number under that key, or under a key `name_<suffix>` (such
+/// as `hd95_mm`), directly in the row or in an object nested in it; `None` when absent or not a number.
+fn find_metric(row: &Value, name: &str) -> Option<f64> {
+    let matches = |key: &str| key == name || key.strip_prefix(name).is_some_and(|rest| rest.starts_with('_'));
+    let obj = row.as_object()?;
+    obj.iter()
+        .find(|(k, v)| matches(k) && v.is_number())
+        .and_then(|(_, v)| v.as_f64())
+        .or_else(|| obj.values().find_map(|v| v.as_object().and_then(|_| find_metric(v, name))))
+}
+
+/// Writes `summary` to `<target>/xtask-bench/<bench>-<baseline>.json`; returns the path and the text.
+fn write_summary(
+    root: &Path,
+    bench: &str,
+    baseline: &str,
+    summary: &Value,
+) -> anyhow::Result<(PathBuf, String)> {
+    let out_dir = target_dir(root).join("xtask-bench");
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let out = out_dir.join(format!("{bench}-{baseline}.json"));
+    let text = serde_json::to_string_pretty(summary)?;
+    std::fs::write(&out, format!("{text}\n")).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok((out, text))
 }
 
 fn secs(s: f64) -> String {
@@ -197,10 +490,12 @@ fn build_release_cli(root: &Path) -> anyhow::Result<PathBuf> {
         .context("cargo build did not report the segauge executable")
 }
 
-/// Makes the benchmark files if missing (release build of `segauge-bench-data`) and returns `(pred, gt)`.
-fn bench_data(root: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+/// Makes the files of a benchmark case if missing (release build of `segauge-bench-data [CASE]`; without a case,
+/// the io case) and returns `(pred, gt)`.
+fn bench_data(root: &Path, case: Option<&str>) -> anyhow::Result<(PathBuf, PathBuf)> {
     let out = cargo()
         .args(["run", "--quiet", "--release", "-p", "segauge-benches", "--bin", "segauge-bench-data"])
+        .args(case.map(|c| ["--", c]).into_iter().flatten())
         .current_dir(root)
         .stderr(Stdio::inherit())
         .output()
@@ -242,11 +537,17 @@ impl Measured {
     }
 }
 
-/// Runs `cmd` [`RUNS`] times in a fresh xtask process (so that its `RUSAGE_CHILDREN` holds only these runs).
-fn measure(cmd: &[String]) -> anyhow::Result<Measured> {
+/// Runs `cmd` `runs` times in a fresh xtask process (so that its `RUSAGE_CHILDREN` holds only these runs). With
+/// `stdout_dir`, the output of run `n` is kept in `stdout_dir/run-<n>.out` (run 0 is the warm-up), else discarded.
+fn measure(cmd: &[String], runs: usize, stdout_dir: Option<&Path>) -> anyhow::Result<Measured> {
     let exe = std::env::current_exe().context("cannot find the xtask executable")?;
-    let out = Command::new(exe)
-        .args(["bench", MEASURE, &RUNS.to_string()])
+    let mut measuring = Command::new(exe);
+    measuring.args(["bench", MEASURE, &runs.to_string()]);
+    if let Some(dir) = stdout_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        measuring.arg(STDOUT_DIR).arg(dir);
+    }
+    let out = measuring
         .args(cmd)
         .stderr(Stdio::inherit())
         .output()
@@ -257,28 +558,43 @@ fn measure(cmd: &[String]) -> anyhow::Result<Measured> {
     let v: Value = serde_json::from_slice(&out.stdout).context("output of the measuring process")?;
     let seconds: Vec<f64> = v["seconds"].as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
     let kib = v["max_rss_kib"].as_f64().context("no max_rss_kib from the measuring process")?;
-    if seconds.len() != RUNS {
-        bail!("the measuring process reported {} runs, not {RUNS}", seconds.len());
+    if seconds.len() != runs {
+        bail!("the measuring process reported {} runs, not {runs}", seconds.len());
     }
     Ok(Measured { seconds, peak_rss_mib: kib / 1024.0 })
 }
 
-/// `xtask bench __measure RUNS PROGRAM ARGS…`: one untimed warm-up run, then RUNS timed runs of the command with
-/// stdout to `/dev/null`; prints `{"seconds": […], "max_rss_kib": N}`.
+/// `xtask bench __measure RUNS [--stdout-dir DIR] PROGRAM ARGS…`: one untimed warm-up run, then RUNS timed runs
+/// of the command with stdout to `/dev/null` (or, with `--stdout-dir`, to `DIR/run-<n>.out`, run 0 being the
+/// warm-up); prints `{"seconds": […], "max_rss_kib": N}`.
 ///
 /// Every run is waited for before the next starts, so `getrusage(RUSAGE_CHILDREN).ru_maxrss` (KiB on Linux) read
 /// at the end is the largest peak RSS of any run; this process has no other children.
 fn measure_child(args: &[String]) -> anyhow::Result<()> {
-    let [runs, program, rest @ ..] = args else {
-        bail!("usage: xtask bench {MEASURE} RUNS PROGRAM [ARGS…]")
+    let usage = || format!("usage: xtask bench {MEASURE} RUNS [{STDOUT_DIR} DIR] PROGRAM [ARGS…]");
+    let [runs, args @ ..] = args else { bail!(usage()) };
+    let (stdout_dir, args) = match args {
+        [flag, dir, rest @ ..] if flag == STDOUT_DIR => (Some(PathBuf::from(dir)), rest),
+        _ => (None, args),
     };
+    let [program, rest @ ..] = args else { bail!(usage()) };
     let runs: usize = runs.parse().context("RUNS must be a number")?;
-    let once = || -> anyhow::Result<Duration> {
+    let once = |n: usize| -> anyhow::Result<Duration> {
+        let stdout = match &stdout_dir {
+            Some(dir) => {
+                let path = dir.join(format!("run-{n}.out"));
+                Stdio::from(
+                    std::fs::File::create(&path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                )
+            }
+            None => Stdio::null(),
+        };
         let start = Instant::now();
         let status = Command::new(program)
             .args(rest)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .status()
             .with_context(|| format!("cannot run {program}"))?;
         let elapsed = start.elapsed();
@@ -287,8 +603,8 @@ fn measure_child(args: &[String]) -> anyhow::Result<()> {
         }
         Ok(elapsed)
     };
-    once()?; // warm-up: page cache, binary loading
-    let seconds = (0..runs).map(|_| once().map(|d| d.as_secs_f64())).collect::<anyhow::Result<Vec<_>>>()?;
+    once(0)?; // warm-up: page cache, binary loading
+    let seconds = (1..=runs).map(|n| once(n).map(|d| d.as_secs_f64())).collect::<anyhow::Result<Vec<_>>>()?;
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
         .context("getrusage(RUSAGE_CHILDREN)")?;
     println!("{}", json!({ "seconds": seconds, "max_rss_kib": usage.max_rss() }));
@@ -344,7 +660,8 @@ mod tests {
 
     #[test]
     fn arguments() {
-        let default = Options { bench: "io".into(), baseline: "main".into() };
+        let default =
+            Options { bench: "io".into(), baseline: "main".into(), ref_venv: None, segauge_args: vec![] };
         assert_eq!(parse_args(&[]).unwrap(), default);
         assert_eq!(parse_args(&args(&["io", "--baseline", "pr-7"])).unwrap().baseline, "pr-7");
         assert_eq!(parse_args(&args(&["--baseline=x.1"])).unwrap().baseline, "x.1");
@@ -353,6 +670,31 @@ mod tests {
         assert!(parse_args(&args(&["--baseline"])).is_err());
         assert!(parse_args(&args(&["--baseline", "../x"])).is_err());
         assert!(parse_args(&args(&["--fast"])).is_err());
+        let surface =
+            parse_args(&args(&["surface", "--ref-venv", "/v", "--", "--surface", "smooth"])).unwrap();
+        assert_eq!(surface.bench, "surface");
+        assert_eq!(surface.ref_venv, Some(PathBuf::from("/v")));
+        assert_eq!(surface.segauge_args, args(&["--surface", "smooth"]));
+        assert_eq!(parse_args(&args(&["surface", "--ref-venv=/w"])).unwrap().ref_venv, Some("/w".into()));
+        assert!(parse_args(&args(&["io", "--ref-venv", "/v"])).is_err());
+        assert!(parse_args(&args(&["--", "--surface", "grid"])).is_err());
+        let err = parse_args(&args(&["nope"])).unwrap_err().to_string();
+        assert!(err.contains("known: io, surface"), "{err}");
+    }
+
+    #[test]
+    fn metrics_in_label_rows() {
+        let row = json!({
+            "label": 1, "dice": 0.9, "hd95_mm": 4.5, "hd": null,
+            "surface": { "hd": 7.0, "assd": 1.25, "nsd_tau": 0.8 },
+        });
+        assert_eq!(find_metric(&row, "dice"), Some(0.9));
+        assert_eq!(find_metric(&row, "hd95"), Some(4.5));
+        assert_eq!(find_metric(&row, "hd"), Some(7.0));
+        assert_eq!(find_metric(&row, "assd"), Some(1.25));
+        assert_eq!(find_metric(&row, "nsd"), Some(0.8));
+        assert_eq!(find_metric(&row, "biou"), None);
+        assert_eq!(find_metric(&row, "masd"), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use segauge::io::{Axes, NpyOptions, ReadOptions};
+use segauge::metrics::{MeshCompat, PercentileRule, Surface, SurfaceOptions};
 use segauge::report;
 
 #[derive(Parser)]
@@ -78,6 +79,43 @@ struct Common {
     /// Axis order of .npy arrays without a sidecar `axes` entry: `xyz` (nibabel) or `zyx` (SimpleITK).
     #[arg(long, value_enum, default_value_t = AxesArg::Xyz)]
     axes: AxesArg,
+    /// Surface for HD, HD_p, ASSD, MASD, NSD and BIoU (default: the one closest to analytic truth, see the README);
+    /// `none` computes overlap only.
+    #[arg(long, value_enum)]
+    surface: Option<SurfaceArg>,
+    /// Percentile of the robust Hausdorff distance (reported as `hd<P>`).
+    #[arg(long, default_value_t = 95.0)]
+    percentile: f64,
+    /// How the two directed percentiles combine: the larger (MeshMetrics, DeepMind) or pooled (medpy).
+    #[arg(long, value_enum, default_value_t = RuleArg::DirectedMax)]
+    percentile_rule: RuleArg,
+    /// Tolerance of NSD and BIoU, mm.
+    #[arg(long, default_value_t = 2.0)]
+    tau: f64,
+    /// Vertex arithmetic: `exact` (f64) or `vtk-f32` (MeshMetrics' float32 vertices; voxel-faces only).
+    #[arg(long, value_enum, default_value_t = CompatArg::Exact)]
+    mesh_compat: CompatArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SurfaceArg {
+    VoxelFaces,
+    Smooth,
+    MarchingCubes,
+    Grid,
+    None,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RuleArg {
+    DirectedMax,
+    Pooled,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CompatArg {
+    Exact,
+    VtkF32,
 }
 
 /// A parsed `--labels` value (a newtype, so that clap takes it as one value rather than many).
@@ -102,9 +140,33 @@ impl Common {
             AxesArg::Xyz => Axes::Xyz,
             AxesArg::Zyx => Axes::Zyx,
         };
+        let defaults = SurfaceOptions::default();
+        let surface = match self.surface {
+            Some(SurfaceArg::None) => None,
+            other => Some(SurfaceOptions {
+                surface: match other {
+                    Some(SurfaceArg::VoxelFaces) => Surface::VoxelFaces,
+                    Some(SurfaceArg::Smooth) => Surface::Smooth,
+                    Some(SurfaceArg::MarchingCubes) => Surface::MarchingCubes,
+                    Some(SurfaceArg::Grid) => Surface::Grid,
+                    Some(SurfaceArg::None) | None => defaults.surface,
+                },
+                percentile: self.percentile,
+                percentile_rule: match self.percentile_rule {
+                    RuleArg::DirectedMax => PercentileRule::DirectedMax,
+                    RuleArg::Pooled => PercentileRule::Pooled,
+                },
+                tau: self.tau,
+                mesh_compat: match self.mesh_compat {
+                    CompatArg::Exact => MeshCompat::Exact,
+                    CompatArg::VtkF32 => MeshCompat::VtkF32,
+                },
+            }),
+        };
         segauge::EvalOptions {
             labels: self.labels.as_ref().map(|l| l.0.clone()),
             read: ReadOptions { npy: NpyOptions { spacing: self.spacing, axes } },
+            surface,
             ..Default::default()
         }
     }
@@ -168,7 +230,8 @@ fn main() -> ExitCode {
 }
 
 fn compare(pred: &Path, gt: &Path, format: Format, common: &Common) -> anyhow::Result<ExitCode> {
-    let result = match segauge::compare(pred, gt, &common.options()) {
+    let options = common.options();
+    let result = match segauge::compare(pred, gt, &options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -176,8 +239,8 @@ fn compare(pred: &Path, gt: &Path, format: Format, common: &Common) -> anyhow::R
         }
     };
     let text = match format {
-        Format::Table => report::compare_table(&result),
-        Format::Json => report::compare_json(&result),
+        Format::Table => report::compare_table(&result, &options),
+        Format::Json => report::compare_json(&result, &options),
     };
     std::io::stdout().write_all(text.as_bytes()).context("cannot write to standard output")?;
     Ok(ExitCode::SUCCESS)
@@ -214,20 +277,21 @@ fn eval(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed_precise} (eta {eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let evaluation = report::evaluate(&data, &common.options(), &|| bar.inc(1));
+    let options = common.options();
+    let evaluation = report::evaluate(&data, &options, &|| bar.inc(1));
     bar.finish_and_clear();
 
     if let Some(path) = csv {
         let file =
             std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
-        report::write_eval_csv(&evaluation, std::io::BufWriter::new(file), path)?;
+        report::write_eval_csv(&evaluation, &options, std::io::BufWriter::new(file), path)?;
     }
     if let Some(path) = json {
-        std::fs::write(path, report::eval_json(&evaluation, pred, gt))
+        std::fs::write(path, report::eval_json(&evaluation, pred, gt, &options))
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     if csv.is_none() && json.is_none() {
-        report::write_eval_csv(&evaluation, std::io::stdout().lock(), Path::new("<stdout>"))?;
+        report::write_eval_csv(&evaluation, &options, std::io::stdout().lock(), Path::new("<stdout>"))?;
     }
     for l in report::labels_never_seen(&evaluation) {
         eprintln!("warning: label {l} was requested but occurs in no evaluated case");

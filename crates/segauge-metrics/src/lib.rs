@@ -29,9 +29,17 @@
 //! - `parallel`: count on all cores with rayon; results are identical with or without it.
 #![deny(missing_docs)]
 
+mod crop;
+mod grid;
 mod overlap;
+mod surface;
 
+pub use crop::{VoxelBox, crop_mask, label_boxes};
 pub use overlap::{EmptyState, LabelCounts, OverlapCounts};
+pub use surface::{
+    Directed, MeshCompat, PercentileRule, Surface, SurfaceDistances, SurfaceMetrics, SurfaceOptions,
+    label_surface_distances, mask_surface_metrics, surface_distances, surface_metrics,
+};
 
 /// Errors of metric computations.
 ///
@@ -47,5 +55,11 @@ pub enum Error {
         pred: [usize; 3],
         /// Shape of the ground truth.
         gt: [usize; 3],
+    },
+    /// An option is out of range.
+    #[error("invalid option: {detail}")]
+    InvalidOption {
+        /// What is wrong.
+        detail: String,
     },
 }

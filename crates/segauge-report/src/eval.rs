@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use segauge_io::{GridTolerance, ReadOptions};
-use segauge_metrics::{EmptyState, LabelCounts, OverlapCounts};
+use segauge_metrics::{EmptyState, LabelCounts, OverlapCounts, SurfaceMetrics, SurfaceOptions};
 
 use crate::Error;
 
 /// What to evaluate and how to read the files.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EvalOptions {
     /// The labels to report. `None`: for one pair, every non-zero label present in either volume; for a data set,
     /// every label present in any case, so that a case where a label is (correctly) absent from both volumes still
@@ -19,6 +19,20 @@ pub struct EvalOptions {
     pub read: ReadOptions,
     /// Tolerances of the prediction/ground-truth grid check.
     pub grid_tolerance: GridTolerance,
+    /// Surface-distance metrics and their options; `None` computes overlap only.
+    pub surface: Option<SurfaceOptions>,
+}
+
+impl Default for EvalOptions {
+    /// Every label present, default reader options and grid tolerances, surface metrics with their defaults.
+    fn default() -> Self {
+        EvalOptions {
+            labels: None,
+            read: ReadOptions::default(),
+            grid_tolerance: GridTolerance::default(),
+            surface: Some(SurfaceOptions::default()),
+        }
+    }
 }
 
 /// One case of a data set: its id and the two files (either may be missing).
@@ -33,7 +47,7 @@ pub struct Case {
 }
 
 /// The metrics of one label of one case.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LabelResult {
     /// The label.
     pub label: u32,
@@ -41,6 +55,8 @@ pub struct LabelResult {
     pub counts: LabelCounts,
     /// Volume of one voxel, mm³.
     pub voxel_volume_mm3: f64,
+    /// Surface-distance metrics, when requested.
+    pub surface: Option<SurfaceMetrics>,
 }
 
 impl LabelResult {
@@ -110,6 +126,8 @@ struct Measured {
     pred: PathBuf,
     gt: PathBuf,
     counts: OverlapCounts,
+    /// Surface metrics of every label present in the case (or requested and present).
+    surface: BTreeMap<u32, SurfaceMetrics>,
     shape: [usize; 3],
     spacing: [f64; 3],
     voxel_volume_mm3: f64,
@@ -131,11 +149,27 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
         })
     })?;
     let counts = OverlapCounts::compute(&p, &g)?;
+    let surface = match &options.surface {
+        None => BTreeMap::new(),
+        Some(so) => {
+            // Labels absent from both volumes are both-empty: their values need no volume (see `result`).
+            let present: Vec<u32> = match &options.labels {
+                Some(l) => l
+                    .iter()
+                    .copied()
+                    .filter(|&x| counts.get(x).empty_state() != EmptyState::BothEmpty)
+                    .collect(),
+                None => counts.labels().collect(),
+            };
+            segauge_metrics::surface_metrics(&p, &g, &present, so)?
+        }
+    };
     let grid = g.grid();
     Ok(Measured {
         pred: pred.to_path_buf(),
         gt: gt.to_path_buf(),
         counts,
+        surface,
         shape: grid.dims(),
         spacing: grid.spacing(),
         voxel_volume_mm3: grid.voxel_volume_mm3(),
@@ -143,13 +177,19 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
 }
 
 impl Measured {
-    fn result(self, case: String, labels: &[u32]) -> CaseResult {
+    fn result(self, case: String, labels: &[u32], options: &EvalOptions) -> CaseResult {
         let labels = labels
             .iter()
             .map(|&label| LabelResult {
                 label,
                 counts: self.counts.get(label),
                 voxel_volume_mm3: self.voxel_volume_mm3,
+                surface: options.surface.as_ref().map(|_| {
+                    self.surface
+                        .get(&label)
+                        .cloned()
+                        .unwrap_or_else(|| SurfaceMetrics::empty(EmptyState::BothEmpty))
+                }),
             })
             .collect();
         CaseResult { case, pred: self.pred, gt: self.gt, shape: self.shape, spacing: self.spacing, labels }
@@ -167,7 +207,7 @@ pub fn compare(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<CaseResu
         None => m.counts.labels().collect(),
     };
     let case = segauge_io::case_id(gt).map_or_else(|| gt.display().to_string(), |(id, _)| id);
-    Ok(m.result(case, &labels))
+    Ok(m.result(case, &labels, options))
 }
 
 /// A data set to evaluate: the cases, and the cases already known to fail before reading (e.g. two files for one
@@ -259,7 +299,7 @@ pub fn evaluate(data: &DataSet, options: &EvalOptions, on_case_done: &(dyn Fn() 
     let mut eval = Evaluation::default();
     for (case, outcome) in cases.iter().zip(outcomes) {
         match outcome {
-            Ok(m) => eval.cases.push(m.result(case.id.clone(), &labels)),
+            Ok(m) => eval.cases.push(m.result(case.id.clone(), &labels, options)),
             Err(f) => eval.failures.push(f),
         }
     }

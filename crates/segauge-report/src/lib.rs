@@ -40,7 +40,8 @@ pub use eval::{
     labels_never_seen, pair_dirs,
 };
 pub use output::{
-    CSV_COLUMNS, SEGAUGE_VERSION, compare_json, compare_table, eval_json, format_number, write_eval_csv,
+    SEGAUGE_VERSION, compare_json, compare_table, csv_columns, eval_json, format_number, percentile_field,
+    write_eval_csv,
 };
 
 /// Errors of evaluation and output.

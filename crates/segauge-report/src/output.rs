@@ -6,26 +6,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use serde::ser::{Serialize, Serializer};
+use segauge_metrics::{EmptyState, LabelCounts, MeshCompat, PercentileRule, SurfaceMetrics};
+use serde_json::{Map, Value};
 
 use crate::Error;
-use crate::eval::{CaseResult, Evaluation, LabelResult};
+use crate::eval::{CaseResult, EvalOptions, Evaluation, LabelResult};
 
 /// The version written into every output.
 pub const SEGAUGE_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// An f64 that serialises non-finite values as strings.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Num(f64);
-
-impl Serialize for Num {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match non_finite(self.0) {
-            Some(text) => s.serialize_str(text),
-            None => s.serialize_f64(self.0),
-        }
-    }
-}
 
 fn non_finite(v: f64) -> Option<&'static str> {
     if v.is_nan() {
@@ -44,201 +32,258 @@ pub fn format_number(v: f64) -> String {
     non_finite(v).map_or_else(|| format!("{v}"), str::to_string)
 }
 
-#[derive(serde::Serialize)]
-struct LabelJson {
-    label: u32,
-    dice: Num,
-    iou: Num,
-    tp: u64,
-    fp: u64,
-    #[serde(rename = "fn")]
-    fn_: u64,
-    voxels_pred: u64,
-    voxels_gt: u64,
-    volume_pred_mm3: Num,
-    volume_gt_mm3: Num,
-    empty_state: &'static str,
-}
-
-impl From<&LabelResult> for LabelJson {
-    fn from(l: &LabelResult) -> Self {
-        LabelJson {
-            label: l.label,
-            dice: Num(l.dice()),
-            iou: Num(l.iou()),
-            tp: l.counts.tp,
-            fp: l.counts.fp(),
-            fn_: l.counts.fn_(),
-            voxels_pred: l.counts.voxels_pred,
-            voxels_gt: l.counts.voxels_gt,
-            volume_pred_mm3: Num(l.volume_pred_mm3()),
-            volume_gt_mm3: Num(l.volume_gt_mm3()),
-            empty_state: l.empty_state().as_str(),
-        }
+/// A JSON number, or `"inf"`/`"-inf"`/`"nan"`.
+fn num(v: f64) -> Value {
+    match non_finite(v) {
+        Some(text) => Value::String(text.to_string()),
+        None => serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
     }
 }
 
-#[derive(serde::Serialize)]
-struct CompareJson {
-    segauge_version: &'static str,
-    pred: String,
-    gt: String,
-    shape: [usize; 3],
-    spacing: [Num; 3],
-    labels: Vec<LabelJson>,
+/// The name of the `HD_p` field: `hd95`, `hd99`, `hd99.5`, …
+pub fn percentile_field(p: f64) -> String {
+    format!("hd{}", format_number(p))
+}
+
+/// The metric fields of one label row, in output order, as (name, value).
+fn label_fields(l: &LabelResult, percentile: Option<f64>) -> Vec<(String, Value)> {
+    let mut f: Vec<(String, Value)> = vec![
+        ("label".into(), Value::from(l.label)),
+        ("dice".into(), num(l.dice())),
+        ("iou".into(), num(l.iou())),
+    ];
+    if let (Some(sm), Some(p)) = (&l.surface, percentile) {
+        f.extend([
+            ("hd".into(), num(sm.hd)),
+            (percentile_field(p), num(sm.hd_percentile)),
+            ("assd".into(), num(sm.assd)),
+            ("masd".into(), num(sm.masd)),
+            ("nsd".into(), num(sm.nsd)),
+            ("biou".into(), num(sm.biou)),
+        ]);
+    }
+    f.extend([
+        ("tp".into(), Value::from(l.counts.tp)),
+        ("fp".into(), Value::from(l.counts.fp())),
+        ("fn".into(), Value::from(l.counts.fn_())),
+        ("voxels_pred".into(), Value::from(l.counts.voxels_pred)),
+        ("voxels_gt".into(), Value::from(l.counts.voxels_gt)),
+        ("volume_pred_mm3".into(), num(l.volume_pred_mm3())),
+        ("volume_gt_mm3".into(), num(l.volume_gt_mm3())),
+        ("empty_state".into(), Value::from(l.empty_state().as_str())),
+    ]);
+    f
+}
+
+/// The settings that say what was computed, written at the top of every JSON document.
+fn settings(options: &EvalOptions) -> Vec<(String, Value)> {
+    match &options.surface {
+        None => vec![("surface".into(), Value::Null)],
+        Some(so) => vec![
+            ("surface".into(), Value::from(so.surface.as_str())),
+            ("percentile".into(), num(so.percentile)),
+            (
+                "percentile_rule".into(),
+                Value::from(match so.percentile_rule {
+                    PercentileRule::DirectedMax => "directed-max",
+                    PercentileRule::Pooled => "pooled",
+                }),
+            ),
+            ("tau".into(), num(so.tau)),
+            (
+                "mesh_compat".into(),
+                Value::from(match so.mesh_compat {
+                    MeshCompat::Exact => "exact",
+                    MeshCompat::VtkF32 => "vtk-f32",
+                }),
+            ),
+        ],
+    }
+}
+
+fn object(fields: Vec<(String, Value)>) -> Value {
+    Value::Object(fields.into_iter().collect::<Map<String, Value>>())
+}
+
+fn percentile_of(options: &EvalOptions) -> Option<f64> {
+    options.surface.as_ref().map(|s| s.percentile)
 }
 
 /// The JSON document of `segauge compare` (see the README for the contract).
-pub fn compare_json(result: &CaseResult) -> String {
-    let doc = CompareJson {
-        segauge_version: SEGAUGE_VERSION,
-        pred: result.pred.display().to_string(),
-        gt: result.gt.display().to_string(),
-        shape: result.shape,
-        spacing: result.spacing.map(Num),
-        labels: result.labels.iter().map(LabelJson::from).collect(),
-    };
-    to_json(&doc)
+pub fn compare_json(result: &CaseResult, options: &EvalOptions) -> String {
+    let mut doc = vec![
+        ("segauge_version".into(), Value::from(SEGAUGE_VERSION)),
+        ("pred".into(), Value::from(result.pred.display().to_string())),
+        ("gt".into(), Value::from(result.gt.display().to_string())),
+        ("shape".into(), Value::from(result.shape.to_vec())),
+        ("spacing".into(), Value::Array(result.spacing.iter().map(|&v| num(v)).collect())),
+    ];
+    doc.extend(settings(options));
+    let p = percentile_of(options);
+    doc.push((
+        "labels".into(),
+        Value::Array(result.labels.iter().map(|l| object(label_fields(l, p))).collect()),
+    ));
+    to_json(&object(doc))
 }
 
-#[derive(serde::Serialize)]
-struct RowJson {
-    case: String,
-    #[serde(flatten)]
-    label: LabelJson,
+/// The JSON document of `segauge eval`: the settings, one row per case and label, and the failures.
+pub fn eval_json(eval: &Evaluation, pred_dir: &Path, gt_dir: &Path, options: &EvalOptions) -> String {
+    let p = percentile_of(options);
+    let rows = eval
+        .cases
+        .iter()
+        .flat_map(|c| {
+            c.labels.iter().map(move |l| {
+                let mut f = vec![("case".to_string(), Value::from(c.case.clone()))];
+                f.extend(label_fields(l, p));
+                object(f)
+            })
+        })
+        .collect();
+    let failures = eval
+        .failures
+        .iter()
+        .map(|f| {
+            object(vec![
+                ("case".into(), Value::from(f.case.clone())),
+                ("error".into(), Value::from(f.error.clone())),
+            ])
+        })
+        .collect();
+    let mut doc = vec![
+        ("segauge_version".into(), Value::from(SEGAUGE_VERSION)),
+        ("pred_dir".into(), Value::from(pred_dir.display().to_string())),
+        ("gt_dir".into(), Value::from(gt_dir.display().to_string())),
+    ];
+    doc.extend(settings(options));
+    doc.extend([
+        ("n_cases".into(), Value::from(eval.cases.len() + eval.failures.len())),
+        ("n_failed".into(), Value::from(eval.failures.len())),
+        ("cases".into(), Value::Array(rows)),
+        ("failures".into(), Value::Array(failures)),
+    ]);
+    to_json(&object(doc))
 }
 
-#[derive(serde::Serialize)]
-struct FailureJson<'a> {
-    case: &'a str,
-    error: &'a str,
-}
-
-#[derive(serde::Serialize)]
-struct EvalJson<'a> {
-    segauge_version: &'static str,
-    pred_dir: String,
-    gt_dir: String,
-    n_cases: usize,
-    n_failed: usize,
-    cases: Vec<RowJson>,
-    failures: Vec<FailureJson<'a>>,
-}
-
-/// The JSON document of `segauge eval`: one row per case and label, and the failures.
-pub fn eval_json(eval: &Evaluation, pred_dir: &Path, gt_dir: &Path) -> String {
-    let doc = EvalJson {
-        segauge_version: SEGAUGE_VERSION,
-        pred_dir: pred_dir.display().to_string(),
-        gt_dir: gt_dir.display().to_string(),
-        n_cases: eval.cases.len() + eval.failures.len(),
-        n_failed: eval.failures.len(),
-        cases: eval
-            .cases
-            .iter()
-            .flat_map(|c| c.labels.iter().map(|l| RowJson { case: c.case.clone(), label: l.into() }))
-            .collect(),
-        failures: eval.failures.iter().map(|f| FailureJson { case: &f.case, error: &f.error }).collect(),
-    };
-    to_json(&doc)
-}
-
-fn to_json<T: Serialize>(doc: &T) -> String {
-    // Serialising plain structs of numbers and strings cannot fail.
+fn to_json(doc: &Value) -> String {
+    // A Value of strings and finite numbers always serialises.
     let mut s = serde_json::to_string_pretty(doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
 
-/// The per-case CSV columns.
-pub const CSV_COLUMNS: [&str; 13] = [
-    "case",
-    "label",
-    "dice",
-    "iou",
-    "tp",
-    "fp",
-    "fn",
-    "voxels_pred",
-    "voxels_gt",
-    "volume_pred_mm3",
-    "volume_gt_mm3",
-    "empty_state",
-    "error",
-];
+/// The per-case CSV header: `case`, the label fields of the JSON rows (with the surface fields when computed), and
+/// `error`.
+pub fn csv_columns(options: &EvalOptions) -> Vec<String> {
+    let probe = LabelResult {
+        label: 0,
+        counts: LabelCounts::default(),
+        voxel_volume_mm3: 1.0,
+        surface: options.surface.as_ref().map(|_| SurfaceMetrics::empty(EmptyState::BothEmpty)),
+    };
+    let mut cols = vec!["case".to_string()];
+    cols.extend(label_fields(&probe, percentile_of(options)).into_iter().map(|(k, _)| k));
+    cols.push("error".into());
+    cols
+}
+
+fn csv_cell(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.as_f64().filter(|_| n.is_f64()).map_or_else(|| n.to_string(), format_number),
+        other => other.to_string(),
+    }
+}
 
 /// Writes the per-case CSV: one row per case and label, then one row per failed case (label and metrics empty,
 /// `error` filled) so that failures are never silently missing from a table.
 ///
 /// # Errors
 /// [`Error::Write`] when the writer fails.
-pub fn write_eval_csv<W: Write>(eval: &Evaluation, out: W, path: &Path) -> Result<(), Error> {
+pub fn write_eval_csv<W: Write>(
+    eval: &Evaluation,
+    options: &EvalOptions,
+    out: W,
+    path: &Path,
+) -> Result<(), Error> {
     let err = |e: csv::Error| Error::Write { path: path.to_path_buf(), detail: e.to_string() };
+    let columns = csv_columns(options);
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(CSV_COLUMNS).map_err(err)?;
+    w.write_record(&columns).map_err(err)?;
+    let p = percentile_of(options);
     for c in &eval.cases {
         for l in &c.labels {
-            w.write_record([
-                c.case.clone(),
-                l.label.to_string(),
-                format_number(l.dice()),
-                format_number(l.iou()),
-                l.counts.tp.to_string(),
-                l.counts.fp().to_string(),
-                l.counts.fn_().to_string(),
-                l.counts.voxels_pred.to_string(),
-                l.counts.voxels_gt.to_string(),
-                format_number(l.volume_pred_mm3()),
-                format_number(l.volume_gt_mm3()),
-                l.empty_state().as_str().to_string(),
-                String::new(),
-            ])
-            .map_err(err)?;
+            let mut row = vec![c.case.clone()];
+            row.extend(label_fields(l, p).iter().map(|(_, v)| csv_cell(v)));
+            row.push(String::new());
+            w.write_record(&row).map_err(err)?;
         }
     }
     for f in &eval.failures {
-        let mut row = vec![String::new(); CSV_COLUMNS.len()];
+        let mut row = vec![String::new(); columns.len()];
         row[0] = f.case.clone();
-        row[CSV_COLUMNS.len() - 1] = f.error.clone();
+        row[columns.len() - 1] = f.error.clone();
         w.write_record(&row).map_err(err)?;
     }
     w.flush().map_err(|e| Error::Write { path: path.to_path_buf(), detail: e.to_string() })
 }
 
 /// A plain-text table of one comparison, for reading in a terminal.
-pub fn compare_table(result: &CaseResult) -> String {
+pub fn compare_table(result: &CaseResult, options: &EvalOptions) -> String {
     let mut s = format!(
-        "pred: {}\ngt:   {}\ngrid: {} x {} x {} voxels, spacing {} x {} x {} mm\n\n",
+        "pred: {}\ngt:   {}\ngrid: {} x {} x {} voxels, spacing {} x {} x {} mm\n",
         result.pred.display(),
         result.gt.display(),
         result.shape[0],
         result.shape[1],
         result.shape[2],
-        format_number(result.spacing[0]),
-        format_number(result.spacing[1]),
-        format_number(result.spacing[2]),
+        short(result.spacing[0]),
+        short(result.spacing[1]),
+        short(result.spacing[2]),
     );
-    let header = ["label", "dice", "iou", "tp", "fp", "fn", "vol_pred_mm3", "vol_gt_mm3", "empty_state"];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-    for l in &result.labels {
-        rows.push(vec![
-            l.label.to_string(),
-            format!("{:.4}", l.dice()),
-            format!("{:.4}", l.iou()),
-            l.counts.tp.to_string(),
-            l.counts.fp().to_string(),
-            l.counts.fn_().to_string(),
-            format!("{:.1}", l.volume_pred_mm3()),
-            format!("{:.1}", l.volume_gt_mm3()),
-            l.empty_state().as_str().to_string(),
-        ]);
+    if let Some(so) = &options.surface {
+        s.push_str(&format!(
+            "surface distances: {} surface, HD{} as {}, NSD and BIoU at tau = {} mm\n",
+            so.surface.as_str(),
+            format_number(so.percentile),
+            match so.percentile_rule {
+                PercentileRule::DirectedMax => "the larger directed percentile",
+                PercentileRule::Pooled => "the pooled percentile",
+            },
+            format_number(so.tau)
+        ));
     }
+    s.push('\n');
     if result.labels.is_empty() {
         s.push_str("no labels: both volumes are all background\n");
         return s;
     }
+    let p = percentile_of(options);
+    let skip = ["voxels_pred", "voxels_gt"];
+    let header: Vec<String> = label_fields(&result.labels[0], p)
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| !skip.contains(&k.as_str()))
+        .collect();
+    let mut rows: Vec<Vec<String>> = vec![header];
+    for l in &result.labels {
+        rows.push(
+            label_fields(l, p)
+                .into_iter()
+                .filter(|(k, _)| !skip.contains(&k.as_str()))
+                .map(|(k, v)| match v {
+                    Value::Number(n) if n.is_f64() => {
+                        let x = n.as_f64().unwrap_or(f64::NAN);
+                        if k.starts_with("volume") { format!("{x:.1}") } else { format!("{x:.4}") }
+                    }
+                    other => csv_cell(&other),
+                })
+                .collect(),
+        );
+    }
     let widths: Vec<usize> =
-        (0..header.len()).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
+        (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
     for r in rows {
         let cells: Vec<String> = r.iter().zip(&widths).map(|(cell, w)| format!("{cell:>w$}")).collect();
         s.push_str(cells.join("  ").trim_end());
@@ -247,17 +292,22 @@ pub fn compare_table(result: &CaseResult) -> String {
     s
 }
 
+/// A number for people: up to 6 significant decimals, trailing zeros dropped.
+fn short(v: f64) -> String {
+    let t = format!("{v:.6}");
+    t.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn non_finite_numbers_are_strings() {
-        assert_eq!(
-            serde_json::to_string(&[Num(1.5), Num(f64::INFINITY), Num(f64::NEG_INFINITY), Num(f64::NAN)])
-                .unwrap(),
-            r#"[1.5,"inf","-inf","nan"]"#
-        );
+        let v = Value::Array([1.5, f64::INFINITY, f64::NEG_INFINITY, f64::NAN].map(num).to_vec());
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"[1.5,"inf","-inf","nan"]"#);
+        assert_eq!(percentile_field(95.0), "hd95");
+        assert_eq!(percentile_field(99.5), "hd99.5");
         assert_eq!(format_number(f64::NAN), "nan");
         assert_eq!(format_number(0.1), "0.1");
         assert_eq!(format_number(2.0), "2");

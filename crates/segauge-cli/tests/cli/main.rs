@@ -251,7 +251,7 @@ fn eval_gives_a_both_empty_row_for_labels_seen_in_other_cases() {
     assert_eq!(out.status.code(), Some(0));
     let csv = text(&out.stdout);
     // Case 2 has label 3 in neither volume; case 5 neither (5 % 3 == 2, 5 % 4 == 1).
-    assert!(csv.lines().any(|l| l == "case_002,3,1,1,0,0,0,0,0,0,0,both_empty,"), "{csv}");
+    assert!(csv.lines().any(|l| l == "case_002,3,1,1,0,0,0,0,1,1,0,0,0,0,0,0,0,both_empty,"), "{csv}");
     assert_eq!(csv.lines().count(), 1 + EXAMPLE_CASES * 3);
 }
 
@@ -317,4 +317,49 @@ fn npy_inputs_with_spacing_flag_and_sidecar() {
     // pred 3x3x4 = 36 voxels, gt 4x3x4 = 48, overlap 36: Dice = 72/84.
     assert_eq!(doc["labels"][0]["dice"].as_f64(), Some(72.0 / 84.0));
     assert_eq!(doc["labels"][0]["volume_gt_mm3"].as_f64(), Some(48.0 * 0.5));
+}
+
+#[test]
+fn surface_flags_name_the_fields_and_the_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = example(dir.path());
+    let (p, g) = (pred.join("case_000.nii.gz"), gt.join("case_000.nii.gz"));
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args =
+            vec!["compare", "--pred", p.to_str().unwrap(), "--gt", g.to_str().unwrap(), "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = segauge(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let doc = run(&["--surface", "grid", "--percentile", "99", "--tau", "1.5"]);
+    assert_eq!(
+        (doc["surface"].as_str(), doc["percentile"].as_f64(), doc["tau"].as_f64()),
+        (Some("grid"), Some(99.0), Some(1.5))
+    );
+    assert_eq!(doc["percentile_rule"], "directed-max");
+    let row = &doc["labels"][0];
+    for key in ["hd", "hd99", "assd", "masd", "nsd", "biou"] {
+        assert!(row[key].is_number(), "{key} in {row}");
+    }
+    assert!(row.get("hd95").is_none());
+    // HD is the largest directed distance, so no percentile exceeds it.
+    assert!(row["hd99"].as_f64() <= row["hd"].as_f64());
+    let none = run(&["--surface", "none"]);
+    assert!(none["surface"].is_null());
+    assert!(none["labels"][0].get("hd").is_none());
+    // The label missed by the prediction (case 0 has all three) and infinite distances: case 1 misses label 3.
+    let (p1, g1) = (pred.join("case_001.nii.gz"), gt.join("case_001.nii.gz"));
+    let out = segauge(&[
+        "compare",
+        "--pred",
+        p1.to_str().unwrap(),
+        "--gt",
+        g1.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["labels"][2]["hd"], "inf");
+    assert_eq!(doc["labels"][2]["nsd"].as_f64(), Some(0.0));
 }

@@ -124,3 +124,5 @@ fn shapes_must_match() {
     let err = OverlapCounts::compute(&a, &b).unwrap_err();
     assert_eq!(err.to_string(), "shape mismatch: prediction [2, 2, 1] vs ground truth [4, 1, 1]");
 }
+
+mod surface;

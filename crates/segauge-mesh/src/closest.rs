@@ -1,0 +1,349 @@
+//! Exact distances from points to a triangle mesh: a bounding-volume hierarchy over the triangles and the exact
+//! closest point on a triangle (Ericson, Real-Time Collision Detection, §5.1.5), in f64.
+//!
+//! Why our own BVH: the queries of surface metrics come in long runs of nearby points (triangle centroids in
+//! raster order) whose answers are close to each other. Each query starts from the bound
+//! `d(q) ≤ d(q′) + |q − q′|` of the previous one, which prunes most of the tree at once; generic crates
+//! (parry3d, rstar) have no such entry point and are heavy dependencies. A brute-force scan is the test oracle.
+//!
+//! Determinism: the distance of a point is the minimum, over the triangles that can be closest, of the same
+//! per-triangle computation; pruning keeps a safety margin so the minimising triangle is always evaluated. Hence
+//! the result does not depend on the visiting order, the warm start, or how queries are split across threads.
+
+use crate::mesh::{Mesh, cross, dot, sub};
+
+/// A BVH over the triangles of a mesh, for exact point-to-mesh distances.
+#[derive(Debug, Clone)]
+pub struct DistanceIndex {
+    nodes: Vec<Node>,
+    /// Triangles in leaf order: corner a, edge ab, edge ac.
+    tris: Vec<Tri>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Tri {
+    a: [f64; 3],
+    b: [f64; 3],
+    c: [f64; 3],
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    min: [f64; 3],
+    max: [f64; 3],
+    /// Leaf: first triangle and count (count > 0). Inner: index of the first child (the second follows it), count 0.
+    start: u32,
+    count: u32,
+}
+
+const LEAF_SIZE: usize = 4;
+
+impl DistanceIndex {
+    /// Builds the index. An empty mesh gives an index whose every distance is +inf.
+    pub fn new(mesh: &Mesh) -> DistanceIndex {
+        let mut items: Vec<(Tri, [f64; 3])> = (0..mesh.triangles.len())
+            .map(|t| {
+                let [a, b, c] = mesh.corners(t);
+                let centre = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
+                (Tri { a, b, c }, centre)
+            })
+            .collect();
+        let mut nodes = Vec::with_capacity(2 * items.len() / LEAF_SIZE + 1);
+        if !items.is_empty() {
+            nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
+            build(&mut nodes, 0, &mut items, 0);
+        }
+        DistanceIndex { nodes, tris: items.into_iter().map(|(t, _)| t).collect() }
+    }
+
+    /// Distance from `p` to the mesh (+inf for an empty mesh).
+    pub fn distance(&self, p: [f64; 3]) -> f64 {
+        self.distance_from_hint(p, None).0
+    }
+
+    /// Distance from `p` and the (leaf-order) index of a closest triangle, starting from the exact distance to
+    /// the `hint` triangle (typically the closest triangle of the previous, nearby query): that bound is nearly
+    /// tight, so the traversal only visits the few boxes inside the ball it defines.
+    fn distance_from_hint(&self, p: [f64; 3], hint: Option<u32>) -> (f64, u32) {
+        if self.nodes.is_empty() {
+            return (f64::INFINITY, 0);
+        }
+        let mut best_exact = f64::INFINITY;
+        let mut best_tri = 0u32;
+        if let Some(h) = hint {
+            best_exact = point_triangle_dist2(p, &self.tris[h as usize]);
+            best_tri = h;
+        }
+        // Pruning compares squared box distances with the best squared distance times a margin, so that rounding
+        // never prunes the minimising triangle.
+        let mut best2 = best_exact;
+        let mut stack: [u32; 64] = [0; 64];
+        let mut top = 1usize;
+        while top > 0 {
+            top -= 1;
+            let node = &self.nodes[stack[top] as usize];
+            if box_dist2(node, p) > best2 * (1.0 + 1e-9) {
+                continue;
+            }
+            if node.count > 0 {
+                let s = node.start as usize;
+                for (i, t) in self.tris[s..s + node.count as usize].iter().enumerate() {
+                    let d2 = point_triangle_dist2(p, t);
+                    if d2 < best_exact || (d2 == best_exact && ((s + i) as u32) < best_tri) {
+                        best_exact = d2;
+                        best_tri = (s + i) as u32;
+                    }
+                    best2 = best2.min(d2);
+                }
+            } else {
+                let (l, r) = (node.start, node.start + 1);
+                let (dl, dr) = (box_dist2(&self.nodes[l as usize], p), box_dist2(&self.nodes[r as usize], p));
+                // Visit the nearer child first (pushed last).
+                let (first, second) = if dl <= dr { (l, r) } else { (r, l) };
+                if top + 2 > stack.len() {
+                    // Depth is bounded by the median split (log2 of the triangle count), far below 64.
+                    return (self.brute_force(p), best_tri);
+                }
+                stack[top] = second;
+                stack[top + 1] = first;
+                top += 2;
+            }
+        }
+        (best_exact.sqrt(), best_tri)
+    }
+
+    fn brute_force(&self, p: [f64; 3]) -> f64 {
+        self.tris.iter().map(|t| point_triangle_dist2(p, t)).fold(f64::INFINITY, f64::min).sqrt()
+    }
+
+    /// Distances from every point of `points` to the mesh, in order.
+    ///
+    /// Queries are visited in Morton (Z-curve) order of their positions, so that consecutive queries are close
+    /// and each starts from the closest triangle of the previous one; they run in chunks (in parallel with the
+    /// `parallel` feature). Results are bit-identical to [`DistanceIndex::distance`] on each point, whatever
+    /// the order or the thread count.
+    pub fn distances(&self, points: &[[f64; 3]]) -> Vec<f64> {
+        const CHUNK: usize = 4096;
+        let order = morton_order(points);
+        let run = |chunk: &[u32]| -> Vec<f64> {
+            let mut out = Vec::with_capacity(chunk.len());
+            let mut hint = None;
+            for &i in chunk {
+                let (d, t) = self.distance_from_hint(points[i as usize], hint);
+                hint = Some(t);
+                out.push(d);
+            }
+            out
+        };
+        #[cfg(feature = "parallel")]
+        let sorted: Vec<f64> = {
+            use rayon::prelude::*;
+            order.par_chunks(CHUNK).map(run).collect::<Vec<_>>().concat()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let sorted: Vec<f64> = order.chunks(CHUNK).flat_map(run).collect();
+        let mut out = vec![0.0; points.len()];
+        for (&i, d) in order.iter().zip(sorted) {
+            out[i as usize] = d;
+        }
+        out
+    }
+}
+
+/// Indices of `points` sorted by the Morton code of their position quantised on a 2^21 grid over their bounding
+/// box (ties by index, so the order is deterministic).
+fn morton_order(points: &[[f64; 3]]) -> Vec<u32> {
+    let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+    for p in points {
+        for r in 0..3 {
+            lo[r] = lo[r].min(p[r]);
+            hi[r] = hi[r].max(p[r]);
+        }
+    }
+    let scale: [f64; 3] =
+        std::array::from_fn(|r| if hi[r] > lo[r] { 2097151.0 / (hi[r] - lo[r]) } else { 0.0 });
+    let spread = |v: u64| -> u64 {
+        // Spread 21 bits to every third bit.
+        let mut x = v & 0x1f_ffff;
+        x = (x | (x << 32)) & 0x1f00000000ffff;
+        x = (x | (x << 16)) & 0x1f0000ff0000ff;
+        x = (x | (x << 8)) & 0x100f00f00f00f00f;
+        x = (x | (x << 4)) & 0x10c30c30c30c30c3;
+        (x | (x << 2)) & 0x1249249249249249
+    };
+    let mut keyed: Vec<(u64, u32)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let q: [u64; 3] = std::array::from_fn(|r| ((p[r] - lo[r]) * scale[r]) as u64);
+            (spread(q[0]) | (spread(q[1]) << 1) | (spread(q[2]) << 2), i as u32)
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+fn build(nodes: &mut Vec<Node>, at: usize, items: &mut [(Tri, [f64; 3])], offset: usize) {
+    let (mut min, mut max) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+    for (t, _) in items.iter() {
+        for p in [t.a, t.b, t.c] {
+            for r in 0..3 {
+                min[r] = min[r].min(p[r]);
+                max[r] = max[r].max(p[r]);
+            }
+        }
+    }
+    if items.len() <= LEAF_SIZE {
+        nodes[at] = Node { min, max, start: offset as u32, count: items.len() as u32 };
+        return;
+    }
+    // Split at the median centroid along the widest centroid extent; ties broken by index order (stable).
+    let (mut cmin, mut cmax) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+    for (_, c) in items.iter() {
+        for r in 0..3 {
+            cmin[r] = cmin[r].min(c[r]);
+            cmax[r] = cmax[r].max(c[r]);
+        }
+    }
+    let axis = (0..3).fold(0, |best, r| if cmax[r] - cmin[r] > cmax[best] - cmin[best] { r } else { best });
+    let mid = items.len() / 2;
+    items.select_nth_unstable_by(mid, |x, y| x.1[axis].total_cmp(&y.1[axis]));
+    let first = nodes.len();
+    nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
+    nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
+    nodes[at] = Node { min, max, start: first as u32, count: 0 };
+    let (left, right) = items.split_at_mut(mid);
+    build(nodes, first, left, offset);
+    build(nodes, first + 1, right, offset + mid);
+}
+
+#[inline]
+fn box_dist2(n: &Node, p: [f64; 3]) -> f64 {
+    let mut d2 = 0.0;
+    for r in 0..3 {
+        let v = if p[r] < n.min[r] {
+            n.min[r] - p[r]
+        } else if p[r] > n.max[r] {
+            p[r] - n.max[r]
+        } else {
+            0.0
+        };
+        d2 += v * v;
+    }
+    d2
+}
+
+/// Squared distance from `p` to triangle `t`: Ericson's Voronoi-region classification; in the face region the
+/// distance to the plane, `(n·(p − a))² / (n·n)`, which is exactly 0 for a point on an axis-aligned face.
+#[inline]
+fn point_triangle_dist2(p: [f64; 3], t: &Tri) -> f64 {
+    match closest_feature(p, t.a, t.b, t.c) {
+        Feature::Point(q) => {
+            let v = sub(p, q);
+            dot(v, v)
+        }
+        Feature::Face => {
+            let n = cross(sub(t.b, t.a), sub(t.c, t.a));
+            let h = dot(n, sub(p, t.a));
+            h * h / dot(n, n)
+        }
+    }
+}
+
+enum Feature {
+    /// The closest point is on a vertex or an edge.
+    Point([f64; 3]),
+    /// The closest point is inside the triangle (its projection on the plane).
+    Face,
+}
+
+fn closest_feature(p: [f64; 3], a: [f64; 3], b: [f64; 3], c: [f64; 3]) -> Feature {
+    let ab = sub(b, a);
+    let ac = sub(c, a);
+    let ap = sub(p, a);
+    let d1 = dot(ab, ap);
+    let d2 = dot(ac, ap);
+    if d1 <= 0.0 && d2 <= 0.0 {
+        return Feature::Point(a);
+    }
+    let bp = sub(p, b);
+    let d3 = dot(ab, bp);
+    let d4 = dot(ac, bp);
+    if d3 >= 0.0 && d4 <= d3 {
+        return Feature::Point(b);
+    }
+    let vc = d1 * d4 - d3 * d2;
+    if vc <= 0.0 && d1 >= 0.0 && d3 <= 0.0 {
+        let v = d1 / (d1 - d3);
+        return Feature::Point([a[0] + v * ab[0], a[1] + v * ab[1], a[2] + v * ab[2]]);
+    }
+    let cp = sub(p, c);
+    let d5 = dot(ab, cp);
+    let d6 = dot(ac, cp);
+    if d6 >= 0.0 && d5 <= d6 {
+        return Feature::Point(c);
+    }
+    let vb = d5 * d2 - d1 * d6;
+    if vb <= 0.0 && d2 >= 0.0 && d6 <= 0.0 {
+        let w = d2 / (d2 - d6);
+        return Feature::Point([a[0] + w * ac[0], a[1] + w * ac[1], a[2] + w * ac[2]]);
+    }
+    let va = d3 * d6 - d5 * d4;
+    if va <= 0.0 && (d4 - d3) >= 0.0 && (d5 - d6) >= 0.0 {
+        let w = (d4 - d3) / ((d4 - d3) + (d5 - d6));
+        return Feature::Point([
+            b[0] + w * (c[0] - b[0]),
+            b[1] + w * (c[1] - b[1]),
+            b[2] + w * (c[2] - b[2]),
+        ]);
+    }
+    Feature::Face
+}
+
+/// The point of triangle `abc` closest to `p` (exact Voronoi-region classification, f64).
+pub fn closest_point_on_triangle(p: [f64; 3], a: [f64; 3], b: [f64; 3], c: [f64; 3]) -> [f64; 3] {
+    match closest_feature(p, a, b, c) {
+        Feature::Point(q) => q,
+        Feature::Face => {
+            let n = cross(sub(b, a), sub(c, a));
+            let t = dot(n, sub(p, a)) / dot(n, n);
+            [p[0] - t * n[0], p[1] - t * n[1], p[2] - t * n[2]]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Frame, Mask, voxel_faces};
+
+    #[test]
+    fn closest_point_regions() {
+        let (a, b, c) = ([0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 2.0, 0.0]);
+        assert_eq!(closest_point_on_triangle([0.5, 0.5, 3.0], a, b, c), [0.5, 0.5, 0.0]);
+        assert_eq!(closest_point_on_triangle([-1.0, -1.0, 0.0], a, b, c), a);
+        assert_eq!(closest_point_on_triangle([3.0, -1.0, 1.0], a, b, c), b);
+        assert_eq!(closest_point_on_triangle([1.0, -5.0, 0.0], a, b, c), [1.0, 0.0, 0.0]);
+        assert_eq!(closest_point_on_triangle([2.0, 2.0, 0.0], a, b, c), [1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn bvh_equals_brute_force_with_and_without_warm_start() {
+        let mut rng = segauge_tests::SplitMix(7);
+        let mask = Mask::from_fn([14, 11, 9], |i, j, k| {
+            let (x, y, z) = (i as f64 - 6.5, j as f64 - 5.0, (k as f64 - 4.0) * 1.5);
+            x * x + y * y + z * z < 20.0 || (i + 2 * j + k) % 11 == 0
+        });
+        let mesh = voxel_faces(&mask, &Frame::scaled([0.7, 0.9, 1.6]));
+        let index = DistanceIndex::new(&mesh);
+        let points: Vec<[f64; 3]> = (0..3000)
+            .map(|_| [rng.next_f64() * 14.0 - 2.0, rng.next_f64() * 12.0 - 2.0, rng.next_f64() * 18.0 - 3.0])
+            .collect();
+        let batch = index.distances(&points);
+        for (p, d) in points.iter().zip(&batch) {
+            assert_eq!(*d, index.brute_force(*p));
+            assert_eq!(*d, index.distance(*p));
+        }
+        assert!(DistanceIndex::new(&Mesh::default()).distance([0.0; 3]).is_infinite());
+    }
+}

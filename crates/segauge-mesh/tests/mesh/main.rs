@@ -1,0 +1,4 @@
+//! Integration tests of segauge-mesh.
+
+mod marching_cubes;
+mod surface_nets;

@@ -1,0 +1,160 @@
+//! Per-label bounding boxes from one pass over a volume, and binary masks cropped to a box.
+//!
+//! Surface metrics of a label only need the voxels near that label: meshing and distance transforms run inside
+//! the label's box (the union of the prediction's and the ground truth's boxes) grown by one background voxel on
+//! every side, which may reach half a voxel outside the image (those voxels are background).
+
+use std::collections::BTreeMap;
+
+use segauge_io::{LabelVolume, Labels};
+use segauge_mesh::{Frame, Mask};
+
+/// An inclusive box of voxel indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoxelBox {
+    /// Smallest index per axis.
+    pub lo: [usize; 3],
+    /// Largest index per axis (inclusive).
+    pub hi: [usize; 3],
+}
+
+impl VoxelBox {
+    fn point(i: usize, j: usize, k: usize) -> VoxelBox {
+        VoxelBox { lo: [i, j, k], hi: [i, j, k] }
+    }
+
+    fn grow(&mut self, i: usize, j: usize, k: usize) {
+        for (a, v) in [i, j, k].into_iter().enumerate() {
+            self.lo[a] = self.lo[a].min(v);
+            self.hi[a] = self.hi[a].max(v);
+        }
+    }
+
+    /// The smallest box holding both.
+    pub fn union(&self, other: &VoxelBox) -> VoxelBox {
+        VoxelBox {
+            lo: std::array::from_fn(|a| self.lo[a].min(other.lo[a])),
+            hi: std::array::from_fn(|a| self.hi[a].max(other.hi[a])),
+        }
+    }
+}
+
+/// The bounding box of every non-zero label of a volume, from one pass.
+pub fn label_boxes(volume: &LabelVolume) -> BTreeMap<u32, VoxelBox> {
+    fn scan<T: Copy + Into<u32>>(v: &[T], dims: [usize; 3]) -> BTreeMap<u32, VoxelBox> {
+        let mut boxes: BTreeMap<u32, VoxelBox> = BTreeMap::new();
+        let [nx, ny, _] = dims;
+        let mut idx = 0;
+        for k in 0..dims[2] {
+            for j in 0..ny {
+                let row = &v[idx..idx + nx];
+                idx += nx;
+                // Runs of one label (mostly background) are handled once per run.
+                let mut i = 0;
+                while i < nx {
+                    let l: u32 = row[i].into();
+                    let start = i;
+                    while i < nx && row[i].into() == l {
+                        i += 1;
+                    }
+                    if l != 0 {
+                        boxes
+                            .entry(l)
+                            .and_modify(|b| {
+                                b.grow(start, j, k);
+                                b.grow(i - 1, j, k);
+                            })
+                            .or_insert_with(|| {
+                                let mut b = VoxelBox::point(start, j, k);
+                                b.grow(i - 1, j, k);
+                                b
+                            });
+                    }
+                }
+            }
+        }
+        boxes
+    }
+    let dims = volume.grid().dims();
+    match volume.labels() {
+        Labels::U8(v) => scan(v, dims),
+        Labels::U16(v) => scan(v, dims),
+        Labels::U32(v) => scan(v, dims),
+    }
+}
+
+/// A binary mask of one label cut out of a volume: the box `b` grown by `pad` voxels on every side (voxels
+/// outside the image are background), and the frame placing it in the image's scaled index space
+/// (`x = spacing ⊙ index`, origin and direction left out: every distance metric is invariant to them).
+pub fn crop_mask(volume: &LabelVolume, label: u32, b: &VoxelBox, pad: usize) -> (Mask, Frame) {
+    let grid = volume.grid();
+    let dims = grid.dims();
+    let lo: [isize; 3] = std::array::from_fn(|a| b.lo[a] as isize - pad as isize);
+    let size: [usize; 3] = std::array::from_fn(|a| b.hi[a] - b.lo[a] + 1 + 2 * pad);
+    fn fill<T: Copy + Into<u32>>(
+        v: &[T],
+        dims: [usize; 3],
+        lo: [isize; 3],
+        size: [usize; 3],
+        label: u32,
+    ) -> Vec<bool> {
+        let mut out = vec![false; size.iter().product()];
+        for k in 0..size[2] {
+            let gk = lo[2] + k as isize;
+            if gk < 0 || gk as usize >= dims[2] {
+                continue;
+            }
+            for j in 0..size[1] {
+                let gj = lo[1] + j as isize;
+                if gj < 0 || gj as usize >= dims[1] {
+                    continue;
+                }
+                let row = dims[0] * (gj as usize + dims[1] * gk as usize);
+                let dst = size[0] * (j + size[1] * k);
+                for i in 0..size[0] {
+                    let gi = lo[0] + i as isize;
+                    if gi >= 0 && (gi as usize) < dims[0] {
+                        out[dst + i] = v[row + gi as usize].into() == label;
+                    }
+                }
+            }
+        }
+        out
+    }
+    let voxels = match volume.labels() {
+        Labels::U8(v) => fill(v, dims, lo, size, label),
+        Labels::U16(v) => fill(v, dims, lo, size, label),
+        Labels::U32(v) => fill(v, dims, lo, size, label),
+    };
+    let spacing = grid.spacing();
+    let frame =
+        Frame { origin: std::array::from_fn(|a| lo[a] as f64 * spacing[a]), ..Frame::scaled(spacing) };
+    // The size matches the voxel count by construction.
+    let mask = Mask::new(size, voxels).unwrap_or_else(|_| Mask::from_fn([1, 1, 1], |_, _, _| false));
+    (mask, frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use segauge_io::Grid;
+
+    #[test]
+    fn boxes_and_crops() {
+        let dims = [5, 4, 3];
+        let mut v = vec![0u8; 60];
+        let at = |i: usize, j: usize, k: usize| i + 5 * (j + 4 * k);
+        v[at(1, 1, 0)] = 2;
+        v[at(3, 2, 2)] = 2;
+        v[at(4, 0, 1)] = 7;
+        let vol = LabelVolume::new(Grid::new(dims, [1.0, 2.0, 3.0]).unwrap(), Labels::U8(v)).unwrap();
+        let boxes = label_boxes(&vol);
+        assert_eq!(boxes[&2], VoxelBox { lo: [1, 1, 0], hi: [3, 2, 2] });
+        assert_eq!(boxes[&7], VoxelBox { lo: [4, 0, 1], hi: [4, 0, 1] });
+        let (mask, frame) = crop_mask(&vol, 7, &boxes[&7], 1);
+        assert_eq!(mask.dims(), [3, 3, 3]);
+        assert_eq!(mask.count(), 1);
+        assert!(mask.get(1, 1, 1));
+        assert_eq!(frame.origin, [3.0, -2.0, 0.0]);
+    }
+}

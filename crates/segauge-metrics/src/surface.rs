@@ -1,0 +1,702 @@
+//! Surface-distance metrics: HD, HD_p, ASSD, MASD, NSD and BIoU, from area-weighted distance samples.
+//!
+//! For each label both masks are meshed (the [`Surface`] chosen), every triangle contributes one sample: the exact
+//! distance from its centroid to the other mesh, weighted by its area (the MeshMetrics method). The `grid`
+//! surface instead uses boundary voxels (mask minus its 6-connected erosion) with unit weights and the exact
+//! Euclidean distance transform (MONAI and medpy's convention). From the two directed sample sets
+//! (ground truth → prediction and prediction → ground truth), with weights `w` and distances `d`:
+//!
+//! - directed percentile `P_q`: sort by `d`; `C_k = w_1 + … + w_k`; the smallest `k` with `C_k / W ≥ q/100`
+//!   (no interpolation; `W` summed as numpy's pairwise `np.sum`, `C_k` sequentially as `np.cumsum`, so that
+//!   results match MeshMetrics and DeepMind bit for bit at ties);
+//! - `HD_p = max(P_p(gt→pred), P_p(pred→gt))`, `HD = HD_100` (METHODS.md A.3);
+//! - `ASSD = (Σ w·d over both) / (W_gt + W_pred)` (pooled); `MASD` = mean of the two directed weighted means;
+//! - `NSD_τ` = weight of samples with `d ≤ τ` over both directions / `(W_gt + W_pred)`;
+//! - `BIoU_τ`: for each mask, its foreground voxels whose centre lies closer than `τ` (strict) to the mask's own
+//!   surface; BIoU is the IoU of these two voxel sets. Voxel centres are placed correctly for any direction
+//!   matrix (MeshMetrics' BIoU is only right for an identity direction).
+//!
+//! Empty masks: both empty gives distances 0 and NSD = BIoU = 1; one empty gives distances +inf and NSD = BIoU = 0,
+//! as MeshMetrics; [`crate::EmptyState`] says which applied.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use segauge_io::LabelVolume;
+use segauge_mesh::{
+    DistanceIndex, Frame, Mask, Mesh, VtkF32, marching_cubes, surface_nets, voxel_faces, voxel_faces_vtk_f32,
+};
+
+use crate::crop::{VoxelBox, crop_mask, label_boxes};
+use crate::grid::{boundary, edt_squared};
+use crate::{EmptyState, Error};
+
+/// The surface on which distances are measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Surface {
+    /// The boundary of the union of voxel boxes, triangulated as MeshMetrics (unsmoothed SurfaceNets).
+    VoxelFaces,
+    /// VTK's SurfaceNets with its default constrained smoothing, bit for bit as VTK 9.7 (on the mask padded by one
+    /// background voxel, so the surface is closed).
+    Smooth,
+    /// Marching cubes at iso 0.5 (segauge's own table; vertices at edge midpoints). Not MeshMetrics-compatible.
+    MarchingCubes,
+    /// Boundary voxels and an exact EDT between voxel centres, unit weights (MONAI, medpy).
+    Grid,
+}
+
+impl Surface {
+    /// The name used on the command line and in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Surface::VoxelFaces => "voxel-faces",
+            Surface::Smooth => "smooth",
+            Surface::MarchingCubes => "marching-cubes",
+            Surface::Grid => "grid",
+        }
+    }
+}
+
+impl FromStr for Surface {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "voxel-faces" => Ok(Surface::VoxelFaces),
+            "smooth" => Ok(Surface::Smooth),
+            "marching-cubes" => Ok(Surface::MarchingCubes),
+            "grid" => Ok(Surface::Grid),
+            other => Err(Error::InvalidOption { detail: format!("unknown surface {other:?}") }),
+        }
+    }
+}
+
+/// How the two directed percentiles combine into `HD_p`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PercentileRule {
+    /// The larger of the two directed percentiles (MeshMetrics, DeepMind, MONAI).
+    #[default]
+    DirectedMax,
+    /// One percentile of both directions' samples pooled (medpy, seg-metrics).
+    Pooled,
+}
+
+/// How mesh vertices are placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MeshCompat {
+    /// Exact f64 positions in the image's scaled index space (default; invariant to origin and direction).
+    #[default]
+    Exact,
+    /// MeshMetrics' arithmetic: float32 world coordinates from VTK's transform of the one-voxel-padded image,
+    /// VTK's triangle centres and areas (voxel-faces surface only). Reproduces MeshMetrics at threshold ties.
+    VtkF32,
+}
+
+/// Options of the surface metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurfaceOptions {
+    /// The surface.
+    pub surface: Surface,
+    /// Percentile of `HD_p`, in [0, 100] (default 95).
+    pub percentile: f64,
+    /// How directed percentiles combine (default: the larger).
+    pub percentile_rule: PercentileRule,
+    /// Tolerance of NSD and BIoU, mm (default 2).
+    pub tau: f64,
+    /// Vertex placement (default exact).
+    pub mesh_compat: MeshCompat,
+}
+
+impl Default for SurfaceOptions {
+    fn default() -> Self {
+        SurfaceOptions {
+            surface: Surface::VoxelFaces,
+            percentile: 95.0,
+            percentile_rule: PercentileRule::DirectedMax,
+            tau: 2.0,
+            mesh_compat: MeshCompat::Exact,
+        }
+    }
+}
+
+impl SurfaceOptions {
+    fn validate(&self) -> Result<(), Error> {
+        if !(0.0..=100.0).contains(&self.percentile) {
+            return Err(Error::InvalidOption {
+                detail: format!("percentile {} is not in [0, 100]", self.percentile),
+            });
+        }
+        if !(self.tau.is_finite() && self.tau > 0.0) {
+            return Err(Error::InvalidOption {
+                detail: format!("tau {} is not a positive number of mm", self.tau),
+            });
+        }
+        if self.mesh_compat == MeshCompat::VtkF32 && self.surface != Surface::VoxelFaces {
+            return Err(Error::InvalidOption {
+                detail: format!(
+                    "vtk-f32 compatibility applies to the voxel-faces surface, not {}",
+                    self.surface.as_str()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Distance samples of one direction, sorted by distance (then weight).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Directed {
+    distances: Vec<f64>,
+    weights: Vec<f64>,
+}
+
+impl Directed {
+    /// Samples from unsorted distances and weights (equal lengths).
+    pub fn new(distances: Vec<f64>, weights: Vec<f64>) -> Directed {
+        let mut pairs: Vec<(f64, f64)> = distances.into_iter().zip(weights).collect();
+        pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let (distances, weights) = pairs.into_iter().unzip();
+        Directed { distances, weights }
+    }
+
+    /// Distances, ascending.
+    pub fn distances(&self) -> &[f64] {
+        &self.distances
+    }
+
+    /// Weights (areas in mm², or 1 per boundary voxel), in the order of [`Directed::distances`].
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+
+    /// Total weight, summed as numpy's `np.sum` (pairwise).
+    pub fn total_weight(&self) -> f64 {
+        pairwise_sum(&self.weights)
+    }
+
+    /// The directed percentile `P_q` (no interpolation; see the module docs). +inf without samples.
+    ///
+    /// ```
+    /// use segauge_metrics::Directed;
+    /// let d = Directed::new(vec![3.0, 1.0, 2.0, 4.0], vec![1.0, 1.0, 1.0, 1.0]);
+    /// assert_eq!(d.percentile(50.0), 2.0); // C/W = 0.25, 0.5, ... reaches 0.5 at the second sample
+    /// assert_eq!(d.percentile(51.0), 3.0);
+    /// assert_eq!(d.percentile(100.0), 4.0);
+    /// ```
+    pub fn percentile(&self, p: f64) -> f64 {
+        if self.distances.is_empty() {
+            return f64::INFINITY;
+        }
+        let total = self.total_weight();
+        let q = p / 100.0;
+        let mut c = 0.0;
+        for (k, w) in self.weights.iter().enumerate() {
+            c += w;
+            if c / total >= q {
+                return self.distances[k];
+            }
+        }
+        self.distances[self.distances.len() - 1]
+    }
+
+    /// Largest distance (+inf without samples).
+    pub fn max(&self) -> f64 {
+        self.distances.last().copied().unwrap_or(f64::INFINITY)
+    }
+
+    /// Weighted sum of distances.
+    fn weighted_sum(&self) -> f64 {
+        self.distances.iter().zip(&self.weights).map(|(d, w)| d * w).sum()
+    }
+
+    /// Weighted mean distance.
+    pub fn mean(&self) -> f64 {
+        self.weighted_sum() / self.total_weight()
+    }
+
+    /// Total weight of the samples with `d ≤ tau`.
+    fn weight_within(&self, tau: f64) -> f64 {
+        let n = self.distances.partition_point(|&d| d <= tau);
+        pairwise_sum(&self.weights[..n])
+    }
+}
+
+/// numpy's pairwise summation of a contiguous float64 array (`np.sum`): blocks of up to 128 summed with eight
+/// accumulators, larger ranges split in halves rounded down to a multiple of 8.
+pub(crate) fn pairwise_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        let mut res = 0.0;
+        for &x in a {
+            res += x;
+        }
+        res
+    } else if n <= 128 {
+        let mut r = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]];
+        let mut i = 8;
+        while i < n - (n % 8) {
+            for (j, acc) in r.iter_mut().enumerate() {
+                *acc += a[i + j];
+            }
+            i += 8;
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        while i < n {
+            res += a[i];
+            i += 1;
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        pairwise_sum(&a[..n2]) + pairwise_sum(&a[n2..])
+    }
+}
+
+/// The two directed sample sets of a label.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SurfaceDistances {
+    /// From the ground-truth surface to the prediction's.
+    pub gt_to_pred: Directed,
+    /// From the prediction's surface to the ground truth's.
+    pub pred_to_gt: Directed,
+}
+
+impl SurfaceDistances {
+    /// `HD_p` under `rule`.
+    pub fn hd_percentile(&self, p: f64, rule: PercentileRule) -> f64 {
+        match rule {
+            PercentileRule::DirectedMax => self.gt_to_pred.percentile(p).max(self.pred_to_gt.percentile(p)),
+            PercentileRule::Pooled => {
+                let mut d = self.gt_to_pred.distances.clone();
+                d.extend_from_slice(&self.pred_to_gt.distances);
+                let mut w = self.gt_to_pred.weights.clone();
+                w.extend_from_slice(&self.pred_to_gt.weights);
+                Directed::new(d, w).percentile(p)
+            }
+        }
+    }
+
+    /// Hausdorff distance (largest distance in either direction).
+    pub fn hd(&self) -> f64 {
+        self.gt_to_pred.max().max(self.pred_to_gt.max())
+    }
+
+    /// Average symmetric surface distance (pooled).
+    pub fn assd(&self) -> f64 {
+        (self.gt_to_pred.weighted_sum() + self.pred_to_gt.weighted_sum())
+            / (self.gt_to_pred.total_weight() + self.pred_to_gt.total_weight())
+    }
+
+    /// Mean average surface distance (mean of the two directed means).
+    pub fn masd(&self) -> f64 {
+        (self.gt_to_pred.mean() + self.pred_to_gt.mean()) / 2.0
+    }
+
+    /// Normalised surface distance at `tau` mm.
+    pub fn nsd(&self, tau: f64) -> f64 {
+        (self.gt_to_pred.weight_within(tau) + self.pred_to_gt.weight_within(tau))
+            / (self.gt_to_pred.total_weight() + self.pred_to_gt.total_weight())
+    }
+}
+
+/// Surface metrics of one label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurfaceMetrics {
+    /// Hausdorff distance, mm.
+    pub hd: f64,
+    /// `HD_p` at the requested percentile, mm.
+    pub hd_percentile: f64,
+    /// Average symmetric surface distance (pooled), mm.
+    pub assd: f64,
+    /// Mean average surface distance, mm.
+    pub masd: f64,
+    /// Normalised surface distance at τ.
+    pub nsd: f64,
+    /// Boundary IoU at τ.
+    pub biou: f64,
+    /// Which masks are empty.
+    pub empty_state: EmptyState,
+}
+
+impl SurfaceMetrics {
+    /// The values of a label with an empty mask (MeshMetrics' convention): both empty gives distances 0 and
+    /// NSD = BIoU = 1; one empty gives distances +inf and NSD = BIoU = 0.
+    pub fn empty(state: EmptyState) -> SurfaceMetrics {
+        let (d, s) = if state == EmptyState::BothEmpty { (0.0, 1.0) } else { (f64::INFINITY, 0.0) };
+        SurfaceMetrics { hd: d, hd_percentile: d, assd: d, masd: d, nsd: s, biou: s, empty_state: state }
+    }
+}
+
+/// One mask's surface, ready for distance queries.
+struct Side {
+    samples: Vec<[f64; 3]>,
+    weights: Vec<f64>,
+    target: Target,
+    /// The mask and its frame (for BIoU).
+    mask: Mask,
+    frame: Frame,
+    surface: Surface,
+}
+
+enum Target {
+    Mesh { index: DistanceIndex, mesh: Mesh },
+    Grid { edt2: Vec<f64> },
+}
+
+impl Side {
+    fn new(mask: Mask, frame: Frame, surface: Surface, vtk: Option<&VtkF32>) -> Side {
+        match surface {
+            Surface::VoxelFaces => match vtk {
+                None => Side::from_mesh(voxel_faces(&mask, &frame), mask, frame, surface),
+                Some(v) => {
+                    let mesh = voxel_faces_vtk_f32(&mask, v);
+                    let (samples, weights) = (mesh.vtk_centroids(), mesh.vtk_areas());
+                    let index = DistanceIndex::new(&mesh);
+                    // BIoU's voxel centres: MeshMetrics places them in f64 world coordinates (idx·s + o).
+                    let m = &v.matrix;
+                    let origin = std::array::from_fn(|r| {
+                        m[r][3]
+                            + m[r][0] * v.index_offset[0]
+                            + m[r][1] * v.index_offset[1]
+                            + m[r][2] * v.index_offset[2]
+                    });
+                    let direction =
+                        std::array::from_fn(|r| std::array::from_fn(|a| m[r][a] / frame.spacing[a]));
+                    let frame = Frame { origin, direction, ..frame };
+                    Side { samples, weights, target: Target::Mesh { index, mesh }, mask, frame, surface }
+                }
+            },
+            Surface::Smooth => Side::from_mesh(surface_nets(&mask, &frame), mask, frame, surface),
+            Surface::MarchingCubes => Side::from_mesh(marching_cubes(&mask, &frame), mask, frame, surface),
+            Surface::Grid => {
+                let border = boundary(&mask);
+                let dims = mask.dims();
+                let samples = (0..border.len())
+                    .filter(|&n| border[n])
+                    .map(|n| {
+                        let idx = [n % dims[0], (n / dims[0]) % dims[1], n / (dims[0] * dims[1])];
+                        frame.point(idx.map(|v| v as f64))
+                    })
+                    .collect::<Vec<_>>();
+                let weights = vec![1.0; samples.len()];
+                let edt2 = edt_squared(&border, dims, frame.spacing);
+                Side { samples, weights, target: Target::Grid { edt2 }, mask, frame, surface }
+            }
+        }
+    }
+
+    fn from_mesh(mesh: Mesh, mask: Mask, frame: Frame, surface: Surface) -> Side {
+        let samples = mesh.centroids();
+        let weights = mesh.areas();
+        let index = DistanceIndex::new(&mesh);
+        Side { samples, weights, target: Target::Mesh { index, mesh }, mask, frame, surface }
+    }
+
+    /// Distances from the other side's samples to this surface.
+    fn distances_from(&self, other: &Side) -> Vec<f64> {
+        match &self.target {
+            Target::Mesh { index, .. } => index.distances(&other.samples),
+            Target::Grid { edt2 } => {
+                // Both sides share one crop box and frame: a sample point is a voxel centre of that box.
+                let dims = self.mask.dims();
+                other
+                    .samples
+                    .iter()
+                    .map(|p| {
+                        let idx: [usize; 3] = std::array::from_fn(|a| {
+                            ((p[a] - self.frame.origin[a]) / self.frame.spacing[a]).round() as usize
+                        });
+                        edt2[idx[0] + dims[0] * (idx[1] + dims[1] * idx[2])].sqrt()
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Foreground voxels whose centre is closer than `tau` to this side's own surface.
+    fn hollow(&self, tau: f64) -> Vec<bool> {
+        let dims = self.mask.dims();
+        let s = self.frame.spacing;
+        let n = self.mask.voxels().len();
+        let idx = |n: usize| [n % dims[0], (n / dims[0]) % dims[1], n / (dims[0] * dims[1])];
+        match &self.target {
+            Target::Grid { edt2 } => (0..n).map(|v| self.mask.voxels()[v] && edt2[v].sqrt() < tau).collect(),
+            Target::Mesh { index, mesh } => {
+                // With e(v) the distance from voxel centre v to the nearest background voxel centre:
+                // - every surface point lies within `reach` of a background centre, so dist(v) ≥ e(v) − reach:
+                //   voxels with e(v) ≥ tau + reach are not hollow;
+                // - on surfaces that separate foreground from background centres (voxel faces, marching cubes)
+                //   the segment from v to that background centre crosses the surface, so dist(v) ≤ e(v): voxels
+                //   with e(v) < tau are hollow.
+                // Only the voxels in between need an exact distance query.
+                let background: Vec<bool> = self.mask.voxels().iter().map(|&f| !f).collect();
+                let to_bg2 = edt_squared(&background, dims, s);
+                let (reach, separates) = reach(self.surface, mesh, s);
+                let limit = tau + reach;
+                let mut out = vec![false; n];
+                let mut candidates = Vec::new();
+                for v in 0..n {
+                    if !self.mask.voxels()[v] {
+                        continue;
+                    }
+                    let e = to_bg2[v].sqrt();
+                    if separates && e < tau {
+                        out[v] = true;
+                    } else if e < limit {
+                        candidates.push(v);
+                    }
+                }
+                let points: Vec<[f64; 3]> =
+                    candidates.iter().map(|&v| self.frame.point(idx(v).map(|x| x as f64))).collect();
+                let d = index.distances(&points);
+                for (&v, &dist) in candidates.iter().zip(&d) {
+                    out[v] = dist < tau;
+                }
+                out
+            }
+        }
+    }
+}
+
+/// An upper bound on the distance from any point of the surface to the nearest background voxel centre, and
+/// whether the surface separates foreground from background voxel centres. With h half the voxel diagonal:
+/// voxel faces lie on background voxel boxes (h; separating); marching-cubes triangles lie in dual cubes with a
+/// background corner (2h; separating); smoothed SurfaceNets vertices move up to 2h from a voxel corner, itself
+/// within h of a background centre, and a triangle point is within the longest edge of a vertex (3h + edge; not
+/// separating: smoothing can cut a corner voxel's centre off).
+fn reach(surface: Surface, mesh: &Mesh, s: [f64; 3]) -> (f64, bool) {
+    let h = 0.5 * (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
+    match surface {
+        Surface::VoxelFaces => (h, true),
+        Surface::MarchingCubes => (2.0 * h, true),
+        _ => {
+            let longest = (0..mesh.triangles.len())
+                .flat_map(|t| {
+                    let c = mesh.corners(t);
+                    (0..3).map(move |e| {
+                        let (a, b) = (c[e], c[(e + 1) % 3]);
+                        ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+                    })
+                })
+                .fold(0.0, f64::max);
+            (3.0 * h + longest, false)
+        }
+    }
+}
+
+/// Runs two independent computations, in parallel with the `parallel` feature.
+fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
+}
+
+/// Both directions' samples. Identical masks have identical surfaces: their distances are exactly 0 (computing
+/// them would leave rounding-level residues on meshes whose centroids are not exactly on their plane).
+fn directed_pair(p: &Side, g: &Side) -> SurfaceDistances {
+    if p.mask == g.mask {
+        return SurfaceDistances {
+            gt_to_pred: Directed::new(vec![0.0; g.weights.len()], g.weights.clone()),
+            pred_to_gt: Directed::new(vec![0.0; p.weights.len()], p.weights.clone()),
+        };
+    }
+    let (gt_to_pred, pred_to_gt) = join(
+        || Directed::new(p.distances_from(g), g.weights.clone()),
+        || Directed::new(g.distances_from(p), p.weights.clone()),
+    );
+    SurfaceDistances { gt_to_pred, pred_to_gt }
+}
+
+/// The two directed sample sets between two masks on one box and frame.
+pub fn surface_distances(pred: Mask, gt: Mask, frame: &Frame, surface: Surface) -> SurfaceDistances {
+    let (p, g) = join(|| Side::new(pred, *frame, surface, None), || Side::new(gt, *frame, surface, None));
+    directed_pair(&p, &g)
+}
+
+/// The directed samples of one label of two volumes (`None` when the label is missing from either), computed as
+/// [`surface_metrics`] computes them: for inspection or export of every sample.
+///
+/// # Errors
+/// As [`surface_metrics`].
+pub fn label_surface_distances(
+    pred: &LabelVolume,
+    gt: &LabelVolume,
+    label: u32,
+    options: &SurfaceOptions,
+) -> Result<Option<SurfaceDistances>, Error> {
+    options.validate()?;
+    let (a, b) = (pred.grid().dims(), gt.grid().dims());
+    if a != b {
+        return Err(Error::ShapeMismatch { pred: a, gt: b });
+    }
+    let (Some(pb), Some(gb)) = (label_boxes(pred).get(&label).copied(), label_boxes(gt).get(&label).copied())
+    else {
+        return Ok(None);
+    };
+    let (pm, gm, frame, vtk) = crop_pair(pred, gt, label, &pb.union(&gb), options);
+    let (p, g) = join(
+        || Side::new(pm, frame, options.surface, vtk.as_ref()),
+        || Side::new(gm, frame, options.surface, vtk.as_ref()),
+    );
+    Ok(Some(directed_pair(&p, &g)))
+}
+
+/// Both masks of `label` cut to box `bx` (plus one voxel), their frame, and VTK's placement in compat mode.
+fn crop_pair(
+    pred: &LabelVolume,
+    gt: &LabelVolume,
+    label: u32,
+    bx: &VoxelBox,
+    options: &SurfaceOptions,
+) -> (Mask, Mask, Frame, Option<VtkF32>) {
+    let (pm, frame) = crop_mask(pred, label, bx, 1);
+    let (gm, _) = crop_mask(gt, label, bx, 1);
+    let vtk = (options.mesh_compat == MeshCompat::VtkF32).then(|| {
+        let g = gt.grid();
+        VtkF32::meshmetrics(g.spacing(), g.origin(), g.direction(), bx.lo.map(|v| v as isize - 1))
+    });
+    (pm, gm, frame, vtk)
+}
+
+/// Surface metrics of two masks on one box and frame.
+///
+/// # Errors
+/// [`Error::InvalidOption`] for a percentile outside [0, 100] or a non-positive τ.
+pub fn mask_surface_metrics(
+    pred: Mask,
+    gt: Mask,
+    frame: &Frame,
+    options: &SurfaceOptions,
+) -> Result<SurfaceMetrics, Error> {
+    if options.mesh_compat != MeshCompat::Exact {
+        return Err(Error::InvalidOption {
+            detail: "vtk-f32 compatibility needs the image grid: use surface_metrics".into(),
+        });
+    }
+    metrics_of(pred, gt, frame, None, options)
+}
+
+fn metrics_of(
+    pred: Mask,
+    gt: Mask,
+    frame: &Frame,
+    vtk: Option<&VtkF32>,
+    options: &SurfaceOptions,
+) -> Result<SurfaceMetrics, Error> {
+    options.validate()?;
+    let state = EmptyState::of(pred.count() as u64, gt.count() as u64);
+    if state != EmptyState::None {
+        return Ok(SurfaceMetrics::empty(state));
+    }
+    let (p, g) = join(
+        || Side::new(pred, *frame, options.surface, vtk),
+        || Side::new(gt, *frame, options.surface, vtk),
+    );
+    let dist = directed_pair(&p, &g);
+    let (hp, hg) = join(|| p.hollow(options.tau), || g.hollow(options.tau));
+    let inter = hp.iter().zip(&hg).filter(|&(&a, &b)| a && b).count();
+    let union = hp.iter().zip(&hg).filter(|&(&a, &b)| a || b).count();
+    Ok(SurfaceMetrics {
+        hd: dist.hd(),
+        hd_percentile: dist.hd_percentile(options.percentile, options.percentile_rule),
+        assd: dist.assd(),
+        masd: dist.masd(),
+        nsd: dist.nsd(options.tau),
+        biou: if union == 0 { 1.0 } else { inter as f64 / union as f64 },
+        empty_state: state,
+    })
+}
+
+/// Surface metrics of every label in `labels`, computed inside each label's box (one pass finds all boxes).
+///
+/// Only shapes are compared here; check the full grid with [`segauge_io::Grid::check_same`] first.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] for different shapes, [`Error::InvalidOption`] for invalid options.
+pub fn surface_metrics(
+    pred: &LabelVolume,
+    gt: &LabelVolume,
+    labels: &[u32],
+    options: &SurfaceOptions,
+) -> Result<BTreeMap<u32, SurfaceMetrics>, Error> {
+    options.validate()?;
+    let (a, b) = (pred.grid().dims(), gt.grid().dims());
+    if a != b {
+        return Err(Error::ShapeMismatch { pred: a, gt: b });
+    }
+    let (pb, gb) = (label_boxes(pred), label_boxes(gt));
+    let one = |&label: &u32| -> Result<(u32, SurfaceMetrics), Error> {
+        let boxed: Option<VoxelBox> = match (pb.get(&label), gb.get(&label)) {
+            (Some(x), Some(y)) => Some(x.union(y)),
+            (x, y) => x.or(y).copied(),
+        };
+        let Some(bx) = boxed else {
+            return Ok((label, SurfaceMetrics::empty(EmptyState::BothEmpty)));
+        };
+        let (pm, gm, frame, vtk) = crop_pair(pred, gt, label, &bx, options);
+        Ok((label, metrics_of(pm, gm, &frame, vtk.as_ref(), options)?))
+    };
+    #[cfg(feature = "parallel")]
+    let results: Vec<_> = {
+        use rayon::prelude::*;
+        labels.par_iter().map(one).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let results: Vec<_> = labels.iter().map(one).collect();
+    results.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairwise_sum_matches_numpy_bit_for_bit() {
+        // Expected values printed by numpy 2.4.6: `float(np.sum(a)).hex()` for
+        // a = [0.1 * ((i * 7919) % 13 + 1) for i in range(n)]; a sequential sum differs for n = 8, 129, 1000, 12345.
+        let want = [
+            (7, "0x1.399999999999ap+2"),
+            (8, "0x1.4666666666666p+2"),
+            (100, "0x1.14ccccccccccep+6"),
+            (129, "0x1.6733333333334p+6"),
+            (1000, "0x1.5dc0000000000p+9"),
+            (12345, "0x1.0e08000000000p+13"),
+        ];
+        for (n, hex) in want {
+            let a: Vec<f64> = (0..n).map(|i| 0.1 * (((i * 7919) % 13 + 1) as f64)).collect();
+            assert_eq!(pairwise_sum(&a), parse_hex(hex), "n = {n}");
+        }
+        assert_eq!(pairwise_sum(&[1e16, 1.0, -1e16, 0.0, 0.0, 0.0, 0.0, 0.0]), 0.0); // numpy: 0.0
+    }
+
+    /// Parses a C99 hex float `0x1.<hex>p<exp>` (the form Python's float.hex prints).
+    fn parse_hex(s: &str) -> f64 {
+        let body = s.trim_start_matches("0x");
+        let (mant, exp) = body.split_once('p').unwrap();
+        let (int, frac) = mant.split_once('.').unwrap();
+        let bits = u64::from_str_radix(frac, 16).unwrap();
+        let m = int.parse::<f64>().unwrap() + bits as f64 / 16f64.powi(frac.len() as i32);
+        m * 2f64.powi(exp.parse().unwrap())
+    }
+
+    #[test]
+    fn two_cubes_one_voxel_apart() {
+        // Concentric cubes of side 2 and 4 voxels (1 mm): every face of the inner cube is 1 mm from the outer one.
+        let inner = Mask::from_fn([6, 6, 6], |i, j, k| [i, j, k].iter().all(|v| (2..4).contains(v)));
+        let outer = Mask::from_fn([6, 6, 6], |i, j, k| [i, j, k].iter().all(|v| (1..5).contains(v)));
+        let frame = Frame::scaled([1.0; 3]);
+        let m =
+            mask_surface_metrics(inner.clone(), outer.clone(), &frame, &SurfaceOptions::default()).unwrap();
+        // pred (inner) → gt: all centroids are 1 mm inside the outer surface's planes. gt → pred: outer face
+        // centroids are ≥ 1 mm away; the farthest are near the outer corners.
+        assert_eq!(surface_distances(inner, outer, &frame, Surface::VoxelFaces).pred_to_gt.max(), 1.0);
+        assert!(m.hd > 1.0 && m.hd < 3f64.sqrt() * 1.5);
+        assert_eq!(m.empty_state, EmptyState::None);
+    }
+}
