@@ -1,11 +1,14 @@
-//! `cargo xtask bench [io | surface] [--baseline NAME] [--ref-venv DIR] [-- SEGAUGE_ARGS…]`: whole-process timings
-//! of the release CLI against reference tools (for `io`, after the criterion benchmarks of `segauge-benches`),
-//! summarised in `target/xtask-bench/<bench>-<NAME>.json` (default NAME `main`).
+//! `cargo xtask bench [io | surface | accuracy | mesh-vs-grid] [--baseline NAME] [--ref-venv DIR] [-- ARGS…]`:
+//! whole-process timings of the release CLI against reference tools (for `io`, after the criterion benchmarks of
+//! `segauge-benches`), summarised in `target/xtask-bench/<bench>-<NAME>.json` (default NAME `main`); and the
+//! accuracy tables of every surface against analytic truth (`accuracy`, `mesh-vs-grid`: `segauge-accuracy` of
+//! `segauge-benches`, report in `target/xtask-bench/<bench>-<NAME>.md` and `.json`).
 //!
 //! For `io`:
 //! 1. `cargo bench -p segauge-benches --bench io -- --save-baseline NAME` (default NAME `main`), output streamed;
 //! 2. `cargo build --release -p segauge-cli`, and the benchmark files made if missing (`segauge-bench-data`);
-//! 3. `segauge compare --pred P --gt G --format json > /dev/null` and `gzip -dc P G > /dev/null` (plain
+//! 3. `segauge compare --pred P --gt G --format json --surface none > /dev/null` (reading and overlap) and
+//!    `gzip -dc P G > /dev/null` (plain
 //!    decompression, the reference), each run [`RUNS`] times after one untimed warm-up run: median and minimum wall
 //!    time, their ratio, and the peak resident set size of the segauge process.
 //!
@@ -39,7 +42,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 /// The benchmarks `cargo xtask bench` knows.
-const KNOWN: [&str; 2] = ["io", "surface"];
+const KNOWN: [&str; 4] = ["io", "surface", "accuracy", "mesh-vs-grid"];
 /// Timed runs per whole-process measurement in the io benchmark.
 const RUNS: usize = 5;
 /// Timed runs of `segauge compare` in the surface benchmark.
@@ -71,6 +74,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     match opts.bench.as_str() {
         "io" => io(root, &opts.baseline),
         "surface" => surface(root, &opts),
+        "accuracy" | "mesh-vs-grid" => accuracy(root, &opts),
         other => bail!("unknown benchmark {other:?}; known: {}", KNOWN.join(", ")),
     }
 }
@@ -122,8 +126,10 @@ fn parse_args(args: &[String]) -> anyhow::Result<Options> {
         bail!("baseline name {baseline:?}: use letters, digits, '-', '_' and '.' (it becomes a file name)");
     }
     let bench = bench.unwrap_or_else(|| KNOWN[0].into());
-    if bench != "surface" && (ref_venv.is_some() || !segauge_args.is_empty()) {
-        bail!("--ref-venv and `-- SEGAUGE_ARGS` apply to the surface benchmark only");
+    if (bench != "surface" && ref_venv.is_some()) || (bench == "io" && !segauge_args.is_empty()) {
+        bail!(
+            "--ref-venv applies to the surface benchmark only, `-- ARGS` to surface, accuracy and mesh-vs-grid"
+        );
     }
     Ok(Options { bench, baseline, ref_venv, segauge_args })
 }
@@ -166,6 +172,9 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
         gt_s.clone(),
         "--format".into(),
         "json".into(),
+        // Reading and counting only: the goal compares them with plain decompression.
+        "--surface".into(),
+        "none".into(),
     ];
     let gzip_cmd: Vec<String> = vec!["gzip".into(), "-dc".into(), pred_s, gt_s];
     println!("== {} > /dev/null, {RUNS} runs", segauge_cmd.join(" "));
@@ -648,6 +657,39 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+/// `accuracy` and `mesh-vs-grid`: runs `segauge-accuracy` (release) with the report of that name, prints it and
+/// keeps it (Markdown and JSON) under `target/xtask-bench/`. Arguments after `--` go to `segauge-accuracy`
+/// (e.g. `-- --samples 200000`).
+fn accuracy(root: &Path, opts: &Options) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(["build", "--release", "-p", "segauge-benches", "--bin", "segauge-accuracy"])
+        .current_dir(root)
+        .status()
+        .context("cannot run cargo build")?;
+    if !status.success() {
+        bail!("building segauge-accuracy failed");
+    }
+    let dir = root.join("target/xtask-bench");
+    std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+    let stem = format!("{}-{}", opts.bench, opts.baseline);
+    let json = dir.join(format!("{stem}.json"));
+    let out = Command::new(root.join("target/release/segauge-accuracy"))
+        .args(["--report", &opts.bench, "--json", &json.to_string_lossy()])
+        .args(&opts.segauge_args)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run segauge-accuracy")?;
+    if !out.status.success() {
+        bail!("segauge-accuracy failed");
+    }
+    let md = dir.join(format!("{stem}.md"));
+    std::fs::write(&md, &out.stdout).with_context(|| format!("{}", md.display()))?;
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    println!("report: {} and {}", md.display(), json.display());
+    Ok(())
 }
 
 #[cfg(test)]

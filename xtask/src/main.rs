@@ -1,7 +1,8 @@
 //! `cargo xtask`: project automation that needs no tool beyond cargo.
 //!
 //! - `cargo xtask tidy`: architecture checks (crate layering from `cargo metadata`, `//!` docs on every module).
-//! - `cargo xtask bench [io]`: criterion benchmarks plus whole-process timings against reference tools.
+//! - `cargo xtask bench [io | surface | accuracy | mesh-vs-grid]`: criterion benchmarks and whole-process timings
+//!   against reference tools; accuracy of every surface against analytic truth.
 //! - `cargo xtask gen-example`: regenerates the example data set in `examples/data`.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
 
@@ -23,7 +24,9 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: cargo xtask <tidy | bench [io] | gen-example>");
+            eprintln!(
+                "usage: cargo xtask <tidy | bench [io | surface | accuracy | mesh-vs-grid] | gen-example>"
+            );
             anyhow::bail!("unknown or missing task")
         }
     }

@@ -1,10 +1,25 @@
-//! `segauge-bench-data`: makes sure the benchmark files exist (generating them when missing) and prints their
-//! paths, one per line: `pred=<path>` then `gt=<path>`. `cargo xtask bench` runs it in release mode.
-#![allow(clippy::print_stdout, reason = "the paths on stdout are this program's output")]
+//! `segauge-bench-data [io | surface]`: makes sure the files of one benchmark case exist (generating them when
+//! missing) and prints their paths, one per line: `pred=<path>` then `gt=<path>`. Without an argument the case is
+//! `io`. `cargo xtask bench` runs it in release mode.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the paths on stdout are this program's output; usage errors go to stderr"
+)]
 
-fn main() -> std::io::Result<()> {
-    let data = segauge_benches::ensure_bench_data()?;
+use std::process::ExitCode;
+
+fn main() -> std::io::Result<ExitCode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let data = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] | ["io"] => segauge_benches::ensure_bench_data()?,
+        ["surface"] => segauge_benches::ensure_surface_data()?,
+        _ => {
+            eprintln!("usage: segauge-bench-data [io | surface] (got {})", args.join(" "));
+            return Ok(ExitCode::from(2));
+        }
+    };
     println!("pred={}", data.pred.display());
     println!("gt={}", data.gt.display());
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

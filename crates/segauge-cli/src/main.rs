@@ -101,6 +101,7 @@ struct Common {
 enum SurfaceArg {
     VoxelFaces,
     Smooth,
+    SmoothVtk,
     MarchingCubes,
     Grid,
     None,
@@ -147,6 +148,7 @@ impl Common {
                 surface: match other {
                     Some(SurfaceArg::VoxelFaces) => Surface::VoxelFaces,
                     Some(SurfaceArg::Smooth) => Surface::Smooth,
+                    Some(SurfaceArg::SmoothVtk) => Surface::SmoothVtk,
                     Some(SurfaceArg::MarchingCubes) => Surface::MarchingCubes,
                     Some(SurfaceArg::Grid) => Surface::Grid,
                     Some(SurfaceArg::None) | None => defaults.surface,

@@ -25,6 +25,19 @@ struct Tri {
     a: [f64; 3],
     b: [f64; 3],
     c: [f64; 3],
+    /// Unit normal and plane offset (`n·x = off` on the plane); zero for a degenerate triangle. The distance to the
+    /// plane is a lower bound of the distance to the triangle, which rejects most candidates with one dot product.
+    n: [f64; 3],
+    off: f64,
+}
+
+impl Tri {
+    fn new(a: [f64; 3], b: [f64; 3], c: [f64; 3]) -> Tri {
+        let n = cross(sub(b, a), sub(c, a));
+        let len = dot(n, n).sqrt();
+        let n = if len > 0.0 { [n[0] / len, n[1] / len, n[2] / len] } else { [0.0; 3] };
+        Tri { a, b, c, n, off: dot(n, a) }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +58,7 @@ impl DistanceIndex {
             .map(|t| {
                 let [a, b, c] = mesh.corners(t);
                 let centre = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
-                (Tri { a, b, c }, centre)
+                (Tri::new(a, b, c), centre)
             })
             .collect();
         let mut nodes = Vec::with_capacity(2 * items.len() / LEAF_SIZE + 1);
@@ -88,6 +101,11 @@ impl DistanceIndex {
             if node.count > 0 {
                 let s = node.start as usize;
                 for (i, t) in self.tris[s..s + node.count as usize].iter().enumerate() {
+                    // Plane distance: a lower bound; skip with the same margin as the boxes.
+                    let h = dot(t.n, p) - t.off;
+                    if h * h > best2 * (1.0 + 1e-9) {
+                        continue;
+                    }
                     let d2 = point_triangle_dist2(p, t);
                     if d2 < best_exact || (d2 == best_exact && ((s + i) as u32) < best_tri) {
                         best_exact = d2;

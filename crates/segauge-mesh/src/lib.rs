@@ -36,7 +36,7 @@ mod mesh;
 mod voxel_faces;
 // (more meshers are declared below this line)
 mod surface_nets;
-pub use surface_nets::{SurfaceNetsOptions, surface_nets, surface_nets_with};
+pub use surface_nets::{Precision, QuadSplit, SurfaceNetsOptions, surface_nets, surface_nets_with};
 mod marching_cubes;
 pub use marching_cubes::marching_cubes;
 

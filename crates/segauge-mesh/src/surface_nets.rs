@@ -44,11 +44,39 @@ pub struct SurfaceNetsOptions {
     /// Run VTK's default constrained smoothing (16 iterations) before triangulating. Without it the points stay
     /// at the cell centres (VTK's `SmoothingOff()`).
     pub smoothing: bool,
+    /// How each quad becomes triangles (default: VTK's).
+    pub split: QuadSplit,
+    /// Arithmetic of the points (default: VTK's float32).
+    pub precision: Precision,
+}
+
+/// The arithmetic of SurfaceNets points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// VTK's: world points and every smoothing iteration stored as float32 (bit for bit as VTK).
+    #[default]
+    F32,
+    /// The same algorithm with f64 storage throughout. A mirrored mask then gives a mirrored mesh to ~1e-15
+    /// instead of float32's ~1e-7 (segauge's default surface).
+    F64,
+}
+
+/// How SurfaceNets quads are split into triangles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QuadSplit {
+    /// Two triangles along the shorter diagonal, computed in float32; a tie takes the 1–3 diagonal (VTK's
+    /// MIN_EDGE, bit for bit). The tie-break depends on the quad's orientation, so a mirrored mask can get the
+    /// other diagonal.
+    #[default]
+    MinEdge,
+    /// Four triangles around an added vertex at the mean of the quad's corners (computed in f64). The split has
+    /// no tie-break, so a mask and its mirror image give mirror-image meshes (segauge's default surface).
+    Centre,
 }
 
 impl Default for SurfaceNetsOptions {
     fn default() -> SurfaceNetsOptions {
-        SurfaceNetsOptions { smoothing: true }
+        SurfaceNetsOptions { smoothing: true, split: QuadSplit::MinEdge, precision: Precision::F32 }
     }
 }
 
@@ -86,9 +114,38 @@ pub fn surface_nets(mask: &Mask, frame: &Frame) -> Mesh {
 /// ```
 pub fn surface_nets_with(mask: &Mask, frame: &Frame, options: &SurfaceNetsOptions) -> Mesh {
     let nets = Nets::build(mask, frame);
-    let points = if options.smoothing { smooth(&nets, frame) } else { nets.points.clone() };
-    let triangles = triangulate(&points, &nets.quads);
-    Mesh { vertices: points.iter().map(|p| p.map(f64::from)).collect(), triangles }
+    let mut vertices: Vec<[f64; 3]> = match (options.precision, options.smoothing) {
+        (Precision::F32, true) => {
+            smooth(&nets.points, &nets, frame).iter().map(|p| p.map(f64::from)).collect()
+        }
+        (Precision::F32, false) => nets.points.iter().map(|p| p.map(f64::from)).collect(),
+        (Precision::F64, true) => smooth(&nets.points64, &nets, frame),
+        (Precision::F64, false) => nets.points64.clone(),
+    };
+    let triangles = match (options.split, options.precision) {
+        (QuadSplit::MinEdge, Precision::F32) => {
+            let points: Vec<[f32; 3]> = vertices.iter().map(|p| p.map(|v| v as f32)).collect();
+            triangulate(&points, &nets.quads, distance2_f32)
+        }
+        (QuadSplit::MinEdge, Precision::F64) => triangulate(&vertices, &nets.quads, distance2_f64),
+        (QuadSplit::Centre, _) => split_at_centres(&mut vertices, &nets.quads),
+    };
+    Mesh { vertices, triangles }
+}
+
+/// Four triangles per quad `[q0, q1, q2, q3]` around its centre `c`: `(q0, q1, c), (q1, q2, c), (q2, q3, c),
+/// (q3, q0, c)`, which keeps the quad's winding. The centre is appended to `vertices`.
+fn split_at_centres(vertices: &mut Vec<[f64; 3]>, quads: &[[u32; 4]]) -> Vec<[u32; 3]> {
+    let mut triangles = Vec::with_capacity(4 * quads.len());
+    for q in quads {
+        let c = vertices.len() as u32;
+        let p = q.map(|v| vertices[v as usize]);
+        vertices.push(std::array::from_fn(|r| ((p[0][r] + p[2][r]) + (p[1][r] + p[3][r])) / 4.0));
+        for e in 0..4 {
+            triangles.push([q[e], q[(e + 1) % 4], c]);
+        }
+    }
+    triangles
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -309,6 +366,8 @@ fn valid_corners(a: usize, n: usize, high: u8, low: u8) -> u8 {
 struct Nets {
     /// Point positions in world space, float32 as VTK stores them.
     points: Vec<[f32; 3]>,
+    /// The same positions in f64 (no float32 rounding).
+    points64: Vec<[f64; 3]>,
     /// The stencil of point `i` is `stencil_ids[stencil_offsets[i]..stencil_offsets[i + 1]]`.
     stencil_offsets: Vec<usize>,
     /// Concatenated stencils (point ids).
@@ -400,9 +459,11 @@ impl Nets {
                             if valid == 0xFF && SPLITS[usize::from(cfg)].groups > 0 { cfg } else { 0 };
                         let count = 1 + u32::from(SPLITS[usize::from(split)].groups);
                         let position = world_point(&m, [a, b, c]);
+                        let position64 = world_point_f64(&m, [a, b, c]);
                         let base = nets.points.len() as u32;
                         for _ in 0..count {
                             nets.points.push(position);
+                            nets.points64.push(position64);
                         }
                         anchor[slot + here] = base + count - 1;
                         split_of[slot + here] = split;
@@ -491,6 +552,12 @@ impl Nets {
 /// The world position of the centre of cell `(a, b, c)` (index `a − ½, b − ½, c − ½`), as VTK computes it:
 /// `f32(M[r][0]·p0 + M[r][1]·p1 + M[r][2]·p2 + M[r][3])` in f64, left to right.
 #[inline]
+/// [`world_point`] without the float32 rounding.
+fn world_point_f64(m: &[[f64; 4]; 3], cell: [usize; 3]) -> [f64; 3] {
+    let p = cell.map(|a| a as f64 - 0.5);
+    std::array::from_fn(|r| m[r][0] * p[0] + m[r][1] * p[1] + m[r][2] * p[2] + m[r][3])
+}
+
 fn world_point(m: &[[f64; 4]; 3], cell: [usize; 3]) -> [f32; 3] {
     // VTK stores the index-space point as float32 first (exact below 2^23 cells per axis).
     let p = cell.map(|a| f64::from((a as f64 - 0.5) as f32));
@@ -507,15 +574,38 @@ const RELAXATION: f64 = 0.5;
 /// The smoother's constraint scale (automatic constraints: radius = |spacing| / 2 · scale).
 const CONSTRAINT_SCALE: f64 = 2.0;
 
-/// vtkConstrainedSmoothingFilter with vtkSurfaceNets3D's defaults: Jacobi iterations, f64 arithmetic and f32
-/// storage, each point held within a sphere of radius |spacing| around its start.
-fn smooth(nets: &Nets, frame: &Frame) -> Vec<[f32; 3]> {
+/// Point storage of the smoother: VTK's float32, or f64.
+trait Coord: Copy {
+    fn widen(self) -> f64;
+    fn narrow(v: f64) -> Self;
+}
+
+impl Coord for f32 {
+    fn widen(self) -> f64 {
+        f64::from(self)
+    }
+    fn narrow(v: f64) -> f32 {
+        v as f32
+    }
+}
+
+impl Coord for f64 {
+    fn widen(self) -> f64 {
+        self
+    }
+    fn narrow(v: f64) -> f64 {
+        v
+    }
+}
+
+/// vtkConstrainedSmoothingFilter with vtkSurfaceNets3D's defaults: Jacobi iterations, f64 arithmetic and
+/// storage in `T` (f32 as VTK), each point held within a sphere of radius |spacing| around its start.
+fn smooth<T: Coord>(start: &[[T; 3]], nets: &Nets, frame: &Frame) -> Vec<[T; 3]> {
     let s = frame.spacing;
     let radius = ((s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt() / 2.0) * CONSTRAINT_SCALE;
     let r2 = radius * radius;
-    let start = &nets.points;
-    let mut current = start.clone();
-    let mut next = start.clone();
+    let mut current = start.to_vec();
+    let mut next = start.to_vec();
     for _ in 0..ITERATIONS {
         let mut max_d2 = 0.0f64;
         for (i, out) in next.iter_mut().enumerate() {
@@ -523,14 +613,14 @@ fn smooth(nets: &Nets, frame: &Frame) -> Vec<[f32; 3]> {
             let mut sum = [0.0f64; 3];
             for &j in stencil {
                 let q = current[j as usize];
-                sum[0] += f64::from(q[0]);
-                sum[1] += f64::from(q[1]);
-                sum[2] += f64::from(q[2]);
+                sum[0] += q[0].widen();
+                sum[1] += q[1].widen();
+                sum[2] += q[2].widen();
             }
             let n = stencil.len() as f64;
-            let t = current[i].map(f64::from);
+            let t = current[i].map(T::widen);
             let mut x: [f64; 3] = std::array::from_fn(|r| t[r] + RELAXATION * (sum[r] / n - t[r]));
-            let o = start[i].map(f64::from);
+            let o = start[i].map(T::widen);
             let d2 =
                 (x[0] - o[0]) * (x[0] - o[0]) + (x[1] - o[1]) * (x[1] - o[1]) + (x[2] - o[2]) * (x[2] - o[2]);
             if d2 > r2 {
@@ -542,7 +632,7 @@ fn smooth(nets: &Nets, frame: &Frame) -> Vec<[f32; 3]> {
             if moved > max_d2 {
                 max_d2 = moved;
             }
-            *out = x.map(|v| v as f32);
+            *out = x.map(T::narrow);
         }
         std::mem::swap(&mut current, &mut next);
         // VTK's convergence test with Convergence = 0: nothing moved, so the state is a fixed point.
@@ -553,6 +643,13 @@ fn smooth(nets: &Nets, frame: &Frame) -> Vec<[f32; 3]> {
     current
 }
 
+/// Squared distance in f64 (for [`Precision::F64`]).
+#[inline]
+fn distance2_f64(p: [f64; 3], q: [f64; 3]) -> f64 {
+    let d = [p[0] - q[0], p[1] - q[1], p[2] - q[2]];
+    (d[0] * d[0] + d[1] * d[1]) + d[2] * d[2]
+}
+
 /// Squared distance in float32, `(dx² + dy²) + dz²` with every step rounded, as VTK's float overload.
 #[inline]
 fn distance2_f32(p: [f32; 3], q: [f32; 3]) -> f32 {
@@ -561,11 +658,15 @@ fn distance2_f32(p: [f32; 3], q: [f32; 3]) -> f32 {
 }
 
 /// Two triangles per quad along the shorter diagonal (VTK's MIN_EDGE; a tie takes the 1–3 diagonal).
-fn triangulate(points: &[[f32; 3]], quads: &[[u32; 4]]) -> Vec<[u32; 3]> {
+fn triangulate<T: Copy, D: PartialOrd>(
+    points: &[T],
+    quads: &[[u32; 4]],
+    dist2: fn(T, T) -> D,
+) -> Vec<[u32; 3]> {
     let mut triangles = Vec::with_capacity(2 * quads.len());
     for &[q0, q1, q2, q3] in quads {
         let x = |i: u32| points[i as usize];
-        if distance2_f32(x(q0), x(q2)) < distance2_f32(x(q1), x(q3)) {
+        if dist2(x(q0), x(q2)) < dist2(x(q1), x(q3)) {
             triangles.push([q0, q2, q3]);
             triangles.push([q2, q0, q1]);
         } else {
@@ -639,7 +740,7 @@ mod tests {
         assert_eq!(stencil(&nets, 21), [19, 23, 7, 33]);
         assert_eq!(nets.quads[..2], [[5, 1, 0, 4], [6, 2, 1, 5]]);
 
-        let smoothed = smooth(&nets, &unit());
+        let smoothed = smooth(&nets.points, &nets, &unit());
         // The corner moves to the sphere of radius sqrt(3) around its start.
         assert_eq!(smoothed[0], [2.5, 2.5, 2.5]);
         assert_eq!(smoothed[1], [2.797_445_06, 2.442_976_95, 2.442_976_95]);
@@ -647,7 +748,7 @@ mod tests {
         assert_eq!(smoothed[5], [2.786_159_99, 2.786_159_99, 2.284_808_16]);
         assert_eq!(smoothed[21], [3.715_191_84, 2.786_159_99, 2.786_159_99]);
 
-        let triangles = triangulate(&smoothed, &nets.quads);
+        let triangles = triangulate(&smoothed, &nets.quads, distance2_f32);
         assert_eq!(triangles.len(), 108);
         assert_eq!(triangles[..4], [[5, 0, 4], [0, 5, 1], [2, 5, 6], [5, 2, 1]]);
     }

@@ -109,7 +109,7 @@ fn tie_weight(d: &SurfaceDistances, tau: f64, eps: f64) -> f64 {
 }
 
 fn distances(case: &Case, compat: MeshCompat) -> SurfaceDistances {
-    let options = SurfaceOptions { mesh_compat: compat, ..SurfaceOptions::default() };
+    let options = SurfaceOptions { surface: Surface::VoxelFaces, mesh_compat: compat, ..SurfaceOptions::default() };
     label_surface_distances(&case.pred, &case.gt, 1, &options).unwrap().unwrap()
 }
 
@@ -237,7 +237,7 @@ fn empty_and_identical_masks() {
     }
 }
 
-/// `smooth` against MeshMetrics' distance code on VTK's smoothed SurfaceNets (`mm_sn_smooth`): ≤ 1e-5 mm.
+/// `smooth-vtk` against MeshMetrics' distance code on VTK's smoothed SurfaceNets (`mm_sn_smooth`): ≤ 1e-5 mm.
 #[test]
 fn smooth_agrees_with_meshmetrics_on_smoothed_surface_nets() {
     let mut checked = 0;
@@ -246,7 +246,7 @@ fn smooth_agrees_with_meshmetrics_on_smoothed_surface_nets() {
         let Some(mm) = expected["tools"].get("mm_sn_smooth") else { continue };
         let case = load(&name);
         for (tau, key) in [(1.0, "nsd@1.0"), (2.5, "nsd@2.5")] {
-            let m = metrics_with(&case, Surface::Smooth, 95.0, tau, MeshCompat::Exact);
+            let m = metrics_with(&case, Surface::SmoothVtk, 95.0, tau, MeshCompat::Exact);
             let tag = format!("{name} smooth");
             close_abs(&format!("{tag} hd"), m.hd, mm["hd"].as_f64().unwrap(), 0.0, 1e-5);
             close_abs(&format!("{tag} hd95"), m.hd_percentile, mm["hd95"].as_f64().unwrap(), 0.0, 1e-5);
@@ -257,4 +257,101 @@ fn smooth_agrees_with_meshmetrics_on_smoothed_surface_nets() {
         checked += 1;
     }
     assert_eq!(checked, 12);
+}
+
+fn volume(
+    dims: [usize; 3],
+    spacing: [f64; 3],
+    f: impl Fn(usize, usize, usize) -> bool,
+) -> segauge_io::LabelVolume {
+    let data = segauge_tests::label_map(dims, |i, j, k| u8::from(f(i, j, k)));
+    segauge_io::LabelVolume::new(segauge_io::Grid::new(dims, spacing).unwrap(), segauge_io::Labels::U8(data))
+        .unwrap()
+}
+
+/// Two unit voxels with centres 2 mm apart along x (voxel-face surface): every sample distance by hand.
+/// gt: -x face d = 2, +x face d = 1, each side face one triangle at 4/3 and one at 5/3 (centroids at ±1/6 along x).
+#[test]
+fn single_voxels_by_hand() {
+    let gt = volume([5, 1, 1], [1.0; 3], |i, _, _| i == 1);
+    let pred = volume([5, 1, 1], [1.0; 3], |i, _, _| i == 3);
+    let options = SurfaceOptions { surface: Surface::VoxelFaces, tau: 1.5, ..SurfaceOptions::default() };
+    let m = segauge_metrics::surface_metrics(&pred, &gt, &[1], &options).unwrap().remove(&1).unwrap();
+    assert_eq!(m.hd, 2.0);
+    assert_eq!(m.hd_percentile, 2.0); // 12 equal-area samples: C/W reaches 0.95 at the 12th (d = 2)
+    close("assd", m.assd, 1.5, 1e-15); // (2·2 + 2·1 + 4·(4/3 + 5/3)) · ½ / 6 per direction
+    close("masd", m.masd, 1.5, 1e-15);
+    assert_eq!(m.nsd, 0.5); // d ≤ 1.5: the two at 1 and the four at 4/3, of twelve
+    assert_eq!(m.biou, 0.0); // each voxel's centre is 0.5 mm from its own surface; the voxels are disjoint
+    // The default surface on the same pair: finite, symmetric in the two directions.
+    let d = label_surface_distances(&pred, &gt, 1, &SurfaceOptions::default()).unwrap().unwrap();
+    close("directed means", d.gt_to_pred.mean(), d.pred_to_gt.mean(), 1e-12);
+}
+
+/// A mask touching the image border is closed half a voxel outside the image (as MeshMetrics' padding does).
+#[test]
+fn border_touching_masks_get_closed_surfaces() {
+    let spacing = [0.8, 0.9, 1.5];
+    let block = volume([6, 5, 4], spacing, |i, j, _| i < 3 && j < 2); // touches three image faces
+    let d = label_surface_distances(
+        &block,
+        &block,
+        1,
+        &SurfaceOptions { surface: Surface::VoxelFaces, ..SurfaceOptions::default() },
+    )
+    .unwrap()
+    .unwrap();
+    let area: f64 = d.gt_to_pred.weights().iter().sum();
+    let (a, b, c) = (3.0 * spacing[0], 2.0 * spacing[1], 4.0 * spacing[2]);
+    close("closed box area", area, 2.0 * (a * b + a * c + b * c), 1e-14);
+    assert!(d.gt_to_pred.distances().iter().all(|&x| x == 0.0));
+}
+
+/// The same object with a flipped axis (data mirrored) gives the same metrics on the default surface; the same
+/// data with a flipped direction matrix gives bit-identical metrics on every surface.
+#[test]
+fn flipped_axes_do_not_change_the_metrics() {
+    let case = load("exact_blob_pair");
+    let dims = case.gt.grid().dims();
+    let mirror = |v: &segauge_io::LabelVolume, axis: usize| {
+        let labels: Vec<u8> = (0..v.grid().voxel_count())
+            .map(|n| {
+                let mut idx = [n % dims[0], (n / dims[0]) % dims[1], n / (dims[0] * dims[1])];
+                idx[axis] = dims[axis] - 1 - idx[axis];
+                v.labels().get(idx[0] + dims[0] * (idx[1] + dims[1] * idx[2])).unwrap() as u8
+            })
+            .collect();
+        segauge_io::LabelVolume::new(v.grid().clone(), segauge_io::Labels::U8(labels)).unwrap()
+    };
+    // tau 1.7 mm is no multiple of the spacing (0.9, 1.1, 2.0): no sample ties with it.
+    let options = SurfaceOptions { tau: 1.7, ..SurfaceOptions::default() };
+    let base =
+        segauge_metrics::surface_metrics(&case.pred, &case.gt, &[1], &options).unwrap().remove(&1).unwrap();
+    for axis in 0..3 {
+        let (p, g) = (mirror(&case.pred, axis), mirror(&case.gt, axis));
+        let m = segauge_metrics::surface_metrics(&p, &g, &[1], &options).unwrap().remove(&1).unwrap();
+        for (what, x, y) in [
+            ("hd", m.hd, base.hd),
+            ("hd95", m.hd_percentile, base.hd_percentile),
+            ("assd", m.assd, base.assd),
+            ("masd", m.masd, base.masd),
+            ("nsd", m.nsd, base.nsd),
+            ("biou", m.biou, base.biou),
+        ] {
+            close(&format!("axis {axis} {what}"), x, y, 1e-12);
+        }
+    }
+    // Flipped direction matrix, same voxels: the metrics do not depend on the direction at all.
+    let flip = [[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]];
+    let with_dir = |v: &segauge_io::LabelVolume| {
+        let g = v.grid().clone().with_direction(flip).unwrap().with_origin([10.0, -3.0, 7.5]).unwrap();
+        segauge_io::LabelVolume::new(g, v.labels().clone()).unwrap()
+    };
+    for surface in [Surface::Smooth, Surface::VoxelFaces, Surface::Grid, Surface::MarchingCubes] {
+        let o = SurfaceOptions { surface, ..options.clone() };
+        let a = segauge_metrics::surface_metrics(&case.pred, &case.gt, &[1], &o).unwrap();
+        let b =
+            segauge_metrics::surface_metrics(&with_dir(&case.pred), &with_dir(&case.gt), &[1], &o).unwrap();
+        assert_eq!(a, b, "{}", surface.as_str());
+    }
 }
