@@ -54,19 +54,28 @@ const LEAF_SIZE: usize = 4;
 impl DistanceIndex {
     /// Builds the index. An empty mesh gives an index whose every distance is +inf.
     pub fn new(mesh: &Mesh) -> DistanceIndex {
-        let mut items: Vec<(Tri, [f64; 3])> = (0..mesh.triangles.len())
+        // The tree is built over triangle ids (4 bytes each) keyed by their centres; triangles are copied into
+        // leaf order once at the end.
+        let centres: Vec<[f32; 3]> = (0..mesh.triangles.len())
             .map(|t| {
                 let [a, b, c] = mesh.corners(t);
-                let centre = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
-                (Tri::new(a, b, c), centre)
+                std::array::from_fn(|r| ((a[r] + b[r] + c[r]) / 3.0) as f32)
             })
             .collect();
-        let mut nodes = Vec::with_capacity(2 * items.len() / LEAF_SIZE + 1);
-        if !items.is_empty() {
+        let mut order: Vec<u32> = (0..mesh.triangles.len() as u32).collect();
+        let mut nodes = Vec::with_capacity(2 * order.len() / LEAF_SIZE + 1);
+        if !order.is_empty() {
             nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
-            build(&mut nodes, 0, &mut items, 0);
+            build(&mut nodes, 0, &mut order, 0, mesh, &centres);
         }
-        DistanceIndex { nodes, tris: items.into_iter().map(|(t, _)| t).collect() }
+        let tris = order
+            .iter()
+            .map(|&t| {
+                let [a, b, c] = mesh.corners(t as usize);
+                Tri::new(a, b, c)
+            })
+            .collect();
+        DistanceIndex { nodes, tris }
     }
 
     /// Distance from `p` to the mesh (+inf for an empty mesh).
@@ -201,38 +210,50 @@ fn morton_order(points: &[[f64; 3]]) -> Vec<u32> {
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
-fn build(nodes: &mut Vec<Node>, at: usize, items: &mut [(Tri, [f64; 3])], offset: usize) {
+/// Builds the subtree of `ids` at node `at`: exact boxes from the corners, split at the median centre along the
+/// widest extent of the centres (the centres only guide the split, so their float32 rounding costs nothing).
+fn build(
+    nodes: &mut Vec<Node>,
+    at: usize,
+    ids: &mut [u32],
+    offset: usize,
+    mesh: &Mesh,
+    centres: &[[f32; 3]],
+) {
     let (mut min, mut max) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
-    for (t, _) in items.iter() {
-        for p in [t.a, t.b, t.c] {
+    for &t in ids.iter() {
+        for p in mesh.corners(t as usize) {
             for r in 0..3 {
                 min[r] = min[r].min(p[r]);
                 max[r] = max[r].max(p[r]);
             }
         }
     }
-    if items.len() <= LEAF_SIZE {
-        nodes[at] = Node { min, max, start: offset as u32, count: items.len() as u32 };
+    if ids.len() <= LEAF_SIZE {
+        nodes[at] = Node { min, max, start: offset as u32, count: ids.len() as u32 };
         return;
     }
-    // Split at the median centroid along the widest centroid extent; ties broken by index order (stable).
-    let (mut cmin, mut cmax) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
-    for (_, c) in items.iter() {
+    let (mut cmin, mut cmax) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
+    for &t in ids.iter() {
+        let c = centres[t as usize];
         for r in 0..3 {
             cmin[r] = cmin[r].min(c[r]);
             cmax[r] = cmax[r].max(c[r]);
         }
     }
     let axis = (0..3).fold(0, |best, r| if cmax[r] - cmin[r] > cmax[best] - cmin[best] { r } else { best });
-    let mid = items.len() / 2;
-    items.select_nth_unstable_by(mid, |x, y| x.1[axis].total_cmp(&y.1[axis]));
+    let mid = ids.len() / 2;
+    // Deterministic: the same input always gives the same partition (ties broken by triangle id).
+    ids.select_nth_unstable_by(mid, |&x, &y| {
+        centres[x as usize][axis].total_cmp(&centres[y as usize][axis]).then(x.cmp(&y))
+    });
     let first = nodes.len();
     nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
     nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
     nodes[at] = Node { min, max, start: first as u32, count: 0 };
-    let (left, right) = items.split_at_mut(mid);
-    build(nodes, first, left, offset);
-    build(nodes, first + 1, right, offset + mid);
+    let (left, right) = ids.split_at_mut(mid);
+    build(nodes, first, left, offset, mesh, centres);
+    build(nodes, first + 1, right, offset + mid, mesh, centres);
 }
 
 #[inline]

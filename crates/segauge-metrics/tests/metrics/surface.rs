@@ -109,7 +109,8 @@ fn tie_weight(d: &SurfaceDistances, tau: f64, eps: f64) -> f64 {
 }
 
 fn distances(case: &Case, compat: MeshCompat) -> SurfaceDistances {
-    let options = SurfaceOptions { surface: Surface::VoxelFaces, mesh_compat: compat, ..SurfaceOptions::default() };
+    let options =
+        SurfaceOptions { surface: Surface::VoxelFaces, mesh_compat: compat, ..SurfaceOptions::default() };
     label_surface_distances(&case.pred, &case.gt, 1, &options).unwrap().unwrap()
 }
 
