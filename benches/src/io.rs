@@ -35,7 +35,8 @@ fn io(c: &mut Criterion) {
     });
     drop((pred, gt));
 
-    let options = EvalOptions::default();
+    // Reading, grid check and counting only (the surface metrics have their own benchmark).
+    let options = EvalOptions { surface: None, ..EvalOptions::default() };
     group.bench_function("compare_pipeline", |b| {
         b.iter(|| {
             segauge_report::compare(black_box(&data.pred), black_box(&data.gt), &options).expect("compare")

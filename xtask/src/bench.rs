@@ -14,6 +14,8 @@
 //!
 //! For `surface` (the surface-distance case of `segauge-benches`: one irregular organ of about 1.5 L against a
 //! perturbed copy, 512×512×300 at 0.8×0.8×1.5 mm):
+//! 0. `cargo bench -p segauge-benches --bench surface -- --save-baseline NAME` (the metrics on volumes in memory,
+//!    per surface);
 //! 1. `cargo build --release -p segauge-cli`, and the case's files made if missing (`segauge-bench-data surface`);
 //! 2. `segauge compare --pred P --gt G --format json [SEGAUGE_ARGS…]`, [`SEGAUGE_RUNS`] timed runs;
 //! 3. if the reference virtual environment exists (`--ref-venv DIR`, else `$SEGAUGE_REF_VENV`, else
@@ -143,17 +145,23 @@ fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d))
 }
 
-fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
-    // 1. Criterion, streamed to the terminal.
-    println!("== cargo bench -p segauge-benches --bench io -- --save-baseline {baseline}");
+/// Runs the criterion bench target `name` of segauge-benches, output streamed, saving baseline `baseline`.
+fn criterion_bench(root: &Path, name: &str, baseline: &str) -> anyhow::Result<()> {
+    println!("== cargo bench -p segauge-benches --bench {name} -- --save-baseline {baseline}");
     let status = cargo()
-        .args(["bench", "-p", "segauge-benches", "--bench", "io", "--", "--save-baseline", baseline])
+        .args(["bench", "-p", "segauge-benches", "--bench", name, "--", "--save-baseline", baseline])
         .current_dir(root)
         .status()
         .context("cannot run cargo bench")?;
     if !status.success() {
         bail!("cargo bench failed ({status})");
     }
+    Ok(())
+}
+
+fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
+    // 1. Criterion, streamed to the terminal.
+    criterion_bench(root, "io", baseline)?;
 
     // 2. The release CLI and the data.
     println!("== cargo build --release -p segauge-cli");
@@ -184,16 +192,8 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
 
     let ratio = seg.median() / gz.median();
     let criterion = criterion_medians(&target_dir(root), baseline);
-    let file_bytes = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
-    let summary = json!({
-        "bench": "io",
-        "baseline": baseline,
-        "date": utc_now(),
-        "nproc": std::thread::available_parallelism().map(usize::from).ok(),
-        "data": {
-            "pred": pred, "gt": gt,
-            "pred_bytes": file_bytes(&pred), "gt_bytes": file_bytes(&gt),
-        },
+    let mut summary = header("io", baseline, &pred, &gt);
+    summary.extend(json_object(json!({
         "criterion_median_s": criterion,
         "runs": RUNS,
         "segauge_compare_s": seg.json(),
@@ -203,7 +203,8 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
         "gzip_peak_rss_mib": gz.peak_rss_mib,
         "goal_ratio": GOAL_RATIO,
         "within_goal": ratio <= GOAL_RATIO,
-    });
+    })));
+    let summary = Value::Object(summary);
 
     let (out, text) = write_summary(root, "io", baseline, &summary)?;
 
@@ -227,6 +228,8 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
 
 fn surface(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let baseline = opts.baseline.as_str();
+    // 0. Criterion: the metrics on volumes in memory, per surface.
+    criterion_bench(root, "surface", baseline)?;
     // 1. The release CLI and the data.
     println!("== cargo build --release -p segauge-cli");
     let segauge = build_release_cli(root)?;
@@ -307,16 +310,8 @@ fn surface(root: &Path, opts: &Options) -> anyhow::Result<()> {
         values.insert(m.into(), Value::Object(row));
     }
 
-    let file_bytes = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
-    let summary = json!({
-        "bench": "surface",
-        "baseline": baseline,
-        "date": utc_now(),
-        "nproc": std::thread::available_parallelism().map(usize::from).ok(),
-        "data": {
-            "pred": pred, "gt": gt,
-            "pred_bytes": file_bytes(&pred), "gt_bytes": file_bytes(&gt),
-        },
+    let mut summary = header("surface", baseline, &pred, &gt);
+    summary.extend(json_object(json!({
         "segauge": {
             "command": segauge_cmd,
             "runs": SEGAUGE_RUNS,
@@ -329,7 +324,8 @@ fn surface(root: &Path, opts: &Options) -> anyhow::Result<()> {
         "references": references,
         "values": values,
         "runs_dir": runs_dir,
-    });
+    })));
+    let summary = Value::Object(summary);
     let (out, text) = write_summary(root, "surface", baseline, &summary)?;
 
     println!();
@@ -657,6 +653,29 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+/// The fields every summary starts with: which bench, baseline, date, cores and the data files.
+fn header(bench: &str, baseline: &str, pred: &Path, gt: &Path) -> serde_json::Map<String, Value> {
+    let file_bytes = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
+    json_object(json!({
+        "bench": bench,
+        "baseline": baseline,
+        "date": utc_now(),
+        "nproc": std::thread::available_parallelism().map(usize::from).ok(),
+        "data": {
+            "pred": pred, "gt": gt,
+            "pred_bytes": file_bytes(pred), "gt_bytes": file_bytes(gt),
+        },
+    }))
+}
+
+/// The map of a `json!` object literal.
+fn json_object(v: Value) -> serde_json::Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
 }
 
 /// `accuracy` and `mesh-vs-grid`: runs `segauge-accuracy` (release) with the report of that name, prints it and

@@ -44,9 +44,6 @@ fn main() -> std::process::ExitCode {
             let flip = (0..3)
                 .map(|axis| {
                     let f = values(&metrics(&case, &pred, &gt, surface, Some(axis)));
-                    if std::env::var_os("SEGAUGE_FLIP_DEBUG").is_some() {
-                        eprintln!("{} {} axis {axis}: {:?} vs {:?}", case.name, surface.as_str(), f, got);
-                    }
                     // Distance metrics only: NSD jumps wherever samples tie with tau (flat faces exactly tau apart),
                     // and any rounding decides those ties.
                     (0..4).map(|i| rel(f[i], got[i])).fold(0.0, f64::max)
