@@ -345,7 +345,8 @@ struct Side {
     /// The mask and its frame (for BIoU).
     mask: Mask,
     frame: Frame,
-    surface: Surface,
+    /// Vertices placed as VTK does (MeshMetrics compatibility).
+    vtk_f32: bool,
 }
 
 enum Target {
@@ -373,7 +374,7 @@ impl Side {
                     let direction =
                         std::array::from_fn(|r| std::array::from_fn(|a| m[r][a] / frame.spacing[a]));
                     let frame = Frame { origin, direction, ..frame };
-                    Side { samples, weights, target: Target::Mesh { index }, mask, frame, surface }
+                    Side { samples, weights, target: Target::Mesh { index }, mask, frame, vtk_f32: true }
                 }
             },
             Surface::Smooth | Surface::SmoothVtk => {
@@ -397,7 +398,7 @@ impl Side {
                     .collect::<Vec<_>>();
                 let weights = vec![1.0; samples.len()];
                 let edt2 = edt_squared(&border, dims, frame.spacing);
-                Side { samples, weights, target: Target::Grid { edt2 }, mask, frame, surface }
+                Side { samples, weights, target: Target::Grid { edt2 }, mask, frame, vtk_f32: false }
             }
         }
     }
@@ -414,7 +415,7 @@ impl Side {
             (mesh.centroids(), mesh.areas())
         };
         let index = DistanceIndex::new(&mesh);
-        Side { samples, weights, target: Target::Mesh { index }, mask, frame, surface }
+        Side { samples, weights, target: Target::Mesh { index }, mask, frame, vtk_f32: false }
     }
 
     /// Distances from the other side's samples to this surface.
@@ -446,21 +447,13 @@ impl Side {
         let s = self.frame.spacing;
         let n = self.mask.voxels().len();
         let idx = |n: usize| [n % dims[0], (n / dims[0]) % dims[1], n / (dims[0] * dims[1])];
-        let own;
-        let index = match (&self.target, self.surface) {
-            (Target::Mesh { index }, Surface::VoxelFaces) => index,
-            _ => {
-                own = DistanceIndex::new(&voxel_faces(&self.mask, &self.frame));
-                &own
-            }
-        };
         // With e(v) the distance from voxel centre v to the nearest background voxel centre, and h half the voxel
         // diagonal:
         // - every voxel face lies on the box of a background voxel, within h of its centre, so dist(v) ≥ e(v) − h:
         //   voxels with e(v) ≥ tau + h are not hollow;
         // - the segment from v to that background centre leaves the union of foreground boxes, so dist(v) ≤ e(v):
         //   voxels with e(v) < tau are hollow.
-        // Only the voxels in between need an exact distance query.
+        // Only the voxels in between need an exact test.
         let background: Vec<bool> = self.mask.voxels().iter().map(|&f| !f).collect();
         let to_bg2 = edt_squared(&background, dims, s);
         let h = 0.5 * (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
@@ -477,14 +470,60 @@ impl Side {
                 candidates.push(v);
             }
         }
-        let points: Vec<[f64; 3]> =
-            candidates.iter().map(|&v| self.frame.point(idx(v).map(|x| x as f64))).collect();
-        let d = index.distances(&points);
-        for (&v, &dist) in candidates.iter().zip(&d) {
-            out[v] = dist < tau;
+        match (&self.target, self.vtk_f32) {
+            // MeshMetrics compatibility: its distances come from its float32 mesh.
+            (Target::Mesh { index }, true) => {
+                let points: Vec<[f64; 3]> =
+                    candidates.iter().map(|&v| self.frame.point(idx(v).map(|x| x as f64))).collect();
+                for (&v, &dist) in candidates.iter().zip(&index.distances(&points)) {
+                    out[v] = dist < tau;
+                }
+            }
+            // Exactly: the voxel-face surface is the boundary of the union of foreground boxes, so the distance
+            // from a foreground centre to it is the distance to the nearest background box.
+            _ => {
+                for &v in &candidates {
+                    out[v] = background_box_within(&self.mask, idx(v), s, tau);
+                }
+            }
         }
         out
     }
+}
+
+/// Whether some background voxel box (voxels outside the mask's box count as background) lies closer than `tau`
+/// to the centre of voxel `v`. The distance to the box of the voxel at offset Δ is
+/// `sqrt(Σ_a (s_a · max(|Δ_a| − ½, 0))²)`, so only offsets with `|Δ_a| < tau / s_a + ½` can qualify.
+fn background_box_within(mask: &Mask, v: [usize; 3], s: [f64; 3], tau: f64) -> bool {
+    let tau2 = tau * tau;
+    let reach: [isize; 3] = std::array::from_fn(|a| (tau / s[a] + 0.5).ceil() as isize);
+    let term = |d: isize, sa: f64| -> f64 {
+        if d == 0 {
+            0.0
+        } else {
+            let x = (d.unsigned_abs() as f64 - 0.5) * sa;
+            x * x
+        }
+    };
+    let c = v.map(|x| x as isize);
+    for dz in -reach[2]..=reach[2] {
+        let tz = term(dz, s[2]);
+        if tz >= tau2 {
+            continue;
+        }
+        for dy in -reach[1]..=reach[1] {
+            let ty = tz + term(dy, s[1]);
+            if ty >= tau2 {
+                continue;
+            }
+            for dx in -reach[0]..=reach[0] {
+                if ty + term(dx, s[0]) < tau2 && !mask.get(c[0] + dx, c[1] + dy, c[2] + dz) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// Runs two independent computations, in parallel with the `parallel` feature.
