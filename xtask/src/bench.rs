@@ -171,19 +171,9 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
     // 3. Whole processes: segauge first, then the reference.
     let pred_s = pred.to_string_lossy().into_owned();
     let gt_s = gt.to_string_lossy().into_owned();
-    let segauge_cmd: Vec<String> = vec![
-        segauge.to_string_lossy().into_owned(),
-        "compare".into(),
-        "--pred".into(),
-        pred_s.clone(),
-        "--gt".into(),
-        gt_s.clone(),
-        "--format".into(),
-        "json".into(),
-        // Reading and counting only: the goal compares them with plain decompression.
-        "--surface".into(),
-        "none".into(),
-    ];
+    let mut segauge_cmd = compare_command(&segauge, &pred_s, &gt_s);
+    // Reading and counting only: the goal compares them with plain decompression.
+    segauge_cmd.extend(["--surface".into(), "none".into()]);
     let gzip_cmd: Vec<String> = vec!["gzip".into(), "-dc".into(), pred_s, gt_s];
     println!("== {} > /dev/null, {RUNS} runs", segauge_cmd.join(" "));
     let seg = measure(&segauge_cmd, RUNS, None)?;
@@ -239,16 +229,7 @@ fn surface(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let runs_dir = target_dir(root).join("xtask-bench").join(format!("surface-{baseline}-runs"));
 
     // 2. segauge.
-    let mut segauge_cmd: Vec<String> = vec![
-        segauge.to_string_lossy().into_owned(),
-        "compare".into(),
-        "--pred".into(),
-        pred_s.clone(),
-        "--gt".into(),
-        gt_s.clone(),
-        "--format".into(),
-        "json".into(),
-    ];
+    let mut segauge_cmd = compare_command(&segauge, &pred_s, &gt_s);
     segauge_cmd.extend(opts.segauge_args.iter().cloned());
     println!("== {}, {SEGAUGE_RUNS} runs", segauge_cmd.join(" "));
     let seg_dir = runs_dir.join("segauge");
@@ -653,6 +634,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+/// `segauge compare --pred P --gt G --format json` as an argument vector.
+fn compare_command(segauge: &Path, pred: &str, gt: &str) -> Vec<String> {
+    let mut cmd = vec![segauge.to_string_lossy().into_owned()];
+    cmd.extend(["compare", "--pred", pred, "--gt", gt, "--format", "json"].map(String::from));
+    cmd
 }
 
 /// The fields every summary starts with: which bench, baseline, date, cores and the data files.
