@@ -471,12 +471,13 @@ impl Side {
             }
         }
         match (&self.target, self.vtk_f32) {
-            // MeshMetrics compatibility: its distances come from its float32 mesh.
+            // MeshMetrics compatibility: its distances come from its float32 mesh and are stored in a float32
+            // field, which numpy compares with tau in float32.
             (Target::Mesh { index }, true) => {
                 let points: Vec<[f64; 3]> =
                     candidates.iter().map(|&v| self.frame.point(idx(v).map(|x| x as f64))).collect();
                 for (&v, &dist) in candidates.iter().zip(&index.distances(&points)) {
-                    out[v] = dist < tau;
+                    out[v] = (dist as f32) < (tau as f32);
                 }
             }
             // Exactly: the voxel-face surface is the boundary of the union of foreground boxes, so the distance
