@@ -474,10 +474,15 @@ pub fn data_dir() -> PathBuf {
 
 /// The paths of the benchmark files in [`data_dir`] (they may not exist yet).
 pub fn bench_paths() -> BenchData {
+    case_paths("io", DATA_VERSION)
+}
+
+/// `<data_dir>/<case>-v<version>-{pred,gt}.nii.gz`.
+fn case_paths(case: &str, version: u32) -> BenchData {
     let dir = data_dir();
     BenchData {
-        pred: dir.join(format!("io-v{DATA_VERSION}-pred.nii.gz")),
-        gt: dir.join(format!("io-v{DATA_VERSION}-gt.nii.gz")),
+        pred: dir.join(format!("{case}-v{version}-pred.nii.gz")),
+        gt: dir.join(format!("{case}-v{version}-gt.nii.gz")),
     }
 }
 
@@ -495,11 +500,7 @@ pub fn ensure_bench_data() -> std::io::Result<BenchData> {
 
 /// The paths of the surface case's files in [`data_dir`] (they may not exist yet).
 pub fn surface_paths() -> BenchData {
-    let dir = data_dir();
-    BenchData {
-        pred: dir.join(format!("surface-v{SURFACE_DATA_VERSION}-pred.nii.gz")),
-        gt: dir.join(format!("surface-v{SURFACE_DATA_VERSION}-gt.nii.gz")),
-    }
+    case_paths("surface", SURFACE_DATA_VERSION)
 }
 
 /// Makes sure both files of the surface case exist (see [`ensure_bench_data`] for how), and returns their paths.

@@ -7,10 +7,11 @@
 
 use segauge_mesh::Mask;
 
-/// Squared distance (mm²) from every voxel centre of a `dims` box to the nearest voxel with `feature == true`
-/// (+inf when there is none), with voxel spacing `spacing`.
-pub(crate) fn edt_squared(feature: &[bool], dims: [usize; 3], spacing: [f64; 3]) -> Vec<f64> {
-    let mut d: Vec<f64> = feature.iter().map(|&f| if f { 0.0 } else { f64::INFINITY }).collect();
+/// Squared distance (mm²) from every voxel centre of a `dims` box to the nearest voxel whose flag in `voxels` equals
+/// `feature` (+inf when there is none), with voxel spacing `spacing`. (`feature = false` measures the distance to the
+/// background of a mask without building its complement.)
+pub(crate) fn edt_squared(voxels: &[bool], feature: bool, dims: [usize; 3], spacing: [f64; 3]) -> Vec<f64> {
+    let mut d: Vec<f64> = voxels.iter().map(|&f| if f == feature { 0.0 } else { f64::INFINITY }).collect();
     let [nx, ny, nz] = dims;
     let strides = [1, nx, nx * ny];
     let maxn = nx.max(ny).max(nz);
@@ -145,12 +146,12 @@ mod tests {
         let mut rng = segauge_tests::SplitMix(3);
         let feature: Vec<bool> = (0..dims.iter().product::<usize>()).map(|_| rng.next_f64() < 0.04).collect();
         let s = [0.7, 1.3, 2.9];
-        let got = edt_squared(&feature, dims, s);
+        let got = edt_squared(&feature, true, dims, s);
         let want = brute(&feature, dims, s);
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() <= 1e-12 * w.max(1.0), "{g} vs {w}");
         }
-        assert!(edt_squared(&[false; 8], [2, 2, 2], s).iter().all(|d| d.is_infinite()));
+        assert!(edt_squared(&[false; 8], true, [2, 2, 2], s).iter().all(|d| d.is_infinite()));
     }
 
     #[test]

@@ -397,7 +397,7 @@ impl Side {
                     })
                     .collect::<Vec<_>>();
                 let weights = vec![1.0; samples.len()];
-                let edt2 = edt_squared(&border, dims, frame.spacing);
+                let edt2 = edt_squared(&border, true, dims, frame.spacing);
                 Side { samples, weights, target: Target::Grid { edt2 }, mask, frame, vtk_f32: false }
             }
         }
@@ -454,8 +454,7 @@ impl Side {
         // - the segment from v to that background centre leaves the union of foreground boxes, so dist(v) ≤ e(v):
         //   voxels with e(v) < tau are hollow.
         // Only the voxels in between need an exact test.
-        let background: Vec<bool> = self.mask.voxels().iter().map(|&f| !f).collect();
-        let to_bg2 = edt_squared(&background, dims, s);
+        let to_bg2 = edt_squared(self.mask.voxels(), false, dims, s);
         let h = 0.5 * (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
         let mut out = vec![false; n];
         let mut candidates = Vec::new();

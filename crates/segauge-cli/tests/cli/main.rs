@@ -9,6 +9,14 @@ fn segauge(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_segauge")).args(args).output().expect("segauge runs")
 }
 
+/// `segauge compare --pred P --gt G --format json EXTRA…`.
+fn compare_json(p: &Path, g: &Path, extra: &[&str]) -> Output {
+    let mut args =
+        vec!["compare", "--pred", p.to_str().unwrap(), "--gt", g.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(extra);
+    segauge(&args)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -174,8 +182,7 @@ fn compare_json_contract() {
     let dir = tempfile::tempdir().unwrap();
     let (pred, gt) = example(dir.path());
     let (p, g) = (pred.join("case_001.nii.gz"), gt.join("case_001.nii.gz"));
-    let out =
-        segauge(&["compare", "--pred", p.to_str().unwrap(), "--gt", g.to_str().unwrap(), "--format", "json"]);
+    let out = compare_json(&p, &g, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["segauge_version"], env!("CARGO_PKG_VERSION"));
@@ -221,17 +228,7 @@ fn requested_labels_absent_from_both_are_both_empty() {
     let dir = tempfile::tempdir().unwrap();
     let (pred, gt) = example(dir.path());
     let (p, g) = (pred.join("case_002.nii.gz"), gt.join("case_002.nii.gz"));
-    let out = segauge(&[
-        "compare",
-        "--pred",
-        p.to_str().unwrap(),
-        "--gt",
-        g.to_str().unwrap(),
-        "--format",
-        "json",
-        "--labels",
-        "2-3,9",
-    ]);
+    let out = compare_json(&p, &g, &["--labels", "2-3,9"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let labels: Vec<&serde_json::Value> = doc["labels"].as_array().unwrap().iter().collect();
     assert_eq!(labels.iter().map(|l| l["label"].as_u64().unwrap()).collect::<Vec<_>>(), [2, 3, 9]);
@@ -297,21 +294,10 @@ fn npy_inputs_with_spacing_flag_and_sidecar() {
     // Fortran order keeps x fastest, exactly our layout.
     segauge_tests::write_npy(&p, "|u1", true, &dims, &pred).unwrap();
     segauge_tests::write_npy(&g, "|u1", true, &dims, &gt).unwrap();
-    let out =
-        segauge(&["compare", "--pred", p.to_str().unwrap(), "--gt", g.to_str().unwrap(), "--format", "json"]);
+    let out = compare_json(&p, &g, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("spacing unknown"));
-    let out = segauge(&[
-        "compare",
-        "--pred",
-        p.to_str().unwrap(),
-        "--gt",
-        g.to_str().unwrap(),
-        "--format",
-        "json",
-        "--spacing",
-        "0.5,0.5,2",
-    ]);
+    let out = compare_json(&p, &g, &["--spacing", "0.5,0.5,2"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // pred 3x3x4 = 36 voxels, gt 4x3x4 = 48, overlap 36: Dice = 72/84.
@@ -325,10 +311,7 @@ fn surface_flags_name_the_fields_and_the_settings() {
     let (pred, gt) = example(dir.path());
     let (p, g) = (pred.join("case_000.nii.gz"), gt.join("case_000.nii.gz"));
     let run = |extra: &[&str]| -> serde_json::Value {
-        let mut args =
-            vec!["compare", "--pred", p.to_str().unwrap(), "--gt", g.to_str().unwrap(), "--format", "json"];
-        args.extend_from_slice(extra);
-        let out = segauge(&args);
+        let out = compare_json(&p, &g, extra);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     };
@@ -350,15 +333,7 @@ fn surface_flags_name_the_fields_and_the_settings() {
     assert!(none["labels"][0].get("hd").is_none());
     // The label missed by the prediction (case 0 has all three) and infinite distances: case 1 misses label 3.
     let (p1, g1) = (pred.join("case_001.nii.gz"), gt.join("case_001.nii.gz"));
-    let out = segauge(&[
-        "compare",
-        "--pred",
-        p1.to_str().unwrap(),
-        "--gt",
-        g1.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = compare_json(&p1, &g1, &[]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["labels"][2]["hd"], "inf");
     assert_eq!(doc["labels"][2]["nsd"].as_f64(), Some(0.0));
