@@ -99,14 +99,17 @@ impl DistanceIndex {
         // Pruning compares squared box distances with the best squared distance times a margin, so that rounding
         // never prunes the minimising triangle.
         let mut best2 = best_exact;
-        let mut stack: [u32; 64] = [0; 64];
+        // Each stacked node carries its squared box distance, computed once when its parent was opened.
+        let mut stack: [(u32, f64); 64] = [(0, 0.0); 64];
+        stack[0] = (0, box_dist2(&self.nodes[0], p));
         let mut top = 1usize;
         while top > 0 {
             top -= 1;
-            let node = &self.nodes[stack[top] as usize];
-            if box_dist2(node, p) > best2 * (1.0 + 1e-9) {
+            let (at, d2) = stack[top];
+            if d2 > best2 * (1.0 + 1e-9) {
                 continue;
             }
+            let node = &self.nodes[at as usize];
             if node.count > 0 {
                 let s = node.start as usize;
                 for (i, t) in self.tris[s..s + node.count as usize].iter().enumerate() {
@@ -125,12 +128,12 @@ impl DistanceIndex {
             } else {
                 let (l, r) = (node.start, node.start + 1);
                 let (dl, dr) = (box_dist2(&self.nodes[l as usize], p), box_dist2(&self.nodes[r as usize], p));
-                // Visit the nearer child first (pushed last).
-                let (first, second) = if dl <= dr { (l, r) } else { (r, l) };
                 if top + 2 > stack.len() {
                     // Depth is bounded by the median split (log2 of the triangle count), far below 64.
                     return (self.brute_force(p), best_tri);
                 }
+                // Visit the nearer child first (pushed last).
+                let (first, second) = if dl <= dr { ((l, dl), (r, dr)) } else { ((r, dr), (l, dl)) };
                 stack[top] = second;
                 stack[top + 1] = first;
                 top += 2;
@@ -210,8 +213,9 @@ fn morton_order(points: &[[f64; 3]]) -> Vec<u32> {
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
-/// Builds the subtree of `ids` at node `at`: exact boxes from the corners, split at the median centre along the
-/// widest extent of the centres (the centres only guide the split, so their float32 rounding costs nothing).
+/// Builds the subtree of `ids` at node `at` and returns its box: split at the median centre along the widest
+/// extent of the centres (the centres only guide the split, so their float32 rounding costs nothing); boxes are
+/// exact, computed bottom-up (each triangle's corners are read once, in its leaf).
 fn build(
     nodes: &mut Vec<Node>,
     at: usize,
@@ -219,19 +223,19 @@ fn build(
     offset: usize,
     mesh: &Mesh,
     centres: &[[f32; 3]],
-) {
-    let (mut min, mut max) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
-    for &t in ids.iter() {
-        for p in mesh.corners(t as usize) {
-            for r in 0..3 {
-                min[r] = min[r].min(p[r]);
-                max[r] = max[r].max(p[r]);
+) -> ([f64; 3], [f64; 3]) {
+    if ids.len() <= LEAF_SIZE {
+        let (mut min, mut max) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+        for &t in ids.iter() {
+            for p in mesh.corners(t as usize) {
+                for r in 0..3 {
+                    min[r] = min[r].min(p[r]);
+                    max[r] = max[r].max(p[r]);
+                }
             }
         }
-    }
-    if ids.len() <= LEAF_SIZE {
         nodes[at] = Node { min, max, start: offset as u32, count: ids.len() as u32 };
-        return;
+        return (min, max);
     }
     let (mut cmin, mut cmax) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
     for &t in ids.iter() {
@@ -250,10 +254,13 @@ fn build(
     let first = nodes.len();
     nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
     nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
-    nodes[at] = Node { min, max, start: first as u32, count: 0 };
     let (left, right) = ids.split_at_mut(mid);
-    build(nodes, first, left, offset, mesh, centres);
-    build(nodes, first + 1, right, offset + mid, mesh, centres);
+    let (lmin, lmax) = build(nodes, first, left, offset, mesh, centres);
+    let (rmin, rmax) = build(nodes, first + 1, right, offset + mid, mesh, centres);
+    let min = std::array::from_fn(|r| lmin[r].min(rmin[r]));
+    let max = std::array::from_fn(|r| lmax[r].max(rmax[r]));
+    nodes[at] = Node { min, max, start: first as u32, count: 0 };
+    (min, max)
 }
 
 #[inline]
