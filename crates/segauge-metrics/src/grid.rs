@@ -11,15 +11,43 @@ use segauge_mesh::Mask;
 /// `feature` (+inf when there is none), with voxel spacing `spacing`. (`feature = false` measures the distance to the
 /// background of a mask without building its complement.)
 pub(crate) fn edt_squared(voxels: &[bool], feature: bool, dims: [usize; 3], spacing: [f64; 3]) -> Vec<f64> {
-    let mut d: Vec<f64> = voxels.iter().map(|&f| if f == feature { 0.0 } else { f64::INFINITY }).collect();
     let [nx, ny, nz] = dims;
+    if voxels.is_empty() {
+        return Vec::new();
+    }
+    // Axis 0 straight from the flags: the distance to the nearest feature of the row (two scans); the value is
+    // the same expression the parabola envelope evaluates, so the result does not depend on this shortcut.
+    let w0 = spacing[0] * spacing[0];
+    let mut d = vec![f64::INFINITY; voxels.len()];
+    for (row, out) in voxels.chunks_exact(nx).zip(d.chunks_exact_mut(nx)) {
+        let mut last: Option<usize> = None;
+        for (q, &f) in row.iter().enumerate() {
+            if f == feature {
+                last = Some(q);
+            }
+            if let Some(p) = last {
+                let (qf, pf) = (q as f64, p as f64);
+                out[q] = w0 * (qf - pf) * (qf - pf);
+            }
+        }
+        let mut next: Option<usize> = None;
+        for q in (0..nx).rev() {
+            if row[q] == feature {
+                next = Some(q);
+            }
+            if let Some(p) = next {
+                let (qf, pf) = (q as f64, p as f64);
+                out[q] = out[q].min(w0 * (pf - qf) * (pf - qf));
+            }
+        }
+    }
     let strides = [1, nx, nx * ny];
     let maxn = nx.max(ny).max(nz);
     let mut line = vec![0.0; maxn];
     let mut out = vec![0.0; maxn];
     let mut v = vec![0usize; maxn];
     let mut z = vec![0.0; maxn + 1];
-    for axis in 0..3 {
+    for axis in 1..3 {
         let n = dims[axis];
         if n == 1 {
             continue;
