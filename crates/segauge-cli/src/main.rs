@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use segauge::io::{Axes, NpyOptions, ReadOptions};
+use segauge::lesion::{BratsOptions, Connectivity, LesionOptions, MatchRule};
 use segauge::metrics::{MeshCompat, PercentileRule, Surface, SurfaceOptions};
 use segauge::report;
 
@@ -95,6 +96,65 @@ struct Common {
     /// Vertex arithmetic: `exact` (f64) or `vtk-f32` (MeshMetrics' float32 vertices; voxel-faces only).
     #[arg(long, value_enum, default_value_t = CompatArg::Exact)]
     mesh_compat: CompatArg,
+    /// Skip per-lesion detection (connected components, matching, lesion F1).
+    #[arg(long)]
+    no_lesions: bool,
+    /// Lesion connectivity: 6, 18 or 26 (3D), 4 or 8 (2D; on 3D volumes, slice by slice).
+    #[arg(long, default_value = "26", value_parser = parse_connectivity)]
+    connectivity: Connectivity,
+    /// How lesions are paired: one-to-one by IoU or Dice above `--match-threshold` (maximum total score), any
+    /// overlap, or the BraTS 2023 lesion-wise rule.
+    #[arg(long, value_enum, default_value_t = LesionRuleArg::Iou)]
+    lesion_rule: LesionRuleArg,
+    /// Score a lesion pair must exceed (strictly) under `--lesion-rule iou|dice`.
+    #[arg(long, default_value_t = 0.5)]
+    match_threshold: f64,
+    /// Edges of the lesion size strata, equivalent diameter in mm (`3,10`: [0,3), [3,10), [10,inf)).
+    #[arg(long, default_value = "3,10", value_parser = parse_edges)]
+    lesion_strata: Edges,
+    /// Ignore lesions (GT and prediction) smaller than this many voxels (not used by brats2023).
+    #[arg(long, default_value_t = 0)]
+    min_lesion_voxels: u64,
+    /// Surface metrics of every matched lesion pair (always on for brats2023 unless `--surface none`).
+    #[arg(long)]
+    lesion_distances: bool,
+    /// brats2023: dilation iterations (3 for GLI/SSA/PED, 1 for MEN/MET).
+    #[arg(long, default_value_t = 3)]
+    dilation: u32,
+    /// brats2023: GT lesions at or below this volume (mm³) are not scored (50; 2 for MET).
+    #[arg(long, default_value_t = 50.0)]
+    min_gt_volume: f64,
+    /// brats2023: HD95 of a missed lesion or a false positive, mm.
+    #[arg(long, default_value_t = 374.0)]
+    hd_penalty: f64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LesionRuleArg {
+    Iou,
+    Dice,
+    Overlap,
+    Brats2023,
+}
+
+/// Parsed `--lesion-strata` edges (a newtype, so that clap takes it as one value).
+#[derive(Clone, Debug, PartialEq)]
+struct Edges(Vec<f64>);
+
+fn parse_connectivity(text: &str) -> Result<Connectivity, String> {
+    text.parse().map_err(|e: segauge::lesion::Error| e.to_string())
+}
+
+fn parse_edges(text: &str) -> Result<Edges, String> {
+    let v: Vec<f64> = text
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse::<f64>().map_err(|_| format!("{s:?} is not a number")))
+        .collect::<Result<_, _>>()?;
+    if v.iter().any(|e| !e.is_finite() || *e <= 0.0) || v.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("strata edges must be positive and increasing, e.g. 3,10".into());
+    }
+    Ok(Edges(v))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,7 +196,7 @@ enum AxesArg {
 }
 
 impl Common {
-    fn options(&self) -> segauge::EvalOptions {
+    fn options(&self) -> anyhow::Result<segauge::EvalOptions> {
         let axes = match self.axes {
             AxesArg::Xyz => Axes::Xyz,
             AxesArg::Zyx => Axes::Zyx,
@@ -165,12 +225,40 @@ impl Common {
                 },
             }),
         };
-        segauge::EvalOptions {
+        let rule = match self.lesion_rule {
+            LesionRuleArg::Iou => MatchRule::Iou,
+            LesionRuleArg::Dice => MatchRule::Dice,
+            LesionRuleArg::Overlap => MatchRule::Overlap,
+            LesionRuleArg::Brats2023 => MatchRule::Brats2023,
+        };
+        let lesions = (!self.no_lesions).then(|| LesionOptions {
+            connectivity: self.connectivity,
+            rule,
+            threshold: self.match_threshold,
+            strata_mm: self.lesion_strata.0.clone(),
+            min_lesion_voxels: self.min_lesion_voxels,
+            brats: BratsOptions {
+                dilation: self.dilation,
+                min_gt_volume_mm3: self.min_gt_volume,
+                hd_penalty: self.hd_penalty,
+            },
+            surface: if self.lesion_distances || rule == MatchRule::Brats2023 {
+                // Pairs are small boxes cut from the image: exact arithmetic (vtk-f32 needs the whole grid).
+                surface.clone().map(|s| SurfaceOptions { mesh_compat: MeshCompat::Exact, ..s })
+            } else {
+                None
+            },
+        });
+        if let Some(l) = &lesions {
+            l.validate()?;
+        }
+        Ok(segauge::EvalOptions {
             labels: self.labels.as_ref().map(|l| l.0.clone()),
             read: ReadOptions { npy: NpyOptions { spacing: self.spacing, axes } },
             surface,
+            lesions,
             ..Default::default()
-        }
+        })
     }
 }
 
@@ -232,7 +320,7 @@ fn main() -> ExitCode {
 }
 
 fn compare(pred: &Path, gt: &Path, format: Format, common: &Common) -> anyhow::Result<ExitCode> {
-    let options = common.options();
+    let options = common.options()?;
     let result = match segauge::compare(pred, gt, &options) {
         Ok(r) => r,
         Err(e) => {
@@ -279,7 +367,7 @@ fn eval(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed_precise} (eta {eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let options = common.options();
+    let options = common.options()?;
     let evaluation = report::evaluate(&data, &options, &|| bar.inc(1));
     bar.finish_and_clear();
 

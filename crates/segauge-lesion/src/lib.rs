@@ -185,7 +185,11 @@ impl Default for LesionOptions {
 }
 
 impl LesionOptions {
-    fn validate(&self) -> Result<(), Error> {
+    /// Checks the options (also done by [`evaluate`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] naming the bad value.
+    pub fn validate(&self) -> Result<(), Error> {
         let bad = |detail: String| Err(Error::InvalidOption { detail });
         if !(0.0..1.0).contains(&self.threshold) {
             return bad(format!("match threshold {} must be in [0, 1)", self.threshold));
@@ -295,6 +299,26 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 impl LesionReport {
+    /// The report of two masks without any lesion (what [`evaluate`] returns for them).
+    pub fn none(options: &LesionOptions) -> LesionReport {
+        LesionReport {
+            rule: options.rule,
+            gt: Vec::new(),
+            pred: Vec::new(),
+            matches: Vec::new(),
+            tp: 0,
+            fp: 0,
+            fn_: 0,
+            strata: strata(&options.strata_mm, &[], &[], |_| false, |_| false),
+            brats: (options.rule == MatchRule::Brats2023).then(|| BratsScores {
+                lesion_wise_dice: 1.0,
+                lesion_wise_hd95: options.surface.as_ref().map(|_| 0.0),
+                gt_kept: 0,
+                gt_dropped: 0,
+            }),
+        }
+    }
+
     /// TP/(TP+FP); NaN without predicted lesions.
     pub fn precision(&self) -> f64 {
         ratio(self.tp, self.tp + self.fp)

@@ -3,8 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use segauge_io::{GridTolerance, ReadOptions};
-use segauge_metrics::{EmptyState, LabelCounts, OverlapCounts, SurfaceMetrics, SurfaceOptions};
+use segauge_io::{GridTolerance, LabelVolume, ReadOptions};
+use segauge_lesion::{LesionOptions, LesionReport, MatchRule};
+use segauge_mesh::Frame;
+use segauge_metrics::{EmptyState, LabelCounts, OverlapCounts, SurfaceMetrics, SurfaceOptions, VoxelBox};
 
 use crate::Error;
 
@@ -21,6 +23,8 @@ pub struct EvalOptions {
     pub grid_tolerance: GridTolerance,
     /// Surface-distance metrics and their options; `None` computes overlap only.
     pub surface: Option<SurfaceOptions>,
+    /// Per-lesion detection of every label and its options; `None` skips it.
+    pub lesions: Option<LesionOptions>,
 }
 
 impl Default for EvalOptions {
@@ -31,6 +35,7 @@ impl Default for EvalOptions {
             read: ReadOptions::default(),
             grid_tolerance: GridTolerance::default(),
             surface: Some(SurfaceOptions::default()),
+            lesions: Some(LesionOptions::default()),
         }
     }
 }
@@ -57,6 +62,8 @@ pub struct LabelResult {
     pub voxel_volume_mm3: f64,
     /// Surface-distance metrics, when requested.
     pub surface: Option<SurfaceMetrics>,
+    /// Per-lesion detection, when requested.
+    pub lesions: Option<LesionReport>,
 }
 
 impl LabelResult {
@@ -128,6 +135,8 @@ struct Measured {
     counts: OverlapCounts,
     /// Surface metrics of every label present in the case (or requested and present).
     surface: BTreeMap<u32, SurfaceMetrics>,
+    /// Lesion reports of every label present in the case (or requested and present).
+    lesions: BTreeMap<u32, LesionReport>,
     shape: [usize; 3],
     spacing: [f64; 3],
     voxel_volume_mm3: f64,
@@ -149,20 +158,20 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
         })
     })?;
     let counts = OverlapCounts::compute(&p, &g)?;
+    // Labels absent from both volumes are both-empty: their values need no volume (see `result`).
+    let present: Vec<u32> = match &options.labels {
+        Some(l) => {
+            l.iter().copied().filter(|&x| counts.get(x).empty_state() != EmptyState::BothEmpty).collect()
+        }
+        None => counts.labels().collect(),
+    };
     let surface = match &options.surface {
         None => BTreeMap::new(),
-        Some(so) => {
-            // Labels absent from both volumes are both-empty: their values need no volume (see `result`).
-            let present: Vec<u32> = match &options.labels {
-                Some(l) => l
-                    .iter()
-                    .copied()
-                    .filter(|&x| counts.get(x).empty_state() != EmptyState::BothEmpty)
-                    .collect(),
-                None => counts.labels().collect(),
-            };
-            segauge_metrics::surface_metrics(&p, &g, &present, so)?
-        }
+        Some(so) => segauge_metrics::surface_metrics(&p, &g, &present, so)?,
+    };
+    let lesions = match &options.lesions {
+        None => BTreeMap::new(),
+        Some(lo) => lesion_reports(&p, &g, &present, lo)?,
     };
     let grid = g.grid();
     Ok(Measured {
@@ -170,6 +179,7 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
         gt: gt.to_path_buf(),
         counts,
         surface,
+        lesions,
         shape: grid.dims(),
         spacing: grid.spacing(),
         voxel_volume_mm3: grid.voxel_volume_mm3(),
@@ -190,10 +200,69 @@ impl Measured {
                         .cloned()
                         .unwrap_or_else(|| SurfaceMetrics::empty(EmptyState::BothEmpty))
                 }),
+                lesions: options
+                    .lesions
+                    .as_ref()
+                    .map(|lo| self.lesions.get(&label).cloned().unwrap_or_else(|| no_lesions(lo))),
             })
             .collect();
         CaseResult { case, pred: self.pred, gt: self.gt, shape: self.shape, spacing: self.spacing, labels }
     }
+}
+
+/// Lesion detection of every label in `labels`, each inside the union of its two boxes (grown by the BraTS
+/// dilation, within the image, so that dilations are clipped where scipy clips them).
+fn lesion_reports(
+    pred: &LabelVolume,
+    gt: &LabelVolume,
+    labels: &[u32],
+    options: &LesionOptions,
+) -> Result<BTreeMap<u32, LesionReport>, Error> {
+    let (pb, gb) = (segauge_metrics::label_boxes(pred), segauge_metrics::label_boxes(gt));
+    let grid = gt.grid();
+    let dims = grid.dims();
+    let grow = if options.rule == MatchRule::Brats2023 { options.brats.dilation as usize } else { 0 };
+    let one = |&label: &u32| -> Result<(u32, LesionReport), Error> {
+        let boxed = match (pb.get(&label), gb.get(&label)) {
+            (Some(x), Some(y)) => Some(x.union(y)),
+            (x, y) => x.or(y).copied(),
+        };
+        let Some(b) = boxed else {
+            return Ok((label, no_lesions(options)));
+        };
+        let b = VoxelBox {
+            lo: b.lo.map(|v| v.saturating_sub(grow)),
+            hi: std::array::from_fn(|a| (b.hi[a] + grow).min(dims[a] - 1)),
+        };
+        let (pm, _) = segauge_metrics::crop_mask(pred, label, &b, 0);
+        let (gm, _) = segauge_metrics::crop_mask(gt, label, &b, 0);
+        // Lesion centroids in the image's world coordinates (mm).
+        let at = Frame::scaled(grid.spacing());
+        let offset = at.point(b.lo.map(|v| v as f64));
+        let d = grid.direction();
+        let o = grid.origin();
+        let frame = Frame {
+            spacing: grid.spacing(),
+            origin: std::array::from_fn(|r| {
+                o[r] + d[r][0] * offset[0] + d[r][1] * offset[1] + d[r][2] * offset[2]
+            }),
+            direction: d,
+        };
+        Ok((label, segauge_lesion::evaluate(&pm, &gm, &frame, options)?))
+    };
+    #[cfg(feature = "parallel")]
+    let results: Vec<_> = {
+        use rayon::prelude::*;
+        labels.par_iter().map(one).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let results: Vec<_> = labels.iter().map(one).collect();
+    results.into_iter().collect()
+}
+
+/// The lesion report of a label absent from both volumes.
+fn no_lesions(options: &LesionOptions) -> LesionReport {
+    LesionReport::none(options)
 }
 
 /// Compares one prediction with its ground truth.

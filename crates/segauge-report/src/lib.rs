@@ -57,6 +57,9 @@ pub enum Error {
     /// A metric could not be computed.
     #[error(transparent)]
     Metrics(#[from] segauge_metrics::Error),
+    /// Lesion detection failed.
+    #[error(transparent)]
+    Lesion(#[from] segauge_lesion::Error),
     /// Writing an output failed.
     #[error("{}: cannot write: {detail}", path.display())]
     Write {

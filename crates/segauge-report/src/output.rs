@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use segauge_lesion::{Lesion, LesionOptions, LesionReport, MatchRule};
 use segauge_metrics::{EmptyState, LabelCounts, MeshCompat, PercentileRule, SurfaceMetrics};
 use serde_json::{Map, Value};
 
@@ -75,8 +76,164 @@ fn label_fields(l: &LabelResult, percentile: Option<f64>) -> Vec<(String, Value)
     f
 }
 
+/// The lesion summary of a label as flat `lesion_*` columns (for the CSV).
+fn lesion_columns(r: &LesionReport) -> Vec<(String, Value)> {
+    let mut f: Vec<(String, Value)> = vec![
+        ("lesion_gt".into(), Value::from(r.gt.len())),
+        ("lesion_pred".into(), Value::from(r.pred.len())),
+        ("lesion_tp".into(), Value::from(r.tp)),
+        ("lesion_fp".into(), Value::from(r.fp)),
+        ("lesion_fn".into(), Value::from(r.fn_)),
+        ("lesion_precision".into(), num(r.precision())),
+        ("lesion_recall".into(), num(r.recall())),
+        ("lesion_f1".into(), num(r.f1())),
+        ("lesion_pq".into(), num(r.pq())),
+    ];
+    if let Some(b) = &r.brats {
+        f.push(("lesion_wise_dice".into(), num(b.lesion_wise_dice)));
+        f.push(("lesion_wise_hd95".into(), b.lesion_wise_hd95.map_or(Value::Null, num)));
+    }
+    f
+}
+
+fn lesion_list(ls: &[Lesion]) -> Value {
+    Value::Array(
+        ls.iter()
+            .map(|l| {
+                object(vec![
+                    ("id".into(), Value::from(l.id)),
+                    ("voxels".into(), Value::from(l.voxels)),
+                    ("volume_mm3".into(), num(l.volume_mm3)),
+                    ("diameter_mm".into(), num(l.diameter_mm)),
+                    ("centroid_mm".into(), Value::Array(l.centroid_mm.iter().map(|&v| num(v)).collect())),
+                    ("bbox_lo".into(), Value::from(l.lo.to_vec())),
+                    ("bbox_hi".into(), Value::from(l.hi.to_vec())),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// The `lesions` object of a JSON row.
+fn lesion_object(r: &LesionReport, percentile: Option<f64>) -> Value {
+    let mut f: Vec<(String, Value)> = vec![
+        ("n_gt".into(), Value::from(r.gt.len())),
+        ("n_pred".into(), Value::from(r.pred.len())),
+        ("tp".into(), Value::from(r.tp)),
+        ("fp".into(), Value::from(r.fp)),
+        ("fn".into(), Value::from(r.fn_)),
+        ("precision".into(), num(r.precision())),
+        ("recall".into(), num(r.recall())),
+        ("f1".into(), num(r.f1())),
+        ("sq".into(), num(r.sq())),
+        ("rq".into(), num(r.rq())),
+        ("pq".into(), num(r.pq())),
+        ("undefined".into(), Value::from(r.undefined())),
+    ];
+    if let Some(b) = &r.brats {
+        f.push((
+            "brats".into(),
+            object(vec![
+                ("lesion_wise_dice".into(), num(b.lesion_wise_dice)),
+                ("lesion_wise_hd95".into(), b.lesion_wise_hd95.map_or(Value::Null, num)),
+                ("gt_kept".into(), Value::from(b.gt_kept)),
+                ("gt_dropped".into(), Value::from(b.gt_dropped)),
+            ]),
+        ));
+    }
+    let matches = r
+        .matches
+        .iter()
+        .map(|m| {
+            let mut g: Vec<(String, Value)> = vec![
+                ("gt".into(), Value::from(m.gt)),
+                ("pred".into(), Value::from(m.pred.clone())),
+                ("iou".into(), num(m.iou)),
+                ("dice".into(), num(m.dice)),
+            ];
+            if let (Some(sm), Some(p)) = (&m.surface, percentile) {
+                g.extend([
+                    ("hd".into(), num(sm.hd)),
+                    (percentile_field(p), num(sm.hd_percentile)),
+                    ("assd".into(), num(sm.assd)),
+                    ("masd".into(), num(sm.masd)),
+                    ("nsd".into(), num(sm.nsd)),
+                ]);
+            }
+            object(g)
+        })
+        .collect();
+    let strata = r
+        .strata
+        .iter()
+        .map(|s| {
+            object(vec![
+                ("diameter_lo_mm".into(), num(s.lo_mm)),
+                ("diameter_hi_mm".into(), num(s.hi_mm)),
+                ("gt".into(), Value::from(s.gt)),
+                ("gt_detected".into(), Value::from(s.gt_detected)),
+                ("recall".into(), num(s.recall())),
+                ("pred".into(), Value::from(s.pred)),
+                ("pred_matched".into(), Value::from(s.pred_matched)),
+                ("precision".into(), num(s.precision())),
+                ("fp".into(), Value::from(s.fp())),
+            ])
+        })
+        .collect();
+    f.extend([
+        ("matches".into(), Value::Array(matches)),
+        ("strata".into(), Value::Array(strata)),
+        ("gt_lesions".into(), lesion_list(&r.gt)),
+        ("pred_lesions".into(), lesion_list(&r.pred)),
+    ]);
+    object(f)
+}
+
+/// A JSON row: the label fields and, when computed, the `lesions` object.
+fn json_row(l: &LabelResult, percentile: Option<f64>) -> Vec<(String, Value)> {
+    let mut f = label_fields(l, percentile);
+    if let Some(r) = &l.lesions {
+        f.push(("lesions".into(), lesion_object(r, percentile)));
+    }
+    f
+}
+
+/// A CSV row: the label fields and, when computed, the `lesion_*` columns.
+fn csv_fields(l: &LabelResult, percentile: Option<f64>) -> Vec<(String, Value)> {
+    let mut f = label_fields(l, percentile);
+    if let Some(r) = &l.lesions {
+        f.extend(lesion_columns(r));
+    }
+    f
+}
+
+fn lesion_settings(o: &LesionOptions) -> Value {
+    let mut f: Vec<(String, Value)> = vec![
+        ("connectivity".into(), Value::from(o.connectivity.neighbours())),
+        ("rule".into(), Value::from(o.rule.as_str())),
+    ];
+    if matches!(o.rule, MatchRule::Iou | MatchRule::Dice) {
+        f.push(("threshold".into(), num(o.threshold)));
+    }
+    f.push(("strata_diameter_mm".into(), Value::Array(o.strata_mm.iter().map(|&v| num(v)).collect())));
+    f.push(("min_lesion_voxels".into(), Value::from(o.min_lesion_voxels)));
+    if o.rule == MatchRule::Brats2023 {
+        f.push(("dilation".into(), Value::from(o.brats.dilation)));
+        f.push(("min_gt_volume_mm3".into(), num(o.brats.min_gt_volume_mm3)));
+        f.push(("hd_penalty".into(), num(o.brats.hd_penalty)));
+    }
+    f.push(("pair_distances".into(), Value::from(o.surface.is_some())));
+    object(f)
+}
+
 /// The settings that say what was computed, written at the top of every JSON document.
 fn settings(options: &EvalOptions) -> Vec<(String, Value)> {
+    let mut out = surface_settings(options);
+    out.push(("lesions".into(), options.lesions.as_ref().map_or(Value::Null, lesion_settings)));
+    out
+}
+
+fn surface_settings(options: &EvalOptions) -> Vec<(String, Value)> {
     match &options.surface {
         None => vec![("surface".into(), Value::Null)],
         Some(so) => vec![
@@ -120,10 +277,7 @@ pub fn compare_json(result: &CaseResult, options: &EvalOptions) -> String {
     ];
     doc.extend(settings(options));
     let p = percentile_of(options);
-    doc.push((
-        "labels".into(),
-        Value::Array(result.labels.iter().map(|l| object(label_fields(l, p))).collect()),
-    ));
+    doc.push(("labels".into(), Value::Array(result.labels.iter().map(|l| object(json_row(l, p))).collect())));
     to_json(&object(doc))
 }
 
@@ -136,7 +290,7 @@ pub fn eval_json(eval: &Evaluation, pred_dir: &Path, gt_dir: &Path, options: &Ev
         .flat_map(|c| {
             c.labels.iter().map(move |l| {
                 let mut f = vec![("case".to_string(), Value::from(c.case.clone()))];
-                f.extend(label_fields(l, p));
+                f.extend(json_row(l, p));
                 object(f)
             })
         })
@@ -181,9 +335,10 @@ pub fn csv_columns(options: &EvalOptions) -> Vec<String> {
         counts: LabelCounts::default(),
         voxel_volume_mm3: 1.0,
         surface: options.surface.as_ref().map(|_| SurfaceMetrics::empty(EmptyState::BothEmpty)),
+        lesions: options.lesions.as_ref().map(LesionReport::none),
     };
     let mut cols = vec!["case".to_string()];
-    cols.extend(label_fields(&probe, percentile_of(options)).into_iter().map(|(k, _)| k));
+    cols.extend(csv_fields(&probe, percentile_of(options)).into_iter().map(|(k, _)| k));
     cols.push("error".into());
     cols
 }
@@ -215,7 +370,7 @@ pub fn write_eval_csv<W: Write>(
     for c in &eval.cases {
         for l in &c.labels {
             let mut row = vec![c.case.clone()];
-            row.extend(label_fields(l, p).iter().map(|(_, v)| csv_cell(v)));
+            row.extend(csv_fields(l, p).iter().map(|(_, v)| csv_cell(v)));
             row.push(String::new());
             w.write_record(&row).map_err(err)?;
         }
@@ -282,6 +437,48 @@ pub fn compare_table(result: &CaseResult, options: &EvalOptions) -> String {
                 .collect(),
         );
     }
+    s.push_str(&table(rows));
+    if let Some(o) = &options.lesions {
+        s.push_str(&format!(
+            "\nlesions: {}-connected components, {} matching{}\n",
+            o.connectivity.neighbours(),
+            o.rule.as_str(),
+            if matches!(o.rule, MatchRule::Iou | MatchRule::Dice) {
+                format!(" ({} > {})", o.rule.as_str(), format_number(o.threshold))
+            } else {
+                String::new()
+            }
+        ));
+        let mut rows = vec![
+            ["label", "gt", "pred", "tp", "fp", "fn", "precision", "recall", "f1", "pq"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        for l in &result.labels {
+            if let Some(r) = &l.lesions {
+                let f = |v: f64| if v.is_finite() { format!("{v:.4}") } else { format_number(v) };
+                rows.push(vec![
+                    l.label.to_string(),
+                    r.gt.len().to_string(),
+                    r.pred.len().to_string(),
+                    r.tp.to_string(),
+                    r.fp.to_string(),
+                    r.fn_.to_string(),
+                    f(r.precision()),
+                    f(r.recall()),
+                    f(r.f1()),
+                    f(r.pq()),
+                ]);
+            }
+        }
+        s.push_str(&table(rows));
+    }
+    s
+}
+
+/// Right-aligned columns.
+fn table(rows: Vec<Vec<String>>) -> String {
+    let mut s = String::new();
     let widths: Vec<usize> =
         (0..rows[0].len()).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
     for r in rows {

@@ -35,6 +35,7 @@
 use std::path::Path;
 
 pub use segauge_io as io;
+pub use segauge_lesion as lesion;
 pub use segauge_metrics as metrics;
 pub use segauge_report as report;
 

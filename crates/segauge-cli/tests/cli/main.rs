@@ -148,7 +148,10 @@ fn eval_writes_every_good_case_and_lists_every_failure() {
     let csv_text = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = csv_text.lines().collect();
     assert_eq!(lines.len(), 1 + EXAMPLE_CASES * 3 + bad.len());
-    assert!(lines[0].ends_with(",empty_state,error"));
+    assert!(lines[0].ends_with(
+        ",empty_state,lesion_gt,lesion_pred,lesion_tp,lesion_fp,lesion_fn,lesion_precision,lesion_recall,\
+         lesion_f1,lesion_pq,error"
+    ));
     for (id, ..) in &bad {
         assert!(lines.iter().any(|l| l.starts_with(&format!("{id},,")) && !l.ends_with(',')), "{id} in csv");
     }
@@ -248,7 +251,9 @@ fn eval_gives_a_both_empty_row_for_labels_seen_in_other_cases() {
     assert_eq!(out.status.code(), Some(0));
     let csv = text(&out.stdout);
     // Case 2 has label 3 in neither volume; case 5 neither (5 % 3 == 2, 5 % 4 == 1).
-    assert!(csv.lines().any(|l| l == "case_002,3,1,1,0,0,0,0,1,1,0,0,0,0,0,0,0,both_empty,"), "{csv}");
+    // No lesion on either side: lesion counts 0, detection scores undefined (nan), never 1.
+    let row = "case_002,3,1,1,0,0,0,0,1,1,0,0,0,0,0,0,0,both_empty,0,0,0,0,0,nan,nan,nan,nan,";
+    assert!(csv.lines().any(|l| l == row), "{csv}");
     assert_eq!(csv.lines().count(), 1 + EXAMPLE_CASES * 3);
 }
 
@@ -337,4 +342,77 @@ fn surface_flags_name_the_fields_and_the_settings() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["labels"][2]["hd"], "inf");
     assert_eq!(doc["labels"][2]["nsd"].as_f64(), Some(0.0));
+}
+
+#[test]
+fn lesion_object_and_flags() {
+    // Label 1: three GT cubes (2³ voxels at 1×1×2 mm); the prediction has the first exactly, the second shifted
+    // by one voxel in x (IoU 2/6 = 1/3: touches, but fails IoU > 0.5), and a false positive far away.
+    let dir = tempfile::tempdir().unwrap();
+    let dims = [20, 6, 4];
+    let cube =
+        |i: usize, j: usize, k: usize, x0: usize| (x0..x0 + 2).contains(&i) && (2..4).contains(&j) && k < 2;
+    let gt = case_u8(dims, [1.0, 1.0, 2.0], |i, j, k| {
+        u8::from(cube(i, j, k, 1) || cube(i, j, k, 6) || cube(i, j, k, 11))
+    });
+    let pred = case_u8(dims, [1.0, 1.0, 2.0], |i, j, k| {
+        u8::from(cube(i, j, k, 1) || cube(i, j, k, 7) || (i == 18 && j == 0 && k == 3))
+    });
+    let (p, g) = (dir.path().join("p.nii.gz"), dir.path().join("g.nii.gz"));
+    pred.write(&p).unwrap();
+    gt.write(&g).unwrap();
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let out = compare_json(&p, &g, extra);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let doc = run(&[]);
+    assert_eq!(doc["lesions"]["connectivity"], 26);
+    assert_eq!(doc["lesions"]["rule"], "iou");
+    assert_eq!(doc["lesions"]["threshold"], 0.5);
+    let l = &doc["labels"][0]["lesions"];
+    assert_eq!((l["n_gt"].as_u64(), l["n_pred"].as_u64()), (Some(3), Some(3)));
+    assert_eq!((l["tp"].as_u64(), l["fp"].as_u64(), l["fn"].as_u64()), (Some(1), Some(2), Some(2)));
+    assert_eq!(
+        (l["precision"].as_f64(), l["recall"].as_f64(), l["f1"].as_f64()),
+        (Some(1.0 / 3.0), Some(1.0 / 3.0), Some(1.0 / 3.0))
+    );
+    assert_eq!(l["matches"], serde_json::json!([{"gt": 1, "pred": [1], "iou": 1.0, "dice": 1.0}]));
+    // Lesion geometry in world mm (identity affine from the writer: origin 0): the first cube's centre.
+    assert_eq!(l["gt_lesions"][0]["volume_mm3"].as_f64(), Some(16.0));
+    assert_eq!(l["gt_lesions"][0]["centroid_mm"], serde_json::json!([1.5, 2.5, 1.0]));
+    assert_eq!(l["undefined"], serde_json::json!([]));
+
+    // A lower threshold matches the shifted cube; overlap does too; 6-connectivity changes nothing here.
+    let low = run(&["--match-threshold", "0.3"]);
+    assert_eq!(low["labels"][0]["lesions"]["tp"].as_u64(), Some(2));
+    let overlap = run(&["--lesion-rule", "overlap"]);
+    assert_eq!(overlap["lesions"]["rule"], "overlap");
+    assert!(overlap["lesions"].get("threshold").is_none());
+    assert_eq!(overlap["labels"][0]["lesions"]["tp"].as_u64(), Some(2));
+    let six = run(&["--connectivity", "6"]);
+    assert_eq!(six["labels"][0]["lesions"]["n_gt"].as_u64(), Some(3));
+    // Per-pair distances on request: identical cubes are 0 apart.
+    let dist = run(&["--lesion-distances", "--surface", "voxel-faces"]);
+    assert_eq!(dist["labels"][0]["lesions"]["matches"][0]["hd"].as_f64(), Some(0.0));
+    assert_eq!(dist["lesions"]["pair_distances"], true);
+    // --no-lesions drops the object and the setting.
+    let none = run(&["--no-lesions"]);
+    assert!(none["lesions"].is_null());
+    assert!(none["labels"][0].get("lesions").is_none());
+    // BraTS preset: the lesion-wise scores appear.
+    let brats = run(&["--lesion-rule", "brats2023", "--dilation", "1", "--min-gt-volume", "0"]);
+    assert!(brats["labels"][0]["lesions"]["brats"]["lesion_wise_dice"].is_number());
+
+    // Bad lesion options are usage errors whose first line names the option and the problem.
+    for (bad, word) in [
+        (&["--connectivity", "7"][..], "connectivity"),
+        (&["--match-threshold", "1.5"], "threshold"),
+        (&["--lesion-strata", "10,3"], "strata"),
+    ] {
+        let out = compare_json(&p, &g, bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = text(&out.stderr);
+        assert!(err.starts_with("error:") && err.lines().next().unwrap().contains(word), "{err}");
+    }
 }
