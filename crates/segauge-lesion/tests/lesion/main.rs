@@ -244,3 +244,52 @@ fn per_pair_surface_metrics_on_request() {
     assert!(s.assd > 0.0 && s.assd < 1.0);
     assert!((r.matches[0].iou - 5.0 / 7.0).abs() < 1e-15);
 }
+
+#[test]
+fn brats2023_rule_equals_the_challenge_code() {
+    // tests/data/lesion/brats_expected.json: the challenge's get_LesionWiseScores on synthetic NIfTI files (see
+    // PROVENANCE.md), for GLI (dilation 3, 50 mm³) and MET (dilation 1, 2 mm³).
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/lesion/brats_expected.json");
+    let f: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut checked = 0;
+    for case in f["cases"].as_array().unwrap() {
+        let d = dims(&case["dims"]);
+        let spacing: Vec<f64> =
+            case["spacing"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let from = |key: &str| {
+            let mut v = vec![false; d.iter().product()];
+            for i in case[key].as_array().unwrap() {
+                v[i.as_u64().unwrap() as usize] = true;
+            }
+            Mask::new(d, v).unwrap()
+        };
+        let (gt, pred) = (from("gt"), from("pred"));
+        for (challenge, dilation, volume) in [("BraTS-GLI", 3, 50.0), ("BraTS-MET", 1, 2.0)] {
+            let mut o = LesionOptions { rule: MatchRule::Brats2023, ..LesionOptions::default() };
+            o.brats.dilation = dilation;
+            o.brats.min_gt_volume_mm3 = volume;
+            o.surface = Some(SurfaceOptions::default());
+            let r = evaluate(&pred, &gt, &Frame::scaled([spacing[0], spacing[1], spacing[2]]), &o).unwrap();
+            let e = &case["expected"][challenge];
+            let name = format!("{} {challenge}", case["name"]);
+            assert_eq!(
+                (r.tp, r.fp, r.fn_),
+                (e["tp"].as_u64().unwrap(), e["fp"].as_u64().unwrap(), e["fn"].as_u64().unwrap()),
+                "{name}"
+            );
+            let b = r.brats.unwrap();
+            assert_eq!((b.gt_kept + b.gt_dropped) as usize, r.gt.len() + b.gt_dropped as usize);
+            assert_eq!(b.gt_kept + b.gt_dropped, e["gt_lesions"].as_u64().unwrap(), "{name}: merged lesions");
+            let dice = e["lesion_wise_dice"].as_f64().unwrap();
+            assert!((b.lesion_wise_dice - dice).abs() <= 1e-12, "{name}: {} vs {dice}", b.lesion_wise_dice);
+            // HD95 comes from DeepMind's surfels there and from our surface here: equal only where every term is
+            // the penalty (or there is nothing to score).
+            let hd = e["lesion_wise_hd95"].as_f64().unwrap();
+            if hd == 374.0 || hd == 0.0 {
+                assert_eq!(b.lesion_wise_hd95, Some(hd), "{name}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 16);
+}
