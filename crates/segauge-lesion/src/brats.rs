@@ -63,7 +63,9 @@ pub(crate) fn evaluate(
         }
         kept += 1;
         let ps: Vec<u32> = touched.into_iter().collect();
-        let inter: u64 = overlaps.iter().filter(|o| o.0 == m.id).map(|o| o.2).sum();
+        // `overlaps` is sorted by merged id.
+        let first = overlaps.partition_point(|o| o.0 < m.id);
+        let inter: u64 = overlaps[first..].iter().take_while(|o| o.0 == m.id).map(|o| o.2).sum();
         let pred_voxels: u64 = ps.iter().map(|&p| pl[p as usize - 1].voxels).sum();
         let dice = 2.0 * inter as f64 / (m.voxels + pred_voxels) as f64;
         dice_sum += dice;

@@ -412,8 +412,10 @@ pub fn evaluate(
                     (s > options.threshold).then_some((g, p, s))
                 })
                 .collect();
+            let shared: std::collections::HashMap<(u32, u32), u64> =
+                pairs.iter().map(|&(g, p, n)| ((g, p), n)).collect();
             for (g, p) in matching::max_score_matching(&candidates) {
-                let inter = pairs.iter().find(|x| x.0 == g && x.1 == p).map_or(0, |x| x.2);
+                let inter = shared.get(&(g, p)).copied().unwrap_or(0);
                 let (iou, dice) = scores(g, &[p], inter);
                 matches.push(LesionMatch {
                     gt: g,
