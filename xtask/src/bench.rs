@@ -44,7 +44,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 /// The benchmarks `cargo xtask bench` knows.
-const KNOWN: [&str; 4] = ["io", "surface", "accuracy", "mesh-vs-grid"];
+const KNOWN: [&str; 6] = ["io", "surface", "accuracy", "mesh-vs-grid", "lesion", "stats"];
 /// Timed runs per whole-process measurement in the io benchmark.
 const RUNS: usize = 5;
 /// Timed runs of `segauge compare` in the surface benchmark.
@@ -77,6 +77,8 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         "io" => io(root, &opts.baseline),
         "surface" => surface(root, &opts),
         "accuracy" | "mesh-vs-grid" => accuracy(root, &opts),
+        // In-memory criterion benchmarks only (issue 4's goals: components < 0.5 s, BCa bootstrap < 2 s).
+        "lesion" | "stats" => criterion_bench(root, &opts.bench, &opts.baseline),
         other => bail!("unknown benchmark {other:?}; known: {}", KNOWN.join(", ")),
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! This facade re-exports the layers and turns on the batteries (parallel evaluation, NIfTI and `.npy` readers).
 //! Use a layer crate directly when you need only that layer: [`io`] to read label volumes, [`metrics`] for the
-//! metric definitions, [`report`] for data-set evaluation and output formats.
+//! metric definitions, [`lesion`] for per-lesion detection, [`stats`] for bootstrap intervals, paired tests and
+//! rankings of per-case numbers, [`report`] for data-set evaluation and output formats.
 //!
 //! # Overview
 //! - [`evaluate_dirs`]: a folder of predictions against a folder of ground truths, paired by case id.
@@ -38,6 +39,7 @@ pub use segauge_io as io;
 pub use segauge_lesion as lesion;
 pub use segauge_metrics as metrics;
 pub use segauge_report as report;
+pub use segauge_stats as stats;
 
 pub use segauge_report::{
     CaseResult, DataSet, EvalOptions, Evaluation, Failure, compare, evaluate, pair_dirs,
