@@ -4,6 +4,7 @@
 //! The NIfTI writer here is deliberately independent of the reader under test (segauge-io parses headers with the
 //! `nifti` crate); the fixtures written by nibabel under `tests/data/nifti` are the external reference.
 
+pub mod browser;
 pub mod shapes;
 use std::io::Write;
 use std::path::Path;

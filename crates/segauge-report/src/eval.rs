@@ -49,6 +49,8 @@ pub struct Case {
     pub pred: Option<PathBuf>,
     /// The ground-truth file.
     pub gt: Option<PathBuf>,
+    /// Case metadata (column → value), for subgroup aggregates; empty when none is known.
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// The metrics of one label of one case.
@@ -315,7 +317,7 @@ pub fn pair_dirs(pred_dir: &Path, gt_dir: &Path) -> Result<DataSet, Error> {
             }
         };
         match (one(&preds), one(&gts)) {
-            (Ok(pred), Ok(gt)) => cases.push(Case { id: id.clone(), pred, gt }),
+            (Ok(pred), Ok(gt)) => cases.push(Case { id: id.clone(), pred, gt, metadata: BTreeMap::new() }),
             (Err(e), _) | (_, Err(e)) => failures.push(Failure { case: id.clone(), error: e }),
         }
     }

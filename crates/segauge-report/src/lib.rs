@@ -1,10 +1,16 @@
-//! Evaluation of a data set of segmentations, case by case, and its outputs (CSV, JSON, text).
+//! Evaluation of a data set of segmentations, case by case, its aggregates, and its outputs (HTML, CSV, JSON,
+//! text).
 //!
 //! # Overview
 //! - [`compare`]: one prediction against its ground truth, every label.
 //! - [`pair_dirs`] and [`evaluate`]: a data set paired by case id, evaluated in parallel; every case ends
 //!   up in [`Evaluation::cases`] or, with a one-line reason, in [`Evaluation::failures`].
-//! - [`compare_json`], [`eval_json`], [`write_eval_csv`], [`compare_table`]: the documented output formats.
+//! - [`aggregate`]: one or more models' evaluations in, a [`Report`] out: every metric and label with a
+//!   bootstrap interval ([`Estimate`]), per subgroup of the case metadata, lesion detection per size stratum,
+//!   and for several models paired comparisons and ranking stability.
+//! - Writers: [`report_html`] (one self-contained file), [`report_json`] (schema [`SCHEMA`]),
+//!   [`write_cases_csv`], [`write_summary_csv`], [`write_lesion_csv`], [`summary_text`]; for one pair
+//!   [`compare_json`] and [`compare_table`]; [`read_metadata`] reads the case metadata CSV.
 //!
 //! # Semantics
 //! A prediction and its ground truth must share one grid (shape, spacing, origin, direction, within
@@ -30,18 +36,31 @@
 //! - `nifti`, `npy`: the readers of segauge-io.
 #![deny(missing_docs)]
 
+mod aggregate;
+mod dataset;
 mod eval;
+mod html;
 mod output;
+mod svg;
 
 use std::path::PathBuf;
 
+pub use aggregate::{
+    AggregateOptions, Estimate, EstimateKind, InfPolicy, ModelRank, ModelRun, PairedComparison, Ranking,
+    Report, StratumTotals, SubgroupEstimate, aggregate,
+};
+pub use dataset::{
+    LESION_COLUMNS, SCHEMA, read_metadata, report_json, subgroup_text, summary_text, write_lesion_csv,
+    write_summary_csv,
+};
 pub use eval::{
     Case, CaseResult, DataSet, EvalOptions, Evaluation, Failure, LabelResult, compare, evaluate,
     labels_never_seen, pair_dirs,
 };
+pub use html::report_html;
 pub use output::{
     SEGAUGE_VERSION, compare_json, compare_table, csv_columns, eval_json, format_number, percentile_field,
-    write_eval_csv,
+    write_cases_csv, write_eval_csv,
 };
 
 /// Errors of evaluation and output.
@@ -57,6 +76,20 @@ pub enum Error {
     /// A metric could not be computed.
     #[error(transparent)]
     Metrics(#[from] segauge_metrics::Error),
+    /// The case metadata file is unusable.
+    #[error("{}: {detail}", path.display())]
+    Metadata {
+        /// The metadata file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Aggregates could not be computed (invalid options).
+    #[error("cannot aggregate: {detail}")]
+    Aggregate {
+        /// What is wrong.
+        detail: String,
+    },
     /// Lesion detection failed.
     #[error(transparent)]
     Lesion(#[from] segauge_lesion::Error),

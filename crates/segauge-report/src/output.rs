@@ -34,7 +34,7 @@ pub fn format_number(v: f64) -> String {
 }
 
 /// A JSON number, or `"inf"`/`"-inf"`/`"nan"`.
-fn num(v: f64) -> Value {
+pub(crate) fn num(v: f64) -> Value {
     match non_finite(v) {
         Some(text) => Value::String(text.to_string()),
         None => serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
@@ -190,7 +190,7 @@ fn lesion_object(r: &LesionReport, percentile: Option<f64>) -> Value {
 }
 
 /// A JSON row: the label fields and, when computed, the `lesions` object.
-fn json_row(l: &LabelResult, percentile: Option<f64>) -> Vec<(String, Value)> {
+pub(crate) fn json_row(l: &LabelResult, percentile: Option<f64>) -> Vec<(String, Value)> {
     let mut f = label_fields(l, percentile);
     if let Some(r) = &l.lesions {
         f.push(("lesions".into(), lesion_object(r, percentile)));
@@ -227,7 +227,7 @@ fn lesion_settings(o: &LesionOptions) -> Value {
 }
 
 /// The settings that say what was computed, written at the top of every JSON document.
-fn settings(options: &EvalOptions) -> Vec<(String, Value)> {
+pub(crate) fn settings(options: &EvalOptions) -> Vec<(String, Value)> {
     let mut out = surface_settings(options);
     out.push(("lesions".into(), options.lesions.as_ref().map_or(Value::Null, lesion_settings)));
     out
@@ -320,7 +320,7 @@ pub fn eval_json(eval: &Evaluation, pred_dir: &Path, gt_dir: &Path, options: &Ev
     to_json(&object(doc))
 }
 
-fn to_json(doc: &Value) -> String {
+pub(crate) fn to_json(doc: &Value) -> String {
     // A Value of strings and finite numbers always serialises.
     let mut s = serde_json::to_string_pretty(doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
@@ -362,24 +362,49 @@ pub fn write_eval_csv<W: Write>(
     out: W,
     path: &Path,
 ) -> Result<(), Error> {
+    write_cases_csv(&[(None, eval)], options, out, path)
+}
+
+/// The per-case CSV of several models: [`write_eval_csv`]'s columns after a `model` column (when a name is
+/// given), model after model.
+///
+/// # Errors
+/// [`Error::Write`] when the writer fails.
+pub fn write_cases_csv<W: Write>(
+    models: &[(Option<&str>, &Evaluation)],
+    options: &EvalOptions,
+    out: W,
+    path: &Path,
+) -> Result<(), Error> {
     let err = |e: csv::Error| Error::Write { path: path.to_path_buf(), detail: e.to_string() };
-    let columns = csv_columns(options);
+    let named = models.iter().any(|(m, _)| m.is_some());
+    let mut columns = csv_columns(options);
+    if named {
+        columns.insert(0, "model".into());
+    }
     let mut w = csv::Writer::from_writer(out);
     w.write_record(&columns).map_err(err)?;
     let p = percentile_of(options);
-    for c in &eval.cases {
-        for l in &c.labels {
-            let mut row = vec![c.case.clone()];
-            row.extend(csv_fields(l, p).iter().map(|(_, v)| csv_cell(v)));
-            row.push(String::new());
+    for (model, eval) in models {
+        let prefix: Vec<String> = if named { vec![model.unwrap_or_default().to_string()] } else { vec![] };
+        for c in &eval.cases {
+            for l in &c.labels {
+                let mut row = prefix.clone();
+                row.push(c.case.clone());
+                row.extend(csv_fields(l, p).iter().map(|(_, v)| csv_cell(v)));
+                row.push(String::new());
+                w.write_record(&row).map_err(err)?;
+            }
+        }
+        for f in &eval.failures {
+            let mut row = vec![String::new(); columns.len()];
+            if named {
+                row[0] = model.unwrap_or_default().to_string();
+            }
+            row[prefix.len()] = f.case.clone();
+            row[columns.len() - 1] = f.error.clone();
             w.write_record(&row).map_err(err)?;
         }
-    }
-    for f in &eval.failures {
-        let mut row = vec![String::new(); columns.len()];
-        row[0] = f.case.clone();
-        row[columns.len() - 1] = f.error.clone();
-        w.write_record(&row).map_err(err)?;
     }
     w.flush().map_err(|e| Error::Write { path: path.to_path_buf(), detail: e.to_string() })
 }

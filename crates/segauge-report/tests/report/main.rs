@@ -1,5 +1,8 @@
 //! Integration tests of segauge-report: data-set evaluation on generated cases, label selection and settings.
 
+mod aggregate;
+mod html;
+
 use segauge_report::{EvalOptions, eval_json, evaluate, pair_dirs};
 
 #[test]

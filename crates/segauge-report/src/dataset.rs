@@ -1,0 +1,497 @@
+//! Data-set outputs around a [`Report`]: the case metadata CSV reader, the results JSON (schema
+//! `segauge-eval/2`), the summary CSV (overall and subgroup rows), the per-lesion CSV and a plain-text summary.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use segauge_lesion::Lesion;
+use serde_json::{Map, Value};
+
+use crate::Error;
+use crate::aggregate::{Estimate, EstimateKind, Report};
+use crate::eval::EvalOptions;
+use crate::output::{format_number, json_row, num, settings, to_json};
+
+/// The version of the results JSON schema (README, "Results JSON").
+pub const SCHEMA: &str = "segauge-eval/2";
+
+/// Reads case metadata from a CSV file with a header row: a `case` column (the case id, as in the file names)
+/// and any other columns, kept as text.
+///
+/// # Errors
+/// [`Error::Metadata`] naming the file and the problem: unreadable, no `case` column, a row of another length, an
+/// empty or repeated case id.
+pub fn read_metadata(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, String>>, Error> {
+    let fail = |detail: String| Error::Metadata { path: path.to_path_buf(), detail };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| fail(format!("no header row: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let Some(case_col) = header.iter().position(|h| h == "case") else {
+        return Err(fail(format!("no `case` column (columns: {})", header.join(", "))));
+    };
+    let mut out = BTreeMap::new();
+    for (row, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| fail(format!("row {}: {e}", row + 2)))?;
+        let id = record.get(case_col).unwrap_or_default().to_string();
+        if id.is_empty() {
+            return Err(fail(format!("row {}: empty case id", row + 2)));
+        }
+        let values: BTreeMap<String, String> = header
+            .iter()
+            .zip(record.iter())
+            .filter(|(h, v)| *h != "case" && !v.is_empty())
+            .map(|(h, v)| (h.clone(), v.to_string()))
+            .collect();
+        if out.insert(id.clone(), values).is_some() {
+            return Err(fail(format!("row {}: case {id:?} appears twice", row + 2)));
+        }
+    }
+    Ok(out)
+}
+
+fn object(fields: Vec<(String, Value)>) -> Value {
+    Value::Object(fields.into_iter().collect::<Map<String, Value>>())
+}
+
+fn kind(k: EstimateKind) -> &'static str {
+    match k {
+        EstimateKind::Mean => "mean",
+        EstimateKind::Micro => "micro",
+    }
+}
+
+fn method_name(m: segauge_stats::CiMethod) -> &'static str {
+    match m {
+        segauge_stats::CiMethod::Percentile => "percentile",
+        segauge_stats::CiMethod::Basic => "basic",
+        _ => "bca",
+    }
+}
+
+/// The fields of an estimate row, in output order (`model` only when several models).
+fn estimate_fields(e: &Estimate, several: bool) -> Vec<(String, Value)> {
+    let mut f =
+        vec![("metric".to_string(), Value::from(e.metric.clone())), ("label".into(), Value::from(e.label))];
+    if several {
+        f.push(("model".into(), Value::from(e.model.clone().unwrap_or_default())));
+    }
+    f.extend([
+        ("kind".into(), Value::from(kind(e.kind))),
+        ("estimate".into(), num(e.estimate)),
+        ("ci_low".into(), num(e.ci_low)),
+        ("ci_high".into(), num(e.ci_high)),
+        ("method".into(), Value::from(method_name(e.method))),
+        ("n".into(), Value::from(e.n)),
+        ("n_cases".into(), Value::from(e.n_cases)),
+        ("n_failed".into(), Value::from(e.n_failed)),
+        ("n_inf".into(), Value::from(e.n_inf)),
+        ("n_nan".into(), Value::from(e.n_nan)),
+        ("n_capped".into(), Value::from(e.n_capped)),
+        ("n_both_empty".into(), Value::from(e.n_both_empty)),
+        ("flags".into(), Value::from(e.flags.clone())),
+    ]);
+    f
+}
+
+/// The aggregate settings written into the JSON and the report.
+fn aggregate_settings(report: &Report) -> Vec<(String, Value)> {
+    let o = &report.options;
+    vec![
+        (
+            "bootstrap".into(),
+            object(vec![
+                ("method".into(), Value::from(method_name(o.method))),
+                ("level".into(), num(o.level)),
+                ("resamples".into(), Value::from(o.resamples)),
+                ("seed".into(), Value::from(o.seed)),
+                ("unit".into(), Value::from("case")),
+            ]),
+        ),
+        ("inf_policy".into(), Value::from(o.inf_policy.as_str())),
+        ("hd_cap".into(), o.hd_cap.map_or_else(|| Value::from("image diagonal of each case"), num)),
+        ("subgroup_columns".into(), Value::from(report.subgroup_columns.clone())),
+    ]
+}
+
+/// The results JSON of a data-set evaluation (schema [`SCHEMA`], documented in the README): settings, per-case
+/// rows and failures (with `model` when several models), `summary`, `subgroups`, `strata`, and for several models
+/// `paired` and `ranking`.
+pub fn report_json(report: &Report, gt_dir: Option<&Path>, options: &EvalOptions) -> String {
+    let several = report.models.len() > 1;
+    let p = options.surface.as_ref().map(|s| s.percentile);
+    let mut doc: Vec<(String, Value)> = vec![
+        ("schema".into(), Value::from(SCHEMA)),
+        ("segauge_version".into(), Value::from(crate::SEGAUGE_VERSION)),
+        ("gt_dir".into(), gt_dir.map_or(Value::Null, |d| Value::from(d.display().to_string()))),
+        (
+            "models".into(),
+            Value::Array(
+                report
+                    .models
+                    .iter()
+                    .map(|m| {
+                        object(vec![
+                            ("name".into(), Value::from(m.name.clone())),
+                            (
+                                "n_cases".into(),
+                                Value::from(m.evaluation.cases.len() + m.evaluation.failures.len()),
+                            ),
+                            ("n_failed".into(), Value::from(m.evaluation.failures.len())),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+    ];
+    doc.extend(settings(options));
+    doc.extend(aggregate_settings(report));
+    let (mut cases, mut failures) = (Vec::new(), Vec::new());
+    for m in &report.models {
+        for c in &m.evaluation.cases {
+            for l in &c.labels {
+                let mut f = vec![("case".to_string(), Value::from(c.case.clone()))];
+                if several {
+                    f.push(("model".into(), Value::from(m.name.clone())));
+                }
+                f.extend(json_row(l, p));
+                cases.push(object(f));
+            }
+        }
+        for fl in &m.evaluation.failures {
+            let mut f = vec![("case".to_string(), Value::from(fl.case.clone()))];
+            if several {
+                f.push(("model".into(), Value::from(m.name.clone())));
+            }
+            f.push(("error".into(), Value::from(fl.error.clone())));
+            failures.push(object(f));
+        }
+    }
+    let n_cases: usize =
+        report.models.iter().map(|m| m.evaluation.cases.len() + m.evaluation.failures.len()).sum();
+    let n_failed: usize = report.models.iter().map(|m| m.evaluation.failures.len()).sum();
+    let summary = report.summary.iter().map(|e| object(estimate_fields(e, several))).collect();
+    let subgroups = report
+        .subgroups
+        .iter()
+        .map(|s| {
+            let mut f = vec![
+                ("column".to_string(), Value::from(s.column.clone())),
+                ("value".into(), Value::from(s.value.clone())),
+            ];
+            f.extend(estimate_fields(&s.estimate, several));
+            object(f)
+        })
+        .collect();
+    let strata = report
+        .strata
+        .iter()
+        .map(|s| {
+            let mut f = vec![("label".to_string(), Value::from(s.label))];
+            if several {
+                f.push(("model".into(), Value::from(s.model.clone().unwrap_or_default())));
+            }
+            f.extend([
+                ("diameter_lo_mm".into(), num(s.lo_mm)),
+                ("diameter_hi_mm".into(), num(s.hi_mm)),
+                ("gt".into(), Value::from(s.gt)),
+                ("gt_detected".into(), Value::from(s.gt_detected)),
+                ("recall".into(), num(ratio(s.gt_detected, s.gt))),
+                ("pred".into(), Value::from(s.pred)),
+                ("pred_matched".into(), Value::from(s.pred_matched)),
+                ("precision".into(), num(ratio(s.pred_matched, s.pred))),
+            ]);
+            object(f)
+        })
+        .collect();
+    doc.extend([
+        ("n_cases".into(), Value::from(n_cases)),
+        ("n_failed".into(), Value::from(n_failed)),
+        ("cases".into(), Value::Array(cases)),
+        ("failures".into(), Value::Array(failures)),
+        ("summary".into(), Value::Array(summary)),
+        ("subgroups".into(), Value::Array(subgroups)),
+        ("strata".into(), Value::Array(strata)),
+    ]);
+    if several {
+        let paired = report
+            .paired
+            .iter()
+            .map(|c| {
+                object(vec![
+                    ("metric".into(), Value::from(c.metric.clone())),
+                    ("label".into(), Value::from(c.label)),
+                    ("model_a".into(), Value::from(c.model_a.clone())),
+                    ("model_b".into(), Value::from(c.model_b.clone())),
+                    ("n".into(), Value::from(c.n)),
+                    ("n_dropped".into(), Value::from(c.n_dropped)),
+                    ("mean_diff".into(), num(c.mean_diff)),
+                    ("ci_low".into(), num(c.ci_low)),
+                    ("ci_high".into(), num(c.ci_high)),
+                    ("p_value".into(), num(c.p_value)),
+                    ("p_holm".into(), num(c.p_holm)),
+                ])
+            })
+            .collect();
+        let ranking = report
+            .ranking
+            .iter()
+            .map(|r| {
+                object(vec![
+                    ("metric".into(), Value::from(r.metric.clone())),
+                    ("label".into(), Value::from(r.label)),
+                    ("n".into(), Value::from(r.n)),
+                    ("tau_median".into(), num(r.tau_median)),
+                    ("tau_q1".into(), num(r.tau_q1)),
+                    ("tau_q3".into(), num(r.tau_q3)),
+                    (
+                        "models".into(),
+                        Value::Array(
+                            r.models
+                                .iter()
+                                .map(|m| {
+                                    object(vec![
+                                        ("model".into(), Value::from(m.model.clone())),
+                                        ("rank".into(), Value::from(m.rank)),
+                                        ("p_first".into(), num(m.p_first)),
+                                        ("median_rank".into(), num(m.median_rank)),
+                                        ("rank_low".into(), num(m.rank_low)),
+                                        ("rank_high".into(), num(m.rank_high)),
+                                        ("rank_counts".into(), Value::from(m.rank_counts.clone())),
+                                    ])
+                                })
+                                .collect(),
+                        ),
+                    ),
+                ])
+            })
+            .collect();
+        doc.push(("paired".into(), Value::Array(paired)));
+        doc.push(("ranking".into(), Value::Array(ranking)));
+    }
+    to_json(&object(doc))
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { f64::NAN } else { a as f64 / b as f64 }
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.as_f64().filter(|_| n.is_f64()).map_or_else(|| n.to_string(), format_number),
+        Value::Array(a) => a.iter().map(cell).collect::<Vec<_>>().join(";"),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes the summary CSV: one row per estimate, overall rows first (`column` and `value` empty), then one row
+/// per subgroup estimate.
+///
+/// # Errors
+/// [`Error::Write`] when the writer fails.
+pub fn write_summary_csv<W: Write>(report: &Report, out: W, path: &Path) -> Result<(), Error> {
+    let err = |e: csv::Error| Error::Write { path: path.to_path_buf(), detail: e.to_string() };
+    let several = report.models.len() > 1;
+    let mut w = csv::Writer::from_writer(out);
+    let probe = report.summary.first().or(report.subgroups.first().map(|s| &s.estimate));
+    let Some(probe) = probe else {
+        w.write_record(["column", "value", "metric", "label"]).map_err(err)?;
+        return w.flush().map_err(|e| Error::Write { path: path.to_path_buf(), detail: e.to_string() });
+    };
+    let mut header = vec!["column".to_string(), "value".into()];
+    header.extend(estimate_fields(probe, several).into_iter().map(|(k, _)| k));
+    w.write_record(&header).map_err(err)?;
+    for e in &report.summary {
+        let mut row = vec![String::new(), String::new()];
+        row.extend(estimate_fields(e, several).iter().map(|(_, v)| cell(v)));
+        w.write_record(&row).map_err(err)?;
+    }
+    for s in &report.subgroups {
+        let mut row = vec![s.column.clone(), s.value.clone()];
+        row.extend(estimate_fields(&s.estimate, several).iter().map(|(_, v)| cell(v)));
+        w.write_record(&row).map_err(err)?;
+    }
+    w.flush().map_err(|e| Error::Write { path: path.to_path_buf(), detail: e.to_string() })
+}
+
+/// The columns of the per-lesion CSV.
+pub const LESION_COLUMNS: [&str; 16] = [
+    "model",
+    "case",
+    "label",
+    "side",
+    "lesion",
+    "voxels",
+    "volume_mm3",
+    "diameter_mm",
+    "centroid_x_mm",
+    "centroid_y_mm",
+    "centroid_z_mm",
+    "detected",
+    "partners",
+    "iou",
+    "dice",
+    "empty_state",
+];
+
+/// Writes one row per lesion (GT and predicted) of every case and label: its geometry, whether it was
+/// detected (GT) or matched (prediction), its partners and the pair's IoU and Dice.
+///
+/// # Errors
+/// [`Error::Write`] when the writer fails.
+pub fn write_lesion_csv<W: Write>(report: &Report, out: W, path: &Path) -> Result<(), Error> {
+    let err = |e: csv::Error| Error::Write { path: path.to_path_buf(), detail: e.to_string() };
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(LESION_COLUMNS).map_err(err)?;
+    for m in &report.models {
+        for c in &m.evaluation.cases {
+            for l in &c.labels {
+                let Some(r) = &l.lesions else { continue };
+                let mut write = |side: &str, les: &Lesion, partners: Vec<u32>, scores: Option<(f64, f64)>| {
+                    let row = [
+                        m.name.clone(),
+                        c.case.clone(),
+                        l.label.to_string(),
+                        side.to_string(),
+                        les.id.to_string(),
+                        les.voxels.to_string(),
+                        format_number(les.volume_mm3),
+                        format_number(les.diameter_mm),
+                        format_number(les.centroid_mm[0]),
+                        format_number(les.centroid_mm[1]),
+                        format_number(les.centroid_mm[2]),
+                        (!partners.is_empty()).to_string(),
+                        partners.iter().map(u32::to_string).collect::<Vec<_>>().join(";"),
+                        scores.map_or(String::new(), |s| format_number(s.0)),
+                        scores.map_or(String::new(), |s| format_number(s.1)),
+                        l.empty_state().as_str().to_string(),
+                    ];
+                    w.write_record(&row).map_err(err)
+                };
+                for g in &r.gt {
+                    let hit = r.matches.iter().find(|x| x.gt == g.id);
+                    write("gt", g, hit.map_or(Vec::new(), |x| x.pred.clone()), hit.map(|x| (x.iou, x.dice)))?;
+                }
+                for p in &r.pred {
+                    let hits: Vec<_> = r.matches.iter().filter(|x| x.pred.contains(&p.id)).collect();
+                    let scores = (hits.len() == 1).then(|| (hits[0].iou, hits[0].dice));
+                    write("pred", p, hits.iter().map(|x| x.gt).collect(), scores)?;
+                }
+            }
+        }
+    }
+    w.flush().map_err(|e| Error::Write { path: path.to_path_buf(), detail: e.to_string() })
+}
+
+/// A plain-text table of the overall estimates with their intervals (one line per metric, label and model).
+pub fn summary_text(report: &Report) -> String {
+    estimates_text(&report.summary.iter().collect::<Vec<_>>(), &report.options, None)
+}
+
+/// The same for the subgroups of one metadata column (`None` if the column was not sliced).
+pub fn subgroup_text(report: &Report, column: &str) -> Option<String> {
+    if !report.subgroup_columns.iter().any(|c| c == column) {
+        return None;
+    }
+    let rows: Vec<(&str, &Estimate)> = report
+        .subgroups
+        .iter()
+        .filter(|s| s.column == column)
+        .map(|s| (s.value.as_str(), &s.estimate))
+        .collect();
+    let estimates: Vec<&Estimate> = rows.iter().map(|r| r.1).collect();
+    let values: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    Some(estimates_text(&estimates, &report.options, Some((column, &values))))
+}
+
+fn estimates_text(
+    rows: &[&Estimate],
+    options: &crate::AggregateOptions,
+    group: Option<(&str, &[&str])>,
+) -> String {
+    let several = rows.iter().any(|e| e.model.is_some());
+    let mut table: Vec<Vec<String>> = Vec::new();
+    let mut header: Vec<String> = Vec::new();
+    if let Some((column, _)) = group {
+        header.push(column.to_string());
+    }
+    if several {
+        header.push("model".into());
+    }
+    header.extend(
+        [
+            "label",
+            "metric",
+            "estimate",
+            &format!("{}% CI", format_number(options.level * 100.0)),
+            "n",
+            "notes",
+        ]
+        .map(String::from),
+    );
+    table.push(header);
+    for (i, e) in rows.iter().enumerate() {
+        let mut r = Vec::new();
+        if let Some((_, values)) = group {
+            r.push(values[i].to_string());
+        }
+        if several {
+            r.push(e.model.clone().unwrap_or_default());
+        }
+        let unit = if is_mm(&e.metric) { " mm" } else { "" };
+        let fmt = |v: f64| if v.is_finite() { format!("{v:.4}") } else { format_number(v) };
+        let mut notes: Vec<String> = e.flags.iter().map(|f| f.to_string()).collect();
+        if e.n_capped > 0 {
+            notes.push(format!("{} inf capped", e.n_capped));
+        }
+        if e.n_nan > 0 {
+            notes.push(format!("{} nan left out", e.n_nan));
+        }
+        if e.n_failed > 0 {
+            notes.push(format!("{} failed cases not included", e.n_failed));
+        }
+        r.extend([
+            e.label.to_string(),
+            e.metric.clone(),
+            format!("{}{unit}", fmt(e.estimate)),
+            format!("[{}, {}]{unit}", fmt(e.ci_low), fmt(e.ci_high)),
+            format!("{}/{}", e.n, e.n_cases),
+            notes.join(", "),
+        ]);
+        table.push(r);
+    }
+    let widths: Vec<usize> =
+        (0..table[0].len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut s = format!(
+        "{} bootstrap, B = {}, seed {}, inf policy {}\n",
+        method_name(options.method),
+        options.resamples,
+        options.seed,
+        options.inf_policy.as_str()
+    );
+    for r in table {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+            .collect();
+        s.push_str(cells.join("  ").trim_end());
+        s.push('\n');
+    }
+    s
+}
+
+/// Whether a metric's unit is mm.
+pub(crate) fn is_mm(metric: &str) -> bool {
+    matches!(metric, "hd" | "assd" | "masd" | "lesion_wise_hd95")
+        || (metric.starts_with("hd") && metric != "hd")
+}
