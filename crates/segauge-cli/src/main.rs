@@ -32,6 +32,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per run; boxing would only obscure the clap derive"
+)]
 enum Command {
     /// Metrics for one prediction against its ground truth, per label.
     Compare {
@@ -47,26 +51,97 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// Metrics for every case of a data set (files paired by case id), in parallel.
+    /// Metrics for every case of a data set (files paired by case id), in parallel, with bootstrap confidence
+    /// intervals, subgroups and (for several models) paired comparisons.
     Eval {
-        /// Folder of predictions.
-        #[arg(long)]
-        pred: PathBuf,
+        /// Folder of predictions (one model; use `--model` for several).
+        #[arg(long, required_unless_present = "model")]
+        pred: Option<PathBuf>,
+        /// A model to evaluate, `NAME=DIR` (repeat for several models against one `--gt`).
+        #[arg(long, value_parser = parse_model, conflicts_with = "pred")]
+        model: Vec<(String, PathBuf)>,
         /// Folder of ground truths.
         #[arg(long)]
         gt: PathBuf,
+        /// Case metadata: a CSV file with a `case` column and any others (subgroups are sliced by them).
+        #[arg(long)]
+        metadata: Option<PathBuf>,
+        /// Write the self-contained HTML report to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
         /// Write one row per case and label (and one per failed case) to this CSV file.
         #[arg(long)]
         csv: Option<PathBuf>,
-        /// Write rows and failures to this JSON file.
+        /// Write everything (settings, rows, failures, summary, subgroups, comparisons) to this JSON file.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Write the aggregates (overall and per subgroup) to this CSV file.
+        #[arg(long)]
+        summary_csv: Option<PathBuf>,
+        /// Write one row per lesion (GT and predicted) to this CSV file.
+        #[arg(long)]
+        lesion_csv: Option<PathBuf>,
+        /// Bootstrap resamples of the case set.
+        #[arg(long, default_value_t = 9999)]
+        bootstrap: usize,
+        /// Confidence interval method.
+        #[arg(long, value_enum, default_value_t = CiArg::Bca)]
+        ci_method: CiArg,
+        /// Master seed of the resampling (the same seed gives the same intervals, on any machine).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Non-finite per-case values in aggregates: distances `inf` capped (default), left out, or propagated.
+        #[arg(long, value_enum, default_value_t = InfArg::Cap)]
+        inf_policy: InfArg,
+        /// Cap of infinite distances, mm (default: each case's image diagonal).
+        #[arg(long)]
+        hd_cap: Option<f64>,
+        /// Metadata columns to slice by, `col1,col2` (default: every column).
+        #[arg(long, value_delimiter = ',')]
+        subgroups: Option<Vec<String>>,
         /// Worker threads (default: all cores). Results are identical for any number.
         #[arg(long)]
         threads: Option<usize>,
         #[command(flatten)]
         common: Common,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CiArg {
+    Bca,
+    Percentile,
+    Basic,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InfArg {
+    Cap,
+    Omit,
+    Propagate,
+}
+
+fn parse_model(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, dir)) if !name.trim().is_empty() && !dir.is_empty() => {
+            Ok((name.trim().to_string(), PathBuf::from(dir)))
+        }
+        _ => Err(format!("{text:?}: expected NAME=DIR")),
+    }
+}
+
+/// Everything `segauge eval` writes, and how.
+struct EvalArgs {
+    models: Vec<(String, PathBuf)>,
+    gt: PathBuf,
+    metadata: Option<PathBuf>,
+    report: Option<PathBuf>,
+    csv: Option<PathBuf>,
+    json: Option<PathBuf>,
+    summary_csv: Option<PathBuf>,
+    lesion_csv: Option<PathBuf>,
+    threads: Option<usize>,
+    aggregate: report::AggregateOptions,
 }
 
 #[derive(Args)]
@@ -306,8 +381,59 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Compare { pred, gt, format, common } => compare(&pred, &gt, format, &common),
-        Command::Eval { pred, gt, csv, json, threads, common } => {
-            eval(&pred, &gt, csv.as_deref(), json.as_deref(), threads, &common)
+        Command::Eval {
+            pred,
+            model,
+            gt,
+            metadata,
+            report,
+            csv,
+            json,
+            summary_csv,
+            lesion_csv,
+            bootstrap,
+            ci_method,
+            seed,
+            inf_policy,
+            hd_cap,
+            subgroups,
+            threads,
+            common,
+        } => {
+            let models = match pred {
+                Some(dir) => vec![("pred".to_string(), dir)],
+                None => model,
+            };
+            let aggregate = report::AggregateOptions {
+                resamples: bootstrap,
+                method: match ci_method {
+                    CiArg::Bca => segauge::stats::CiMethod::Bca,
+                    CiArg::Percentile => segauge::stats::CiMethod::Percentile,
+                    CiArg::Basic => segauge::stats::CiMethod::Basic,
+                },
+                seed,
+                inf_policy: match inf_policy {
+                    InfArg::Cap => report::InfPolicy::Cap,
+                    InfArg::Omit => report::InfPolicy::Omit,
+                    InfArg::Propagate => report::InfPolicy::Propagate,
+                },
+                hd_cap,
+                subgroups,
+                ..Default::default()
+            };
+            let args = EvalArgs {
+                models,
+                gt,
+                metadata,
+                report,
+                csv,
+                json,
+                summary_csv,
+                lesion_csv,
+                threads,
+                aggregate,
+            };
+            eval(&args, &common)
         }
     };
     match outcome {
@@ -336,15 +462,8 @@ fn compare(pred: &Path, gt: &Path, format: Format, common: &Common) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
-fn eval(
-    pred: &Path,
-    gt: &Path,
-    csv: Option<&Path>,
-    json: Option<&Path>,
-    threads: Option<usize>,
-    common: &Common,
-) -> anyhow::Result<ExitCode> {
-    if let Some(n) = threads {
+fn eval(args: &EvalArgs, common: &Common) -> anyhow::Result<ExitCode> {
+    if let Some(n) = args.threads {
         if n == 0 {
             bail!("--threads must be at least 1");
         }
@@ -353,45 +472,101 @@ fn eval(
             .build_global()
             .context("cannot start worker threads")?;
     }
-    for (dir, what) in [(pred, "--pred"), (gt, "--gt")] {
+    let mut names = std::collections::BTreeSet::new();
+    for (name, _) in &args.models {
+        if !names.insert(name) {
+            bail!("--model {name}: the same name twice");
+        }
+    }
+    for (dir, what) in args.models.iter().map(|(_, d)| (d, "--pred/--model")).chain([(&args.gt, "--gt")]) {
         if !dir.is_dir() {
             bail!("{what} {}: not a directory", dir.display());
         }
     }
-    let data = report::pair_dirs(pred, gt)?;
-    if data.cases.is_empty() && data.failures.is_empty() {
-        bail!("no .nii, .nii.gz or .npy files in {} or {}", pred.display(), gt.display());
+    let options = common.options()?;
+    let metadata = match &args.metadata {
+        Some(path) => report::read_metadata(path)?,
+        None => Default::default(),
+    };
+    let mut sets = Vec::new();
+    for (name, dir) in &args.models {
+        let mut data = report::pair_dirs(dir, &args.gt)?;
+        if data.cases.is_empty() && data.failures.is_empty() {
+            bail!("no .nii, .nii.gz or .npy files in {} or {}", dir.display(), args.gt.display());
+        }
+        for case in &mut data.cases {
+            case.metadata = metadata.get(&case.id).cloned().unwrap_or_default();
+        }
+        sets.push((name.clone(), data));
     }
-    let bar = indicatif::ProgressBar::new(data.cases.len() as u64);
+    if !metadata.is_empty() {
+        let known: std::collections::BTreeSet<&String> =
+            sets.iter().flat_map(|(_, d)| d.cases.iter().map(|c| &c.id)).collect();
+        let unknown = metadata.keys().filter(|k| !known.contains(k)).count();
+        if unknown > 0 {
+            eprintln!("warning: {unknown} case(s) of the metadata file have no files");
+        }
+    }
+    let total: usize = sets.iter().map(|(_, d)| d.cases.len()).sum();
+    let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed_precise} (eta {eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let options = common.options()?;
-    let evaluation = report::evaluate(&data, &options, &|| bar.inc(1));
+    let mut runs = Vec::new();
+    for (name, data) in &sets {
+        let evaluation = report::evaluate(data, &options, &|| bar.inc(1));
+        runs.push(report::ModelRun { name: name.clone(), evaluation });
+    }
     bar.finish_and_clear();
+    let result = report::aggregate(runs, metadata, &options, &args.aggregate)?;
 
-    if let Some(path) = csv {
+    let several = result.models.len() > 1;
+    let per_model: Vec<(Option<&str>, &segauge::Evaluation)> =
+        result.models.iter().map(|m| (several.then_some(m.name.as_str()), &m.evaluation)).collect();
+    let create = |path: &Path| -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
         let file =
             std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
-        report::write_eval_csv(&evaluation, &options, std::io::BufWriter::new(file), path)?;
+        Ok(std::io::BufWriter::new(file))
+    };
+    if let Some(path) = &args.csv {
+        report::write_cases_csv(&per_model, &options, create(path)?, path)?;
     }
-    if let Some(path) = json {
-        std::fs::write(path, report::eval_json(&evaluation, pred, gt, &options))
+    if let Some(path) = &args.summary_csv {
+        report::write_summary_csv(&result, create(path)?, path)?;
+    }
+    if let Some(path) = &args.lesion_csv {
+        report::write_lesion_csv(&result, create(path)?, path)?;
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, report::report_json(&result, Some(&args.gt), &options))
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
-    if csv.is_none() && json.is_none() {
-        report::write_eval_csv(&evaluation, &options, std::io::stdout().lock(), Path::new("<stdout>"))?;
+    if let Some(path) = &args.report {
+        std::fs::write(path, report::report_html(&result, &options))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
     }
-    for l in report::labels_never_seen(&evaluation) {
-        eprintln!("warning: label {l} was requested but occurs in no evaluated case");
+    let wrote_files = [&args.csv, &args.json, &args.summary_csv, &args.lesion_csv, &args.report]
+        .iter()
+        .any(|p| p.is_some());
+    if wrote_files {
+        print!("{}", report::summary_text(&result));
+    } else {
+        report::write_cases_csv(&per_model, &options, std::io::stdout().lock(), Path::new("<stdout>"))?;
     }
-    for f in &evaluation.failures {
-        eprintln!("error: case {}: {}", f.case, f.error);
+    for m in &result.models {
+        let prefix = if several { format!("model {}: ", m.name) } else { String::new() };
+        for l in report::labels_never_seen(&m.evaluation) {
+            eprintln!("warning: {prefix}label {l} was requested but occurs in no evaluated case");
+        }
+        for f in &m.evaluation.failures {
+            eprintln!("error: {prefix}case {}: {}", f.case, f.error);
+        }
     }
-    let total = evaluation.cases.len() + evaluation.failures.len();
-    eprintln!("evaluated {} of {total} cases, {} failed", evaluation.cases.len(), evaluation.failures.len());
-    Ok(if evaluation.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let cases: usize = result.models.iter().map(|m| m.evaluation.cases.len()).sum();
+    let failed: usize = result.models.iter().map(|m| m.evaluation.failures.len()).sum();
+    eprintln!("evaluated {cases} of {} cases, {failed} failed", cases + failed);
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@
 //! rankings of per-case numbers, [`report`] for data-set evaluation and output formats.
 //!
 //! # Overview
-//! - [`evaluate_dirs`]: a folder of predictions against a folder of ground truths, paired by case id.
+//! - [`evaluate`] (and [`evaluate_models`] for several models): cases in, [`Results`] out, with
+//!   [`Results::summary`], [`Results::by_subgroup`], [`Results::to_html`], [`Results::to_csv`],
+//!   [`Results::to_json`].
+//! - [`evaluate_dirs`]: a folder of predictions against a folder of ground truths, per case only.
 //! - [`compare`]: one pair.
 //!
 //! # Semantics
@@ -33,7 +36,8 @@
 //! - `nifti` (default), `npy` (default): input formats.
 #![deny(missing_docs)]
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 pub use segauge_io as io;
 pub use segauge_lesion as lesion;
@@ -42,10 +46,11 @@ pub use segauge_report as report;
 pub use segauge_stats as stats;
 
 pub use segauge_report::{
-    CaseResult, DataSet, EvalOptions, Evaluation, Failure, compare, evaluate, pair_dirs,
+    AggregateOptions, Case, CaseResult, DataSet, EvalOptions, Evaluation, Failure, InfPolicy, Report,
+    compare, pair_dirs,
 };
 
-/// Evaluates every case of `pred_dir` against `gt_dir` (paired by case id).
+/// Evaluates every case of `pred_dir` against `gt_dir` (paired by case id), per case only (no aggregates).
 ///
 /// Cases whose partner is missing, whose files cannot be read or whose grids differ are in
 /// [`Evaluation::failures`]; all others are in [`Evaluation::cases`].
@@ -57,5 +62,128 @@ pub fn evaluate_dirs(
     gt_dir: &Path,
     options: &EvalOptions,
 ) -> Result<Evaluation, report::Error> {
-    Ok(evaluate(&pair_dirs(pred_dir, gt_dir)?, options, &|| {}))
+    Ok(report::evaluate(&pair_dirs(pred_dir, gt_dir)?, options, &|| {}))
+}
+
+/// What [`evaluate`] computes: the per-case options and the aggregate options.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Metrics per case (surface, lesions, labels, reading).
+    pub eval: EvalOptions,
+    /// Aggregates (bootstrap, inf policy, subgroups).
+    pub aggregate: AggregateOptions,
+}
+
+/// A data set evaluated and aggregated: per-case results, intervals, subgroups, comparisons.
+#[derive(Debug, Clone)]
+pub struct Results {
+    /// Everything computed.
+    pub report: Report,
+    /// The per-case options used (the outputs state them).
+    pub options: EvalOptions,
+    /// The ground-truth folder, when the cases came from one (written into the JSON).
+    pub gt_dir: Option<PathBuf>,
+}
+
+/// Evaluates `cases` (one model) and aggregates every metric with a bootstrap confidence interval, per subgroup of
+/// the cases' metadata.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # segauge_tests::write_example(dir.path())?;
+/// # let (pred, gt) = (dir.path().join("pred"), dir.path().join("gt"));
+/// let mut cases = segauge::pair_dirs(&pred, &gt)?.cases;
+/// for (i, case) in cases.iter_mut().enumerate() {
+///     case.metadata.insert("scanner".into(), if i % 2 == 0 { "A" } else { "B" }.into());
+/// }
+/// let mut options = segauge::Options::default();
+/// options.aggregate.resamples = 999;
+/// let results = segauge::evaluate(cases, &options)?;
+/// assert!(results.summary().contains("dice"));
+/// assert!(results.by_subgroup("scanner").unwrap().contains("B"));
+/// let dice = results.report.summary.iter().find(|e| e.metric == "dice" && e.label == 1).unwrap();
+/// assert!(dice.ci_low <= dice.estimate && dice.estimate <= dice.ci_high);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// Invalid aggregate options ([`report::Error::Aggregate`]); per-case problems are failures, not errors.
+pub fn evaluate(cases: Vec<Case>, options: &Options) -> Result<Results, report::Error> {
+    evaluate_models(vec![("pred".to_string(), cases)], options)
+}
+
+/// Several models on the same ground truth: [`evaluate`] per model, plus paired comparisons (mean difference
+/// with interval, Wilcoxon and Holm-adjusted p) and ranking stability.
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn evaluate_models(
+    models: Vec<(String, Vec<Case>)>,
+    options: &Options,
+) -> Result<Results, report::Error> {
+    let mut metadata: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut runs = Vec::new();
+    let mut gt_dirs = std::collections::BTreeSet::new();
+    for (name, mut cases) in models {
+        cases.sort_by(|a, b| a.id.cmp(&b.id));
+        for c in &cases {
+            if !c.metadata.is_empty() {
+                metadata.insert(c.id.clone(), c.metadata.clone());
+            }
+            if let Some(dir) = c.gt.as_ref().and_then(|g| g.parent()) {
+                gt_dirs.insert(dir.to_path_buf());
+            }
+        }
+        let evaluation = report::evaluate(&DataSet { cases, failures: vec![] }, &options.eval, &|| {});
+        runs.push(report::ModelRun { name, evaluation });
+    }
+    let report = report::aggregate(runs, metadata, &options.eval, &options.aggregate)?;
+    let gt_dir = if gt_dirs.len() == 1 { gt_dirs.pop_first() } else { None };
+    Ok(Results { report, options: options.eval.clone(), gt_dir })
+}
+
+impl Results {
+    /// A plain-text table of every metric with its estimate and confidence interval.
+    pub fn summary(&self) -> String {
+        report::summary_text(&self.report)
+    }
+
+    /// The same per value of a metadata column (`None` if the column was not sliced).
+    pub fn by_subgroup(&self, column: &str) -> Option<String> {
+        report::subgroup_text(&self.report, column)
+    }
+
+    /// Writes the self-contained HTML report.
+    ///
+    /// # Errors
+    /// [`report::Error::Write`] naming the file.
+    pub fn to_html(&self, path: &Path) -> Result<(), report::Error> {
+        write(path, report::report_html(&self.report, &self.options))
+    }
+
+    /// Writes the per-case CSV (one row per case and label, and per failure).
+    ///
+    /// # Errors
+    /// [`report::Error::Write`] naming the file.
+    pub fn to_csv(&self, path: &Path) -> Result<(), report::Error> {
+        let several = self.report.models.len() > 1;
+        let models: Vec<(Option<&str>, &Evaluation)> =
+            self.report.models.iter().map(|m| (several.then_some(m.name.as_str()), &m.evaluation)).collect();
+        let file = std::fs::File::create(path)
+            .map_err(|e| report::Error::Write { path: path.to_path_buf(), detail: e.to_string() })?;
+        report::write_cases_csv(&models, &self.options, std::io::BufWriter::new(file), path)
+    }
+
+    /// Writes the results JSON (schema `segauge-eval/2`).
+    ///
+    /// # Errors
+    /// [`report::Error::Write`] naming the file.
+    pub fn to_json(&self, path: &Path) -> Result<(), report::Error> {
+        write(path, report::report_json(&self.report, self.gt_dir.as_deref(), &self.options))
+    }
+}
+
+fn write(path: &Path, text: String) -> Result<(), report::Error> {
+    std::fs::write(path, text)
+        .map_err(|e| report::Error::Write { path: path.to_path_buf(), detail: e.to_string() })
 }

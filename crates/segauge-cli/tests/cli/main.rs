@@ -416,3 +416,217 @@ fn lesion_object_and_flags() {
         assert!(err.starts_with("error:") && err.lines().next().unwrap().contains(word), "{err}");
     }
 }
+
+/// The example data set plus a metadata file (`scanner` for every case but one) and one unreadable ground truth.
+fn example_with_metadata(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (pred, gt) = example(dir);
+    std::fs::copy(pred.join("case_000.nii.gz"), pred.join("broken.nii.gz")).unwrap();
+    std::fs::write(gt.join("broken.nii.gz"), b"\x1f\x8b truncated").unwrap();
+    let meta = dir.join("cases.csv");
+    let mut text = String::from("case,scanner,age\n");
+    for i in 0..EXAMPLE_CASES - 1 {
+        text.push_str(&format!("case_{i:03},{},{}\n", ["GE", "Siemens"][i % 2], 40 + i));
+    }
+    text.push_str("broken,GE,50\n");
+    std::fs::write(&meta, text).unwrap();
+    (pred, gt, meta)
+}
+
+#[test]
+fn eval_writes_aggregates_subgroups_and_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt, meta) = example_with_metadata(dir.path());
+    let out_file = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let out = segauge(&[
+        "eval",
+        "--pred",
+        pred.to_str().unwrap(),
+        "--gt",
+        gt.to_str().unwrap(),
+        "--metadata",
+        meta.to_str().unwrap(),
+        "--subgroups",
+        "scanner",
+        "--bootstrap",
+        "999",
+        "--report",
+        &out_file("report.html"),
+        "--json",
+        &out_file("results.json"),
+        "--summary-csv",
+        &out_file("summary.csv"),
+        "--lesion-csv",
+        &out_file("lesions.csv"),
+        "--csv",
+        &out_file("cases.csv"),
+    ]);
+    // One case failed: exit 1, everything else written.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("error: case broken:"));
+    // stdout: the summary table with intervals.
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("95% CI") && table.contains("dice") && table.contains("1 failed cases not included")
+    );
+
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_file("results.json")).unwrap()).unwrap();
+    assert_eq!(doc["schema"], "segauge-eval/2");
+    assert_eq!(
+        (doc["n_cases"].as_u64(), doc["n_failed"].as_u64()),
+        (Some(EXAMPLE_CASES as u64 + 1), Some(1))
+    );
+    assert_eq!(doc["failures"][0]["case"], "broken");
+    assert_eq!(doc["bootstrap"]["resamples"], 999);
+    assert_eq!(doc["subgroup_columns"], serde_json::json!(["scanner"]));
+    let dice =
+        doc["summary"].as_array().unwrap().iter().find(|r| r["metric"] == "dice" && r["label"] == 1).unwrap();
+    assert_eq!((dice["n"].as_u64(), dice["n_failed"].as_u64()), (Some(EXAMPLE_CASES as u64), Some(1)));
+    assert!(dice["ci_low"].as_f64().unwrap() <= dice["estimate"].as_f64().unwrap());
+    // The mean Dice is the mean of the per-case rows.
+    let rows: Vec<f64> = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["label"] == 1)
+        .map(|r| r["dice"].as_f64().unwrap())
+        .collect();
+    let mean = rows.iter().sum::<f64>() / rows.len() as f64;
+    assert!((dice["estimate"].as_f64().unwrap() - mean).abs() < 1e-15);
+    // Subgroups: GE holds the failed case and 4 evaluated ones; the case without a scanner is `(missing)`.
+    let sub = |value: &str| {
+        doc["subgroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["value"] == value && r["metric"] == "dice" && r["label"] == 1)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!((sub("GE")["n_cases"].as_u64(), sub("GE")["n_failed"].as_u64()), (Some(4), Some(1)));
+    assert_eq!(sub("Siemens")["n_cases"].as_u64(), Some(3));
+    assert_eq!(sub("(missing)")["n_cases"].as_u64(), Some(1));
+    assert!(sub("(missing)")["flags"].as_array().unwrap().iter().any(|f| f == "too_few_cases"));
+
+    let summary = std::fs::read_to_string(out_file("summary.csv")).unwrap();
+    assert!(summary.starts_with("column,value,metric,label,kind,estimate,ci_low,ci_high,method,n,"));
+    assert!(summary.lines().any(|l| l.starts_with("scanner,GE,dice,1,mean,")));
+    let lesions = std::fs::read_to_string(out_file("lesions.csv")).unwrap();
+    assert!(lesions.starts_with("model,case,label,side,lesion,"));
+    assert!(lesions.lines().any(|l| l.starts_with("pred,case_000,1,gt,1,")));
+    let cases = std::fs::read_to_string(out_file("cases.csv")).unwrap();
+    assert!(cases.lines().any(|l| l.starts_with("broken,,")));
+    let html = std::fs::read_to_string(out_file("report.html")).unwrap();
+    for id in ["settings", "summary", "distributions", "subgroups", "detection", "worst-cases", "failures"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
+    }
+    assert!(html.contains("broken") && !html.contains("http://") && !html.contains("https://"));
+    assert!(!html.contains("id=\"comparison\""));
+}
+
+#[test]
+fn eval_compares_several_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = example(dir.path());
+    let json = dir.path().join("results.json");
+    let a = format!("net={}", pred.display());
+    let b = format!("oracle={}", gt.display());
+    let out = segauge(&[
+        "eval",
+        "--model",
+        &a,
+        "--model",
+        &b,
+        "--gt",
+        gt.to_str().unwrap(),
+        "--bootstrap",
+        "999",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(doc["cases"].as_array().unwrap().iter().all(|r| r["model"] == "net" || r["model"] == "oracle"));
+    let p =
+        doc["paired"].as_array().unwrap().iter().find(|r| r["metric"] == "dice" && r["label"] == 1).unwrap();
+    assert_eq!((p["model_a"].as_str(), p["model_b"].as_str()), (Some("net"), Some("oracle")));
+    // The oracle is the ground truth itself: Dice 1 everywhere, so the difference is negative.
+    assert!(p["mean_diff"].as_f64().unwrap() < 0.0 && p["ci_high"].as_f64().unwrap() < 0.0);
+    assert!(p["p_holm"].as_f64().unwrap() >= p["p_value"].as_f64().unwrap());
+    let r =
+        doc["ranking"].as_array().unwrap().iter().find(|r| r["metric"] == "dice" && r["label"] == 1).unwrap();
+    assert_eq!(r["models"][1]["model"], "oracle");
+    assert_eq!(r["models"][1]["rank"], 1);
+}
+
+#[test]
+fn eval_option_errors_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt, meta) = example_with_metadata(dir.path());
+    let run = |extra: &[&str]| {
+        let mut args = vec!["eval", "--pred", pred.to_str().unwrap(), "--gt", gt.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        segauge(&args)
+    };
+    let out = run(&["--metadata", meta.to_str().unwrap(), "--subgroups", "hospital"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("subgroup column \"hospital\" is not in the metadata"));
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "id,scanner\na,b\n").unwrap();
+    let out = run(&["--metadata", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.csv") && err.contains("no `case` column"), "{err}");
+    let out = run(&["--bootstrap", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("at least 1"));
+}
+
+#[test]
+fn the_report_of_a_real_run_renders_in_a_browser() {
+    use segauge_tests::browser::{chromium, console_lines, render_in_chromium};
+    if chromium().is_none() {
+        // CI installs Chromium (.ci/run): there the test must run.
+        assert!(std::env::var_os("CI").is_none(), "CI must have chromium on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt, meta) = example_with_metadata(dir.path());
+    let report = dir.path().join("report.html");
+    let (a, b) = (format!("net={}", pred.display()), format!("oracle={}", gt.display()));
+    let out = segauge(&[
+        "eval",
+        "--model",
+        &a,
+        "--model",
+        &b,
+        "--gt",
+        gt.to_str().unwrap(),
+        "--metadata",
+        meta.to_str().unwrap(),
+        "--bootstrap",
+        "999",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    let (dom, stderr, png) = render_in_chromium(&report).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 50_000, "screenshot of {} bytes", png.len());
+    for id in [
+        "settings",
+        "summary",
+        "distributions",
+        "subgroups",
+        "detection",
+        "worst-cases",
+        "failures",
+        "comparison",
+        "ranking",
+    ] {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "DOM lacks section {id}");
+    }
+    assert!(dom.contains("broken"), "the failed case is in the report");
+    assert_eq!(console_lines(&stderr), Vec::<&str>::new());
+}
