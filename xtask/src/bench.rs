@@ -44,7 +44,12 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 /// The benchmarks `cargo xtask bench` knows.
-const KNOWN: [&str; 6] = ["io", "surface", "accuracy", "mesh-vs-grid", "lesion", "stats"];
+const KNOWN: [&str; 7] = ["io", "surface", "accuracy", "mesh-vs-grid", "lesion", "stats", "eval"];
+/// Timed runs of `segauge eval` on the 1000-case data set (after one warm-up run).
+const EVAL_RUNS: usize = 2;
+/// Goals of the data-set benchmark (issue 5): wall time and peak memory of `segauge eval`.
+const EVAL_GOAL_SECONDS: f64 = 60.0;
+const EVAL_GOAL_MIB: f64 = 500.0;
 /// Timed runs per whole-process measurement in the io benchmark.
 const RUNS: usize = 5;
 /// Timed runs of `segauge compare` in the surface benchmark.
@@ -79,6 +84,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         "accuracy" | "mesh-vs-grid" => accuracy(root, &opts),
         // In-memory criterion benchmarks only (issue 4's goals: components < 0.5 s, BCa bootstrap < 2 s).
         "lesion" | "stats" => criterion_bench(root, &opts.bench, &opts.baseline),
+        "eval" => eval(root, &opts.baseline),
         other => bail!("unknown benchmark {other:?}; known: {}", KNOWN.join(", ")),
     }
 }
@@ -437,6 +443,92 @@ fn find_metric(row: &Value, name: &str) -> Option<f64> {
         .find(|(k, v)| matches(k) && v.is_number())
         .and_then(|(_, v)| v.as_f64())
         .or_else(|| obj.values().find_map(|v| v.as_object().and_then(|_| find_metric(v, name))))
+}
+
+/// `segauge eval` on 1000 generated cases (64³, two labels, lesions) with three metadata columns, B = 9999, every
+/// output (report, JSON, CSVs): wall time and peak RSS of the whole process.
+fn eval(root: &Path, baseline: &str) -> anyhow::Result<()> {
+    println!("== cargo build --release -p segauge-cli");
+    let segauge = build_release_cli(root)?;
+    let out = cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "segauge-benches",
+            "--bin",
+            "segauge-bench-data",
+            "--",
+            "eval",
+        ])
+        .current_dir(root)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run segauge-bench-data")?;
+    if !out.status.success() {
+        bail!("segauge-bench-data failed ({})", out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |key: &str| -> anyhow::Result<String> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::to_string)
+            .with_context(|| format!("segauge-bench-data printed no {key:?} line"))
+    };
+    let (pred, gt, metadata) = (field("pred=")?, field("gt=")?, field("metadata=")?);
+    let runs_dir = target_dir(root).join("xtask-bench").join(format!("eval-{baseline}-runs"));
+    std::fs::create_dir_all(&runs_dir).with_context(|| format!("cannot create {}", runs_dir.display()))?;
+    let file = |name: &str| runs_dir.join(name).to_string_lossy().into_owned();
+    let cmd: Vec<String> = vec![
+        segauge.to_string_lossy().into_owned(),
+        "eval".into(),
+        "--pred".into(),
+        pred.clone(),
+        "--gt".into(),
+        gt.clone(),
+        "--metadata".into(),
+        metadata,
+        "--bootstrap".into(),
+        "9999".into(),
+        "--report".into(),
+        file("report.html"),
+        "--json".into(),
+        file("results.json"),
+        "--csv".into(),
+        file("per_case.csv"),
+        "--summary-csv".into(),
+        file("summary.csv"),
+        "--lesion-csv".into(),
+        file("lesions.csv"),
+    ];
+    println!("== {}, {EVAL_RUNS} runs", cmd.join(" "));
+    let m = measure(&cmd, EVAL_RUNS, None)?;
+    let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
+    let summary = json!({
+        "bench": "eval",
+        "baseline": baseline,
+        "date": utc_now(),
+        "nproc": std::thread::available_parallelism().map(usize::from).ok(),
+        "cases": 1000,
+        "command": cmd.join(" "),
+        "seconds": m.seconds,
+        "median_seconds": m.median(),
+        "peak_rss_mib": m.peak_rss_mib,
+        "goal": format!("under {EVAL_GOAL_SECONDS} s and {EVAL_GOAL_MIB} MiB"),
+    });
+    let (path, _) = write_summary(root, "eval", baseline, &summary)?;
+    println!(
+        "segauge eval, 1000 cases: median {} (runs {}), peak RSS {:.1} MiB; goal < {EVAL_GOAL_SECONDS} s: {}, < \
+         {EVAL_GOAL_MIB} MiB: {}",
+        secs(m.median()),
+        m.seconds.iter().map(|&s| secs(s)).collect::<Vec<_>>().join(", "),
+        m.peak_rss_mib,
+        verdict(m.median() < EVAL_GOAL_SECONDS),
+        verdict(m.peak_rss_mib < EVAL_GOAL_MIB),
+    );
+    println!("wrote {}", path.display());
+    Ok(())
 }
 
 /// Writes `summary` to `<target>/xtask-bench/<bench>-<baseline>.json`; returns the path and the text.

@@ -1,5 +1,6 @@
-//! `segauge-bench-data [io | surface]`: makes sure the files of one benchmark case exist (generating them when
-//! missing) and prints their paths, one per line: `pred=<path>` then `gt=<path>`. Without an argument the case is
+//! `segauge-bench-data [io | surface | eval]`: makes sure the files of one benchmark case exist (generating them
+//! when missing) and prints their paths, one per line: `pred=<path>` then `gt=<path>` (and `metadata=<path>` for
+//! `eval`, whose paths are folders). Without an argument the case is
 //! `io`. `cargo xtask bench` runs it in release mode.
 #![allow(
     clippy::print_stdout,
@@ -14,8 +15,15 @@ fn main() -> std::io::Result<ExitCode> {
     let data = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] | ["io"] => segauge_benches::ensure_bench_data()?,
         ["surface"] => segauge_benches::ensure_surface_data()?,
+        ["eval"] => {
+            let d = segauge_benches::ensure_eval_data()?;
+            println!("pred={}", d.pred.display());
+            println!("gt={}", d.gt.display());
+            println!("metadata={}", d.metadata.display());
+            return Ok(ExitCode::SUCCESS);
+        }
         _ => {
-            eprintln!("usage: segauge-bench-data [io | surface] (got {})", args.join(" "));
+            eprintln!("usage: segauge-bench-data [io | surface | eval] (got {})", args.join(" "));
             return Ok(ExitCode::from(2));
         }
     };
