@@ -120,6 +120,9 @@ pub struct Estimate {
     pub n_both_empty: usize,
     /// Warnings: `degenerate`, `many_nan`, `too_few_cases`, `small_sample`.
     pub flags: Vec<&'static str>,
+    /// The random-stream scope of the case set's resample matrix: with the seed, n and B it gives every
+    /// resample index (segauge-stats' recipe), so the interval can be recomputed outside segauge.
+    pub scope: String,
 }
 
 /// An estimate on the cases of one metadata value.
@@ -401,6 +404,7 @@ fn estimates(
         return Ok(out);
     }
     let matrix = matrices.get(&ids)?.clone();
+    let case_scope = scope(&options.dataset, &ids);
     for &label in labels {
         let both_empty = cases
             .iter()
@@ -429,6 +433,7 @@ fn estimates(
                 n_capped: counts.n_capped,
                 n_both_empty: both_empty,
                 flags: flags_of(&ci),
+                scope: case_scope.clone(),
             });
             Ok::<(), segauge_stats::Error>(())
         };

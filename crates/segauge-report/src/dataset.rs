@@ -97,6 +97,7 @@ fn estimate_fields(e: &Estimate, several: bool) -> Vec<(String, Value)> {
         ("n_capped".into(), Value::from(e.n_capped)),
         ("n_both_empty".into(), Value::from(e.n_both_empty)),
         ("flags".into(), Value::from(e.flags.clone())),
+        ("scope".into(), Value::from(e.scope.clone())),
     ]);
     f
 }

@@ -259,25 +259,33 @@ fn eval_gives_a_both_empty_row_for_labels_seen_in_other_cases() {
 
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
+    // Per-case metrics, bootstrap intervals, subgroups and the report: bit-identical on 1, 2 and 8 threads.
     let dir = tempfile::tempdir().unwrap();
-    let (pred, gt) = example(dir.path());
-    let run = |threads: &str, name: &str| {
-        let json = dir.path().join(name);
+    let (pred, gt, meta) = example_with_metadata(dir.path());
+    let run = |threads: &str| {
+        let (json, html) =
+            (dir.path().join(format!("{threads}.json")), dir.path().join(format!("{threads}.html")));
         let out = segauge(&[
             "eval",
             "--pred",
             pred.to_str().unwrap(),
             "--gt",
             gt.to_str().unwrap(),
+            "--metadata",
+            meta.to_str().unwrap(),
             "--json",
             json.to_str().unwrap(),
+            "--report",
+            html.to_str().unwrap(),
             "--threads",
             threads,
         ]);
-        assert_eq!(out.status.code(), Some(0));
-        std::fs::read(json).unwrap()
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        (std::fs::read(json).unwrap(), std::fs::read(html).unwrap())
     };
-    assert_eq!(run("1", "one.json"), run("2", "two.json"));
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("8"));
 }
 
 #[test]

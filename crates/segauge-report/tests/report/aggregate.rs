@@ -107,6 +107,7 @@ fn percentile_interval_equals_recomputation_from_the_documented_indices() {
         h.update(b"\n");
     }
     let hex: String = h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(dice_row(&r).scope, format!("boot/eval/{hex}"));
     let matrix = ResampleMatrix::generate(7, &format!("boot/eval/{hex}"), ks.len(), 2000).unwrap();
     let dice: Vec<f64> = ks.iter().map(|&k| 2.0 * k.min(10) as f64 / (10 + k) as f64).collect();
     let mut reps: Vec<f64> = (0..2000)

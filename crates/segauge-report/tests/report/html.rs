@@ -115,6 +115,7 @@ fn estimate(
         n_capped: 0,
         n_both_empty: 0,
         flags: vec![],
+        scope: "boot/eval/0123456789abcdef".into(),
     }
 }
 
