@@ -32,6 +32,8 @@ mod decode;
 mod error;
 #[cfg(feature = "nifti")]
 mod nifti;
+#[cfg(feature = "nifti")]
+mod nifti_write;
 #[cfg(feature = "npy")]
 mod npy;
 mod volume;
@@ -42,6 +44,8 @@ use std::path::{Path, PathBuf};
 pub use error::Error;
 #[cfg(feature = "nifti")]
 pub use nifti::read_nifti;
+#[cfg(feature = "nifti")]
+pub use nifti_write::write_nifti;
 #[cfg(feature = "npy")]
 pub use npy::{Axes, NpyOptions, read_npy, sidecar_path};
 pub use volume::{Grid, GridMismatch, GridTolerance, LabelVolume, Labels};
