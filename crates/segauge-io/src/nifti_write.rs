@@ -17,7 +17,8 @@ use crate::{Error, LabelVolume, Labels};
 /// [`Error::Unsupported`] for a dimension above 32 767 (NIfTI-1 stores dimensions as i16), [`Error::Io`] when the
 /// file cannot be written.
 pub fn write_nifti(volume: &LabelVolume, path: &Path) -> Result<(), Error> {
-    let bytes = nifti_bytes(volume).map_err(|detail| Error::Unsupported { path: path.to_path_buf(), detail })?;
+    let bytes =
+        nifti_bytes(volume).map_err(|detail| Error::Unsupported { path: path.to_path_buf(), detail })?;
     let io = |source: std::io::Error| Error::Io { path: path.to_path_buf(), source };
     let file = std::fs::File::create(path).map_err(io)?;
     let mut out = std::io::BufWriter::new(file);
@@ -162,7 +163,10 @@ mod tests {
                         assert!((a.spacing()[k] - b.spacing()[k]).abs() < 1e-6);
                         assert!((a.origin()[k] - b.origin()[k]).abs() < 1e-5);
                         for r in 0..3 {
-                            assert!((a.direction()[r][k] - b.direction()[r][k]).abs() < 1e-6, "{name} {r} {k}");
+                            assert!(
+                                (a.direction()[r][k] - b.direction()[r][k]).abs() < 1e-6,
+                                "{name} {r} {k}"
+                            );
                         }
                     }
                 }
