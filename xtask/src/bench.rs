@@ -44,7 +44,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 /// The benchmarks `cargo xtask bench` knows.
-const KNOWN: [&str; 7] = ["io", "surface", "accuracy", "mesh-vs-grid", "lesion", "stats", "eval"];
+const KNOWN: [&str; 8] = ["io", "surface", "accuracy", "mesh-vs-grid", "lesion", "stats", "eval", "dicom"];
 /// Timed runs of `segauge eval` on the 1000-case data set (after one warm-up run).
 const EVAL_RUNS: usize = 2;
 /// Goals of the data-set benchmark (issue 5): wall time and peak memory of `segauge eval`.
@@ -82,8 +82,9 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         "io" => io(root, &opts.baseline),
         "surface" => surface(root, &opts),
         "accuracy" | "mesh-vs-grid" => accuracy(root, &opts),
-        // In-memory criterion benchmarks only (issue 4's goals: components < 0.5 s, BCa bootstrap < 2 s).
-        "lesion" | "stats" => criterion_bench(root, &opts.bench, &opts.baseline),
+        // In-memory criterion benchmarks only (issue 4: components < 0.5 s, BCa bootstrap < 2 s; issue 6: a
+        // 512×512×300 BINARY SEG with 3 segments read in < 1 s).
+        "lesion" | "stats" | "dicom" => criterion_bench(root, &opts.bench, &opts.baseline),
         "eval" => eval(root, &opts.baseline),
         other => bail!("unknown benchmark {other:?}; known: {}", KNOWN.join(", ")),
     }

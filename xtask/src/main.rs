@@ -1,7 +1,7 @@
 //! `cargo xtask`: project automation that needs no tool beyond cargo.
 //!
 //! - `cargo xtask tidy`: architecture checks (crate layering from `cargo metadata`, `//!` docs on every module).
-//! - `cargo xtask bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval]`: criterion benchmarks and whole-process timings
+//! - `cargo xtask bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom]`: criterion benchmarks and whole-process timings
 //!   against reference tools; accuracy of every surface against analytic truth.
 //! - `cargo xtask gen-example`: regenerates the example data set in `examples/data`.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <tidy | bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval] | gen-example>"
+                "usage: cargo xtask <tidy | bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom] | gen-example>"
             );
             anyhow::bail!("unknown or missing task")
         }

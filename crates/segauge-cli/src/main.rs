@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use segauge::io::{Axes, NpyOptions, ReadOptions};
+use segauge::io::{Axes, DicomOptions, NpyOptions, ReadOptions};
 use segauge::lesion::{BratsOptions, Connectivity, LesionOptions, MatchRule};
 use segauge::metrics::{MeshCompat, PercentileRule, Surface, SurfaceOptions};
 use segauge::report;
@@ -39,15 +39,36 @@ struct Cli {
 enum Command {
     /// Metrics for one prediction against its ground truth, per label.
     Compare {
-        /// Prediction file (.nii, .nii.gz or .npy).
+        /// Prediction file (.nii, .nii.gz, .npy, or a DICOM-SEG/RTSTRUCT .dcm).
         #[arg(long)]
         pred: PathBuf,
-        /// Ground-truth file (.nii, .nii.gz or .npy).
+        /// Ground-truth file (.nii, .nii.gz, .npy, or a DICOM-SEG/RTSTRUCT .dcm).
         #[arg(long)]
         gt: PathBuf,
+        /// Image series folder of a DICOM prediction (default: the folder `<case id>/` beside it).
+        #[arg(long)]
+        pred_series: Option<PathBuf>,
+        /// Image series folder of a DICOM ground truth (default: the folder `<case id>/` beside it).
+        #[arg(long)]
+        gt_series: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Writes any input segauge reads (DICOM-SEG, RTSTRUCT, .npy, NIfTI) as a NIfTI-1 label map.
+    Convert {
+        /// The input file.
+        input: PathBuf,
+        /// The output, `.nii` or `.nii.gz`.
+        output: PathBuf,
+        /// Image series folder of a DICOM input (default: the folder `<case id>/` beside it).
+        #[arg(long)]
+        series: Option<PathBuf>,
+        /// A volume whose grid an RTSTRUCT without series is rasterised on.
+        #[arg(long)]
+        reference: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -171,6 +192,16 @@ struct Common {
     /// Vertex arithmetic: `exact` (f64) or `vtk-f32` (MeshMetrics' float32 vertices; voxel-faces only).
     #[arg(long, value_enum, default_value_t = CompatArg::Exact)]
     mesh_compat: CompatArg,
+    /// DICOM inputs: a folder holding one image-series folder per case id (`<root>/<case id>/`).
+    #[arg(long)]
+    series_root: Option<PathBuf>,
+    /// DICOM inputs: the segments (SEG: SegmentLabel or number) or ROIs (RTSTRUCT: ROIName) to read and their
+    /// labels, e.g. `liver=1,spleen=2` (default: all of them, label = number).
+    #[arg(long, value_parser = parse_roi)]
+    roi: Option<RoiMap>,
+    /// DICOM FRACTIONAL segmentations: foreground where value / maximum >= this.
+    #[arg(long, default_value_t = 0.5)]
+    fractional_threshold: f64,
     /// Skip per-lesion detection (connected components, matching, lesion F1).
     #[arg(long)]
     no_lesions: bool,
@@ -210,6 +241,27 @@ enum LesionRuleArg {
     Dice,
     Overlap,
     Brats2023,
+}
+
+/// A parsed `--roi` mapping (a newtype, so that clap takes it as one value).
+#[derive(Clone, Debug, PartialEq)]
+struct RoiMap(Vec<(String, u32)>);
+
+fn parse_roi(text: &str) -> Result<RoiMap, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, label) = part.rsplit_once('=').ok_or_else(|| format!("{part:?}: expected NAME=LABEL"))?;
+        let label: u32 =
+            label.trim().parse().map_err(|_| format!("{part:?}: the label must be a whole number"))?;
+        if label == 0 || name.trim().is_empty() {
+            return Err(format!("{part:?}: expected NAME=LABEL with a label of 1 or more"));
+        }
+        out.push((name.trim().to_string(), label));
+    }
+    if out.is_empty() {
+        return Err("no NAME=LABEL pair given".into());
+    }
+    Ok(RoiMap(out))
 }
 
 /// Parsed `--lesion-strata` edges (a newtype, so that clap takes it as one value).
@@ -329,7 +381,15 @@ impl Common {
         }
         Ok(segauge::EvalOptions {
             labels: self.labels.as_ref().map(|l| l.0.clone()),
-            read: ReadOptions { npy: NpyOptions { spacing: self.spacing, axes } },
+            read: ReadOptions {
+                npy: NpyOptions { spacing: self.spacing, axes },
+                dicom: DicomOptions {
+                    series_root: self.series_root.clone(),
+                    mapping: self.roi.as_ref().map_or_else(Vec::new, |r| r.0.clone()),
+                    fractional_threshold: self.fractional_threshold,
+                    fractional_inclusive: true,
+                },
+            },
             surface,
             lesions,
             ..Default::default()
@@ -380,7 +440,12 @@ fn parse_spacing(text: &str) -> Result<[f64; 3], String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Compare { pred, gt, format, common } => compare(&pred, &gt, format, &common),
+        Command::Compare { pred, gt, pred_series, gt_series, format, common } => {
+            compare(&pred, &gt, pred_series, gt_series, format, &common)
+        }
+        Command::Convert { input, output, series, reference, common } => {
+            convert(&input, &output, series.as_deref(), reference.as_deref(), &common)
+        }
         Command::Eval {
             pred,
             model,
@@ -445,8 +510,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn compare(pred: &Path, gt: &Path, format: Format, common: &Common) -> anyhow::Result<ExitCode> {
-    let options = common.options()?;
+fn compare(
+    pred: &Path,
+    gt: &Path,
+    pred_series: Option<PathBuf>,
+    gt_series: Option<PathBuf>,
+    format: Format,
+    common: &Common,
+) -> anyhow::Result<ExitCode> {
+    let options = segauge::EvalOptions { pred_series, gt_series, ..common.options()? };
     let result = match segauge::compare(pred, gt, &options) {
         Ok(r) => r,
         Err(e) => {
@@ -459,6 +531,43 @@ fn compare(pred: &Path, gt: &Path, format: Format, common: &Common) -> anyhow::R
         Format::Json => report::compare_json(&result, &options),
     };
     std::io::stdout().write_all(text.as_bytes()).context("cannot write to standard output")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn convert(
+    input: &Path,
+    output: &Path,
+    series: Option<&Path>,
+    reference: Option<&Path>,
+    common: &Common,
+) -> anyhow::Result<ExitCode> {
+    let name = output.to_string_lossy();
+    if !(name.ends_with(".nii") || name.ends_with(".nii.gz")) {
+        bail!("{}: the output must be a .nii or .nii.gz file", output.display());
+    }
+    let options = common.options()?;
+    let reference = match reference {
+        Some(path) => match segauge::io::read_labels(path, &options.read) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        },
+        None => None,
+    };
+    let volume =
+        match segauge::io::read_labels_on(input, &options.read, series, reference.as_ref().map(|v| v.grid()))
+        {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        };
+    segauge::io::write_nifti(&volume, output)?;
+    let d = volume.grid().dims();
+    eprintln!("wrote {} ({} x {} x {} voxels)", output.display(), d[0], d[1], d[2]);
     Ok(ExitCode::SUCCESS)
 }
 

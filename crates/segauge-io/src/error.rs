@@ -88,6 +88,28 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A folder read as one DICOM series holds images of more than one series.
+    #[error("{}: holds more than one DICOM series: {a} and {b}; give a folder with one series", path.display())]
+    MixedSeries {
+        /// The folder.
+        path: PathBuf,
+        /// The first series UID (and a file of it).
+        a: String,
+        /// Another series UID (and a file of it).
+        b: String,
+    },
+    /// Two segments of a segmentation share voxels, so they do not fit in one label volume.
+    #[error("{}: segments {a} and {b} overlap in {voxels} voxels; a label volume holds one label per voxel, read the segments apart", path.display())]
+    OverlappingSegments {
+        /// The segmentation file.
+        path: PathBuf,
+        /// The first segment number.
+        a: u16,
+        /// The second segment number.
+        b: u16,
+        /// Voxels in both.
+        voxels: usize,
+    },
     /// Two volumes that must share a grid do not.
     #[error("{} vs {}: {mismatch}", a.display(), b.display())]
     GridMismatch {
@@ -101,7 +123,7 @@ pub enum Error {
 }
 
 impl Error {
-    #[cfg(any(feature = "nifti", feature = "npy"))]
+    #[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
     /// Attaches a path to a path-less [`Error::InvalidGrid`]; other variants pass through.
     pub(crate) fn in_file(self, path: &std::path::Path) -> Error {
         match self {

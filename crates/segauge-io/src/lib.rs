@@ -6,6 +6,10 @@
 //!   whether a prediction and its ground truth share one grid.
 //! - [`read_labels`]: reads `.nii`, `.nii.gz` or `.npy` by file name; [`case_id`] and [`scan_dir`] pair files of a
 //!   data set by case.
+//! - DICOM (feature `dicom`): `dicom_kind` tells a SEG, an RTSTRUCT and an image apart; `read_series` reads the
+//!   slice geometry (`SliceGeometry`, LPS) of an image series; `read_seg` reads a DICOM-SEG (BINARY, FRACTIONAL or
+//!   LABELMAP) as one mask per segment on its referenced series or on the grid of its frames, and
+//!   `SliceGeometry::grid` / `Segmentation::to_label_volume` bring it to segauge's RAS [`Grid`].
 //!
 //! # Semantics
 //! - Units are millimetres. NIfTI spatial units (metres, micrometres) are converted.
@@ -25,10 +29,14 @@
 //! ## Feature flags
 //! - `nifti` (default): the NIfTI-1 reader, with gzip through flate2's zlib-rs backend.
 //! - `npy` (default): the NumPy `.npy` reader with JSON geometry sidecars.
+//! - `dicom`: the DICOM readers, through dicom-rs (pure Rust): Implicit/Explicit VR Little Endian, Deflated Explicit
+//!   VR Little Endian and RLE Lossless; no JPEG, JPEG-LS or JPEG 2000 codecs.
 #![deny(missing_docs)]
 
 #[cfg(any(feature = "nifti", feature = "npy"))]
 mod decode;
+#[cfg(feature = "dicom")]
+mod dicom;
 mod error;
 #[cfg(feature = "nifti")]
 mod nifti;
@@ -41,6 +49,13 @@ mod volume;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "dicom")]
+pub use dicom::{
+    DicomKind, DicomOptions, FractionalType, LABELMAP_SEG_SOP_CLASS, RTSTRUCT_SOP_CLASS, Roi, RtStruct,
+    SEG_SOP_CLASS, SegKind, SegOptions, Segment, Segmentation, Series, SliceGeometry, dicom_kind,
+    find_series, needs_reference, position_tolerance, read_dicom_labels, read_rtstruct,
+    read_rtstruct_on_grid, read_seg, read_series,
+};
 pub use error::Error;
 #[cfg(feature = "nifti")]
 pub use nifti::read_nifti;
@@ -58,12 +73,14 @@ pub enum Format {
     Nifti,
     /// NumPy, `.npy`.
     Npy,
+    /// DICOM, `.dcm`: a DICOM-SEG or an RTSTRUCT.
+    Dicom,
 }
 
-const SUFFIXES: [(&str, Format); 3] =
-    [(".nii.gz", Format::Nifti), (".nii", Format::Nifti), (".npy", Format::Npy)];
+const SUFFIXES: [(&str, Format); 4] =
+    [(".nii.gz", Format::Nifti), (".nii", Format::Nifti), (".npy", Format::Npy), (".dcm", Format::Dicom)];
 
-/// The case id and format of a file name: the name without `.nii.gz`, `.nii` or `.npy` (case-sensitive).
+/// The case id and format of a file name: the name without `.nii.gz`, `.nii`, `.npy` or `.dcm` (case-sensitive).
 ///
 /// ```
 /// use segauge_io::{case_id, Format};
@@ -108,19 +125,39 @@ pub struct ReadOptions {
     /// Geometry and axis order for `.npy` files.
     #[cfg(feature = "npy")]
     pub npy: NpyOptions,
+    /// Series lookup and segment/ROI mapping for `.dcm` files.
+    #[cfg(feature = "dicom")]
+    pub dicom: DicomOptions,
 }
 
-/// Reads a label map, choosing the reader by file name (`.nii`, `.nii.gz`, `.npy`).
+/// Reads a label map, choosing the reader by file name (`.nii`, `.nii.gz`, `.npy`, `.dcm`).
 ///
 /// # Errors
 /// [`Error::Unsupported`] for another file name or a format whose feature is off; otherwise the reader's errors.
 pub fn read_labels(path: &Path, options: &ReadOptions) -> Result<LabelVolume, Error> {
-    let _ = options;
+    read_labels_on(path, options, None, None)
+}
+
+/// [`read_labels`] with, for DICOM files, this file's image series (`series`, else looked up as
+/// [`find_series`] says) and the grid of the other volume of the pair (`reference`, on which an
+/// RTSTRUCT without series is rasterised). Other formats ignore both.
+///
+/// # Errors
+/// As [`read_labels`].
+pub fn read_labels_on(
+    path: &Path,
+    options: &ReadOptions,
+    series: Option<&Path>,
+    reference: Option<&Grid>,
+) -> Result<LabelVolume, Error> {
+    let _ = (options, series, reference);
     match case_id(path).map(|(_, f)| f) {
         #[cfg(feature = "nifti")]
         Some(Format::Nifti) => read_nifti(path),
         #[cfg(feature = "npy")]
         Some(Format::Npy) => read_npy(path, &options.npy),
+        #[cfg(feature = "dicom")]
+        Some(Format::Dicom) => read_dicom_labels(path, series, reference, &options.dicom),
         #[allow(unreachable_patterns, reason = "reachable when a reader feature is off")]
         Some(f) => Err(Error::Unsupported {
             path: path.to_path_buf(),
@@ -128,7 +165,7 @@ pub fn read_labels(path: &Path, options: &ReadOptions) -> Result<LabelVolume, Er
         }),
         None => Err(Error::Unsupported {
             path: path.to_path_buf(),
-            detail: "file name does not end in .nii, .nii.gz or .npy".into(),
+            detail: "file name does not end in .nii, .nii.gz, .npy or .dcm".into(),
         }),
     }
 }

@@ -25,6 +25,10 @@ pub struct EvalOptions {
     pub surface: Option<SurfaceOptions>,
     /// Per-lesion detection of every label and its options; `None` skips it.
     pub lesions: Option<LesionOptions>,
+    /// The image series of a DICOM prediction (SEG or RTSTRUCT) when it is not found beside the file.
+    pub pred_series: Option<PathBuf>,
+    /// The image series of a DICOM ground truth.
+    pub gt_series: Option<PathBuf>,
 }
 
 impl Default for EvalOptions {
@@ -36,6 +40,8 @@ impl Default for EvalOptions {
             grid_tolerance: GridTolerance::default(),
             surface: Some(SurfaceOptions::default()),
             lesions: Some(LesionOptions::default()),
+            pred_series: None,
+            gt_series: None,
         }
     }
 }
@@ -146,11 +152,33 @@ struct Measured {
 
 /// Reads one pair and counts every label.
 fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Error> {
-    let read = |p: &Path| segauge_io::read_labels(p, &options.read);
-    #[cfg(feature = "parallel")]
-    let (p, g) = rayon::join(|| read(pred), || read(gt));
-    #[cfg(not(feature = "parallel"))]
-    let (p, g) = (read(pred), read(gt));
+    let read = |p: &Path, series: &Option<PathBuf>, reference: Option<&segauge_io::Grid>| {
+        segauge_io::read_labels_on(p, &options.read, series.as_deref(), reference)
+    };
+    // An RTSTRUCT without image series is rasterised on the other volume's grid: read that one first.
+    #[cfg(feature = "dicom")]
+    let (pred_needs, gt_needs) = (
+        segauge_io::needs_reference(pred, options.pred_series.as_deref(), &options.read.dicom),
+        segauge_io::needs_reference(gt, options.gt_series.as_deref(), &options.read.dicom),
+    );
+    #[cfg(not(feature = "dicom"))]
+    let (pred_needs, gt_needs) = (false, false);
+    let (p, g) = if gt_needs && !pred_needs {
+        let p = read(pred, &options.pred_series, None)?;
+        let g = read(gt, &options.gt_series, Some(p.grid()));
+        (Ok(p), g)
+    } else if pred_needs && !gt_needs {
+        let g = read(gt, &options.gt_series, None)?;
+        let p = read(pred, &options.pred_series, Some(g.grid()));
+        (p, Ok(g))
+    } else {
+        #[cfg(feature = "parallel")]
+        let pair =
+            rayon::join(|| read(pred, &options.pred_series, None), || read(gt, &options.gt_series, None));
+        #[cfg(not(feature = "parallel"))]
+        let pair = (read(pred, &options.pred_series, None), read(gt, &options.gt_series, None));
+        pair
+    };
     let (p, g) = (p?, g?);
     p.grid().check_same(g.grid(), &options.grid_tolerance).map_err(|mismatch| {
         Error::Io(segauge_io::Error::GridMismatch {

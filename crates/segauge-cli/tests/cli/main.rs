@@ -638,3 +638,109 @@ fn the_report_of_a_real_run_renders_in_a_browser() {
     assert!(dom.contains("broken"), "the failed case is in the report");
     assert_eq!(console_lines(&stderr), Vec::<&str>::new());
 }
+
+/// The DICOM conformance cases (tests/data/dicom) whose SimpleITK-written NIfTI label map exists.
+fn dicom_twins() -> Vec<(String, PathBuf, PathBuf, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/dicom/cases");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        let twin = dir.join("nifti/labels.nii.gz");
+        if !twin.is_file() {
+            continue;
+        }
+        let case: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
+        let series = dir.join(case["reference_series"].as_str().unwrap());
+        out.push((
+            dir.file_name().unwrap().to_string_lossy().into_owned(),
+            dir.join("input.dcm"),
+            twin,
+            series,
+        ));
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_dicom_segmentation_equals_its_nifti_twin() {
+    let twins = dicom_twins();
+    assert_eq!(
+        twins.len(),
+        5,
+        "gen_seg_binary_3seg, gen_seg_labelmap, gen_seg_oblique, gen_seg_sparse, gen_rtstruct_holes"
+    );
+    for (id, dcm, nifti, series) in &twins {
+        // With its series, and (SEG: grid of its own frames; RTSTRUCT: the NIfTI's grid) without.
+        for with_series in [true, false] {
+            let mut extra = vec!["--surface", "none", "--no-lesions"];
+            if with_series {
+                extra.extend(["--gt-series", series.to_str().unwrap()]);
+            }
+            let out = compare_json(nifti, dcm, &extra);
+            assert_eq!(out.status.code(), Some(0), "{id}: {}", text(&out.stderr));
+            let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let labels = doc["labels"].as_array().unwrap();
+            assert!(!labels.is_empty(), "{id}");
+            for row in labels {
+                assert_eq!(row["dice"], 1.0, "{id} label {} (series: {with_series})", row["label"]);
+            }
+        }
+    }
+}
+
+#[test]
+fn convert_writes_a_dicom_segmentation_as_nifti() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, dcm, nifti, series) = dicom_twins().into_iter().find(|t| t.0 == "gen_seg_oblique").unwrap();
+    let out_path = dir.path().join("seg.nii.gz");
+    let out = segauge(&[
+        "convert",
+        dcm.to_str().unwrap(),
+        out_path.to_str().unwrap(),
+        "--series",
+        series.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{id}: {}", text(&out.stderr));
+    // The converted file and the SimpleITK twin: same grid (the oblique orientation survives), same voxels.
+    let out = compare_json(&out_path, &nifti, &["--surface", "none", "--no-lesions"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["labels"].as_array().unwrap().iter().all(|r| r["dice"] == 1.0));
+}
+
+#[test]
+fn bad_dicom_inputs_fail_with_one_line_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, dcm, nifti, _) = dicom_twins().into_iter().find(|t| t.0 == "gen_rtstruct_holes").unwrap();
+    // Not DICOM at all.
+    let fake = dir.path().join("fake.dcm");
+    std::fs::write(&fake, b"hello, not a DICOM file at all").unwrap();
+    let out = compare_json(&nifti, &fake, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("fake.dcm") && err.contains("not a DICOM file") && err.lines().count() == 1,
+        "{err}"
+    );
+    // Truncated.
+    let bytes = std::fs::read(&dcm).unwrap();
+    let cut = dir.path().join("cut.dcm");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = compare_json(&nifti, &cut, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cut.dcm"), "{}", text(&out.stderr));
+    // An RTSTRUCT with neither series nor another volume to land on.
+    let out = segauge(&["convert", dcm.to_str().unwrap(), dir.path().join("x.nii.gz").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("input.dcm") && err.contains("needs its image series") && err.lines().count() == 1,
+        "{err}"
+    );
+    // An ROI name that does not exist.
+    let out = compare_json(&nifti, &dcm, &["--roi", "liver=1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no ROI named \"liver\""), "{}", text(&out.stderr));
+}

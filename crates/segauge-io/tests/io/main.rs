@@ -2,7 +2,13 @@
 //!
 //! The NIfTI fixtures and their expected values (`tests/data/nifti/expected.json`) were written by nibabel and numpy
 //! (`tests/data/nifti/make_fixtures.py`), so they check the reader against an independent implementation.
-//! Malformed files are built field by field with `segauge_tests::Nifti` in a temporary directory.
+//! Malformed files are built field by field with `segauge_tests::Nifti` in a temporary directory. The DICOM tests
+//! are in `dicom.rs`.
+
+#[cfg(feature = "dicom")]
+mod dicom;
+#[cfg(feature = "dicom")]
+mod rtstruct;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +37,10 @@ fn read(path: &Path) -> Result<LabelVolume, Error> {
 }
 
 fn read_with_spacing(path: &Path, spacing: [f64; 3]) -> Result<LabelVolume, Error> {
-    let options = ReadOptions { npy: NpyOptions { spacing: Some(spacing), ..NpyOptions::default() } };
+    let options = ReadOptions {
+        npy: NpyOptions { spacing: Some(spacing), ..NpyOptions::default() },
+        ..ReadOptions::default()
+    };
     segauge_io::read_labels(path, &options)
 }
 
@@ -634,7 +643,10 @@ fn npy_zyx_axes_from_the_sidecar() {
     let bytes = array_bytes(zyx, false, |[k, j, i]| npy_value(i, j, k));
     let path = dir.path().join("zyx_opt.npy");
     write_npy(&path, "|u1", false, &zyx, &bytes).unwrap();
-    let options = ReadOptions { npy: NpyOptions { spacing: Some([1.0; 3]), axes: Axes::Zyx } };
+    let options = ReadOptions {
+        npy: NpyOptions { spacing: Some([1.0; 3]), axes: Axes::Zyx },
+        ..ReadOptions::default()
+    };
     assert_npy_volume(&segauge_io::read_labels(&path, &options).unwrap(), "zyx via options");
 }
 
