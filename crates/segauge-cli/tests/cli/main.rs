@@ -744,3 +744,63 @@ fn bad_dicom_inputs_fail_with_one_line_naming_the_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no ROI named \"liver\""), "{}", text(&out.stderr));
 }
+
+#[test]
+fn eval_folders_may_mix_nifti_and_dicom_with_series_beside_or_under_a_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt, root) = (dir.path().join("pred"), dir.path().join("gt"), dir.path().join("series"));
+    for d in [&pred, &gt, &root] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let copy_dir = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    };
+    let twins = dicom_twins();
+    // Case a: SEG ground truth with its series beside it; case b: RTSTRUCT with its series under --series-root;
+    // case c: NIfTI on both sides.
+    let (_, seg, seg_nifti, seg_series) = twins.iter().find(|t| t.0 == "gen_seg_sparse").unwrap();
+    std::fs::copy(seg, gt.join("a.dcm")).unwrap();
+    copy_dir(seg_series, &gt.join("a"));
+    std::fs::copy(seg_nifti, pred.join("a.nii.gz")).unwrap();
+    let (_, rt, rt_nifti, rt_series) = twins.iter().find(|t| t.0 == "gen_rtstruct_holes").unwrap();
+    std::fs::copy(rt, gt.join("b.dcm")).unwrap();
+    copy_dir(rt_series, &root.join("b"));
+    std::fs::copy(rt_nifti, pred.join("b.nii.gz")).unwrap();
+    std::fs::copy(rt_nifti, gt.join("c.nii.gz")).unwrap();
+    std::fs::copy(rt_nifti, pred.join("c.nii.gz")).unwrap();
+    let json = dir.path().join("r.json");
+    let out = segauge(&[
+        "eval",
+        "--pred",
+        pred.to_str().unwrap(),
+        "--gt",
+        gt.to_str().unwrap(),
+        "--series-root",
+        root.to_str().unwrap(),
+        "--surface",
+        "none",
+        "--no-lesions",
+        "--bootstrap",
+        "100",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = doc["cases"].as_array().unwrap();
+    for case in ["a", "b", "c"] {
+        let mine: Vec<&serde_json::Value> =
+            rows.iter().filter(|r| r["case"] == case && r["empty_state"] != "both_empty").collect();
+        assert!(!mine.is_empty() && mine.iter().all(|r| r["dice"] == 1.0), "case {case}: {mine:?}");
+    }
+    // A DICOM ground truth against a volume on another grid: one line naming both files and the difference.
+    let (_, _, oblique_nifti, _) = twins.iter().find(|t| t.0 == "gen_seg_oblique").unwrap();
+    let out = compare_json(oblique_nifti, &gt.join("a.dcm"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("a.dcm") && err.contains("mismatch") && err.lines().count() == 1, "{err}");
+}
