@@ -6,6 +6,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The `id` of every section of segauge's HTML report, in page order (the last two only with several models).
+pub const REPORT_SECTIONS: [&str; 9] = [
+    "settings",
+    "summary",
+    "distributions",
+    "subgroups",
+    "detection",
+    "worst-cases",
+    "failures",
+    "comparison",
+    "ranking",
+];
+
 /// The first of `chromium`, `chromium-browser` on PATH.
 pub fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;

@@ -546,25 +546,17 @@ fn convert(
         bail!("{}: the output must be a .nii or .nii.gz file", output.display());
     }
     let options = common.options()?;
-    let reference = match reference {
-        Some(path) => match segauge::io::read_labels(path, &options.read) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ExitCode::from(1));
-            }
-        },
-        None => None,
+    let read = || -> Result<segauge::io::LabelVolume, segauge::io::Error> {
+        let reference = reference.map(|path| segauge::io::read_labels(path, &options.read)).transpose()?;
+        segauge::io::read_labels_on(input, &options.read, series, reference.as_ref().map(|v| v.grid()))
     };
-    let volume =
-        match segauge::io::read_labels_on(input, &options.read, series, reference.as_ref().map(|v| v.grid()))
-        {
-            Ok(v) => v,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ExitCode::from(1));
-            }
-        };
+    let volume = match read() {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
     segauge::io::write_nifti(&volume, output)?;
     let d = volume.grid().dims();
     eprintln!("wrote {} ({} x {} x {} voxels)", output.display(), d[0], d[1], d[2]);

@@ -38,6 +38,8 @@ mod decode;
 #[cfg(feature = "dicom")]
 mod dicom;
 mod error;
+#[cfg(any(feature = "nifti", feature = "dicom"))]
+mod head;
 #[cfg(feature = "nifti")]
 mod nifti;
 #[cfg(feature = "nifti")]

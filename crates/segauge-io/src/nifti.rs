@@ -17,6 +17,7 @@ use flate2::read::MultiGzDecoder;
 
 use crate::Error;
 use crate::decode::{self, Kind, Scaling};
+use crate::head::read_up_to;
 use crate::volume::{Grid, LabelVolume};
 
 const HEADER_SIZE: usize = 348;
@@ -47,19 +48,6 @@ pub fn read_nifti(path: &Path) -> Result<LabelVolume, Error> {
     } else {
         read_stream(path, &mut { head })
     }
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 fn truncated(path: &Path, e: &std::io::Error, where_: &str) -> Error {

@@ -525,7 +525,7 @@ fn eval_writes_aggregates_subgroups_and_every_output() {
     let cases = std::fs::read_to_string(out_file("cases.csv")).unwrap();
     assert!(cases.lines().any(|l| l.starts_with("broken,,")));
     let html = std::fs::read_to_string(out_file("report.html")).unwrap();
-    for id in ["settings", "summary", "distributions", "subgroups", "detection", "worst-cases", "failures"] {
+    for id in &segauge_tests::browser::REPORT_SECTIONS[..7] {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
     }
     assert!(html.contains("broken") && !html.contains("http://") && !html.contains("https://"));
@@ -622,17 +622,7 @@ fn the_report_of_a_real_run_renders_in_a_browser() {
     assert!(!html.contains("http://") && !html.contains("https://"));
     let (dom, stderr, png) = render_in_chromium(&report).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 50_000, "screenshot of {} bytes", png.len());
-    for id in [
-        "settings",
-        "summary",
-        "distributions",
-        "subgroups",
-        "detection",
-        "worst-cases",
-        "failures",
-        "comparison",
-        "ranking",
-    ] {
+    for id in segauge_tests::browser::REPORT_SECTIONS {
         assert!(dom.contains(&format!("id=\"{id}\"")), "DOM lacks section {id}");
     }
     assert!(dom.contains("broken"), "the failed case is in the report");

@@ -52,7 +52,7 @@ mod seg;
 mod series;
 
 use std::borrow::Cow;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Seek, SeekFrom};
 use std::path::Path;
 
 use dicom_core::header::HasLength;
@@ -63,6 +63,7 @@ use dicom_object::{InMemDicomObject, OpenFileOptions, ReadError};
 use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
 
 use crate::Error;
+use crate::head::read_up_to;
 
 pub use geometry::SliceGeometry;
 pub use labels::{DicomOptions, find_series, needs_reference, read_dicom_labels};
@@ -243,19 +244,6 @@ fn bare_data_set_syntax(head: &[u8]) -> Option<&'static str> {
     }
     let is_vr = VR::from_binary([head[4], head[5]]).is_some();
     Some(if is_vr { EXPLICIT_VR_LE } else { IMPLICIT_VR_LE })
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// One line from a dicom-rs read error: its message and those of its causes.

@@ -12,17 +12,7 @@ use segauge_report::{
 };
 use segauge_stats::CiMethod;
 
-const SECTIONS: [&str; 9] = [
-    "settings",
-    "summary",
-    "distributions",
-    "subgroups",
-    "detection",
-    "worst-cases",
-    "failures",
-    "comparison",
-    "ranking",
-];
+use segauge_tests::browser::REPORT_SECTIONS as SECTIONS;
 
 /// The case whose id needs escaping.
 const ODD_CASE: &str = "<b>&x";
