@@ -267,11 +267,24 @@ pub const EXAMPLE_SPACING: [f32; 3] = [0.9, 0.9, 2.5];
 /// Number of example cases.
 pub const EXAMPLE_CASES: usize = 8;
 
-/// Writes the example data set into `dir/pred` and `dir/gt` (`case_000.nii.gz` …).
+/// The example data set's case metadata (`cases.csv`): a scanner and a site per case.
+pub fn example_metadata() -> String {
+    let mut csv = String::from("case,scanner,site\n");
+    for case in 0..EXAMPLE_CASES {
+        let scanner = ["GE", "Siemens"][case % 2];
+        let site = ["A", "B", "C"][case % 3];
+        csv.push_str(&format!("case_{case:03},{scanner},{site}\n"));
+    }
+    csv
+}
+
+/// Writes the example data set into `dir/pred` and `dir/gt` (`case_000.nii.gz` …) and its metadata into
+/// `dir/cases.csv`.
 pub fn write_example(dir: &Path) -> std::io::Result<()> {
     for sub in ["pred", "gt"] {
         std::fs::create_dir_all(dir.join(sub))?;
     }
+    std::fs::write(dir.join("cases.csv"), example_metadata())?;
     for case in 0..EXAMPLE_CASES {
         let (pred, gt) = example_case(case);
         let name = format!("case_{case:03}.nii.gz");
