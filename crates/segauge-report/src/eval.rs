@@ -195,14 +195,24 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
         }
         None => counts.labels().collect(),
     };
-    let surface = match &options.surface {
-        None => BTreeMap::new(),
-        Some(so) => segauge_metrics::surface_metrics(&p, &g, &present, so)?,
+    let surface = || -> Result<_, Error> {
+        Ok(match &options.surface {
+            None => BTreeMap::new(),
+            Some(so) => segauge_metrics::surface_metrics(&p, &g, &present, so)?,
+        })
     };
-    let lesions = match &options.lesions {
-        None => BTreeMap::new(),
-        Some(lo) => lesion_reports(&p, &g, &present, lo)?,
+    let lesions = || -> Result<_, Error> {
+        Ok(match &options.lesions {
+            None => BTreeMap::new(),
+            Some(lo) => lesion_reports(&p, &g, &present, lo)?,
+        })
     };
+    // Independent work on the same volumes: lesions fill the gaps of the surface computation's parallel phases.
+    #[cfg(feature = "parallel")]
+    let (surface, lesions) = rayon::join(surface, lesions);
+    #[cfg(not(feature = "parallel"))]
+    let (surface, lesions) = (surface(), lesions());
+    let (surface, lesions) = (surface?, lesions?);
     let grid = g.grid();
     Ok(Measured {
         pred: pred.to_path_buf(),
