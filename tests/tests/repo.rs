@@ -31,5 +31,8 @@ fn shipped_example_matches_the_generator() {
     let files = std::fs::read_dir(root.join("gt")).unwrap().count();
     assert_eq!(files, EXAMPLE_CASES);
     let metadata = std::fs::read_to_string(root.join("cases.csv")).unwrap();
-    assert!(metadata == segauge_tests::example_metadata(), "cases.csv differs: run `cargo xtask gen-example`");
+    assert!(
+        metadata == segauge_tests::example_metadata(),
+        "cases.csv differs: run `cargo xtask gen-example`"
+    );
 }
