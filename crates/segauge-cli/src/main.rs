@@ -32,10 +32,6 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "parsed once per run; boxing would only obscure the clap derive"
-)]
 enum Command {
     /// Metrics for one prediction against its ground truth, per label.
     Compare {
@@ -74,58 +70,7 @@ enum Command {
     },
     /// Metrics for every case of a data set (files paired by case id), in parallel, with bootstrap confidence
     /// intervals, subgroups and (for several models) paired comparisons.
-    Eval {
-        /// Folder of predictions (one model; use `--model` for several).
-        #[arg(long, required_unless_present = "model")]
-        pred: Option<PathBuf>,
-        /// A model to evaluate, `NAME=DIR` (repeat for several models against one `--gt`).
-        #[arg(long, value_parser = parse_model, conflicts_with = "pred")]
-        model: Vec<(String, PathBuf)>,
-        /// Folder of ground truths.
-        #[arg(long)]
-        gt: PathBuf,
-        /// Case metadata: a CSV file with a `case` column and any others (subgroups are sliced by them).
-        #[arg(long)]
-        metadata: Option<PathBuf>,
-        /// Write the self-contained HTML report to this file.
-        #[arg(long)]
-        report: Option<PathBuf>,
-        /// Write one row per case and label (and one per failed case) to this CSV file.
-        #[arg(long)]
-        csv: Option<PathBuf>,
-        /// Write everything (settings, rows, failures, summary, subgroups, comparisons) to this JSON file.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Write the aggregates (overall and per subgroup) to this CSV file.
-        #[arg(long)]
-        summary_csv: Option<PathBuf>,
-        /// Write one row per lesion (GT and predicted) to this CSV file.
-        #[arg(long)]
-        lesion_csv: Option<PathBuf>,
-        /// Bootstrap resamples of the case set.
-        #[arg(long, default_value_t = 9999)]
-        bootstrap: usize,
-        /// Confidence interval method.
-        #[arg(long, value_enum, default_value_t = CiArg::Bca)]
-        ci_method: CiArg,
-        /// Master seed of the resampling (the same seed gives the same intervals, on any machine).
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Non-finite per-case values in aggregates: distances `inf` capped (default), left out, or propagated.
-        #[arg(long, value_enum, default_value_t = InfArg::Cap)]
-        inf_policy: InfArg,
-        /// Cap of infinite distances, mm (default: each case's image diagonal).
-        #[arg(long)]
-        hd_cap: Option<f64>,
-        /// Metadata columns to slice by, `col1,col2` (default: every column).
-        #[arg(long, value_delimiter = ',')]
-        subgroups: Option<Vec<String>>,
-        /// Worker threads (default: all cores). Results are identical for any number.
-        #[arg(long)]
-        threads: Option<usize>,
-        #[command(flatten)]
-        common: Common,
-    },
+    Eval(Box<EvalArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -151,18 +96,89 @@ fn parse_model(text: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
-/// Everything `segauge eval` writes, and how.
+/// The options of `segauge eval`.
+#[derive(Args)]
 struct EvalArgs {
-    models: Vec<(String, PathBuf)>,
+    /// Folder of predictions (one model; use `--model` for several).
+    #[arg(long, required_unless_present = "model")]
+    pred: Option<PathBuf>,
+    /// A model to evaluate, `NAME=DIR` (repeat for several models against one `--gt`).
+    #[arg(long, value_parser = parse_model, conflicts_with = "pred")]
+    model: Vec<(String, PathBuf)>,
+    /// Folder of ground truths.
+    #[arg(long)]
     gt: PathBuf,
+    /// Case metadata: a CSV file with a `case` column and any others (subgroups are sliced by them).
+    #[arg(long)]
     metadata: Option<PathBuf>,
+    /// Write the self-contained HTML report to this file.
+    #[arg(long)]
     report: Option<PathBuf>,
+    /// Write one row per case and label (and one per failed case) to this CSV file.
+    #[arg(long)]
     csv: Option<PathBuf>,
+    /// Write everything (settings, rows, failures, summary, subgroups, comparisons) to this JSON file.
+    #[arg(long)]
     json: Option<PathBuf>,
+    /// Write the aggregates (overall and per subgroup) to this CSV file.
+    #[arg(long)]
     summary_csv: Option<PathBuf>,
+    /// Write one row per lesion (GT and predicted) to this CSV file.
+    #[arg(long)]
     lesion_csv: Option<PathBuf>,
+    /// Bootstrap resamples of the case set.
+    #[arg(long, default_value_t = 9999)]
+    bootstrap: usize,
+    /// Confidence interval method.
+    #[arg(long, value_enum, default_value_t = CiArg::Bca)]
+    ci_method: CiArg,
+    /// Master seed of the resampling (the same seed gives the same intervals, on any machine).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Non-finite per-case values in aggregates: distances `inf` capped (default), left out, or propagated.
+    #[arg(long, value_enum, default_value_t = InfArg::Cap)]
+    inf_policy: InfArg,
+    /// Cap of infinite distances, mm (default: each case's image diagonal).
+    #[arg(long)]
+    hd_cap: Option<f64>,
+    /// Metadata columns to slice by, `col1,col2` (default: every column).
+    #[arg(long, value_delimiter = ',')]
+    subgroups: Option<Vec<String>>,
+    /// Worker threads (default: all cores). Results are identical for any number.
+    #[arg(long)]
     threads: Option<usize>,
-    aggregate: report::AggregateOptions,
+    #[command(flatten)]
+    common: Common,
+}
+
+impl EvalArgs {
+    /// The models as (name, folder): `--pred` is the model `pred`.
+    fn models(&self) -> Vec<(String, PathBuf)> {
+        match &self.pred {
+            Some(dir) => vec![("pred".to_string(), dir.clone())],
+            None => self.model.clone(),
+        }
+    }
+
+    fn aggregate(&self) -> report::AggregateOptions {
+        report::AggregateOptions {
+            resamples: self.bootstrap,
+            method: match self.ci_method {
+                CiArg::Bca => segauge::stats::CiMethod::Bca,
+                CiArg::Percentile => segauge::stats::CiMethod::Percentile,
+                CiArg::Basic => segauge::stats::CiMethod::Basic,
+            },
+            seed: self.seed,
+            inf_policy: match self.inf_policy {
+                InfArg::Cap => report::InfPolicy::Cap,
+                InfArg::Omit => report::InfPolicy::Omit,
+                InfArg::Propagate => report::InfPolicy::Propagate,
+            },
+            hd_cap: self.hd_cap,
+            subgroups: self.subgroups.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Args)]
@@ -446,60 +462,7 @@ fn main() -> ExitCode {
         Command::Convert { input, output, series, reference, common } => {
             convert(&input, &output, series.as_deref(), reference.as_deref(), &common)
         }
-        Command::Eval {
-            pred,
-            model,
-            gt,
-            metadata,
-            report,
-            csv,
-            json,
-            summary_csv,
-            lesion_csv,
-            bootstrap,
-            ci_method,
-            seed,
-            inf_policy,
-            hd_cap,
-            subgroups,
-            threads,
-            common,
-        } => {
-            let models = match pred {
-                Some(dir) => vec![("pred".to_string(), dir)],
-                None => model,
-            };
-            let aggregate = report::AggregateOptions {
-                resamples: bootstrap,
-                method: match ci_method {
-                    CiArg::Bca => segauge::stats::CiMethod::Bca,
-                    CiArg::Percentile => segauge::stats::CiMethod::Percentile,
-                    CiArg::Basic => segauge::stats::CiMethod::Basic,
-                },
-                seed,
-                inf_policy: match inf_policy {
-                    InfArg::Cap => report::InfPolicy::Cap,
-                    InfArg::Omit => report::InfPolicy::Omit,
-                    InfArg::Propagate => report::InfPolicy::Propagate,
-                },
-                hd_cap,
-                subgroups,
-                ..Default::default()
-            };
-            let args = EvalArgs {
-                models,
-                gt,
-                metadata,
-                report,
-                csv,
-                json,
-                summary_csv,
-                lesion_csv,
-                threads,
-                aggregate,
-            };
-            eval(&args, &common)
-        }
+        Command::Eval(args) => eval(&args),
     };
     match outcome {
         Ok(code) => code,
@@ -563,7 +526,9 @@ fn convert(
     Ok(ExitCode::SUCCESS)
 }
 
-fn eval(args: &EvalArgs, common: &Common) -> anyhow::Result<ExitCode> {
+fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    let common = &args.common;
+    let models = args.models();
     if let Some(n) = args.threads {
         if n == 0 {
             bail!("--threads must be at least 1");
@@ -574,12 +539,12 @@ fn eval(args: &EvalArgs, common: &Common) -> anyhow::Result<ExitCode> {
             .context("cannot start worker threads")?;
     }
     let mut names = std::collections::BTreeSet::new();
-    for (name, _) in &args.models {
+    for (name, _) in &models {
         if !names.insert(name) {
             bail!("--model {name}: the same name twice");
         }
     }
-    for (dir, what) in args.models.iter().map(|(_, d)| (d, "--pred/--model")).chain([(&args.gt, "--gt")]) {
+    for (dir, what) in models.iter().map(|(_, d)| (d, "--pred/--model")).chain([(&args.gt, "--gt")]) {
         if !dir.is_dir() {
             bail!("{what} {}: not a directory", dir.display());
         }
@@ -590,7 +555,7 @@ fn eval(args: &EvalArgs, common: &Common) -> anyhow::Result<ExitCode> {
         None => Default::default(),
     };
     let mut sets = Vec::new();
-    for (name, dir) in &args.models {
+    for (name, dir) in &models {
         let mut data = report::pair_dirs(dir, &args.gt)?;
         if data.cases.is_empty() && data.failures.is_empty() {
             bail!("no .nii, .nii.gz or .npy files in {} or {}", dir.display(), args.gt.display());
@@ -620,7 +585,7 @@ fn eval(args: &EvalArgs, common: &Common) -> anyhow::Result<ExitCode> {
         runs.push(report::ModelRun { name: name.clone(), evaluation });
     }
     bar.finish_and_clear();
-    let result = report::aggregate(runs, metadata, &options, &args.aggregate)?;
+    let result = report::aggregate(runs, metadata, &options, &args.aggregate())?;
 
     let several = result.models.len() > 1;
     let per_model: Vec<(Option<&str>, &segauge::Evaluation)> =
