@@ -29,6 +29,12 @@ struct Tri {
     /// plane is a lower bound of the distance to the triangle, which rejects most candidates with one dot product.
     n: [f64; 3],
     off: f64,
+    /// The triangle's centroid and the radius of the disk around it (in the plane) that holds the triangle,
+    /// widened for rounding. With `q = p − centre`, `h = n·q` and `ρ² = |q|² − h²`, every point of the triangle is
+    /// at least `sqrt(h² + max(ρ − radius, 0)²)` from `p`: a bound that also rejects the triangles beside the
+    /// closest one, whose planes lie as near as its own.
+    centre: [f64; 3],
+    radius: f64,
 }
 
 impl Tri {
@@ -36,7 +42,10 @@ impl Tri {
         let n = cross(sub(b, a), sub(c, a));
         let len = dot(n, n).sqrt();
         let n = if len > 0.0 { [n[0] / len, n[1] / len, n[2] / len] } else { [0.0; 3] };
-        Tri { a, b, c, n, off: dot(n, a) }
+        let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
+        let radius = [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre)).sqrt()).fold(0.0, f64::max);
+        let scale = 1.0 + centre.iter().map(|v| v.abs()).sum::<f64>();
+        Tri { a, b, c, n, off: dot(n, a), centre, radius: radius * (1.0 + 1e-9) + 1e-12 * scale }
     }
 }
 
@@ -49,7 +58,7 @@ struct Node {
     count: u32,
 }
 
-const LEAF_SIZE: usize = 4;
+const LEAF_SIZE: usize = 8;
 
 impl DistanceIndex {
     /// Builds the index. An empty mesh gives an index whose every distance is +inf.
@@ -115,8 +124,20 @@ impl DistanceIndex {
                 for (i, t) in self.tris[s..s + node.count as usize].iter().enumerate() {
                     // Plane distance: a lower bound; skip with the same margin as the boxes.
                     let h = dot(t.n, p) - t.off;
-                    if h * h > best2 * (1.0 + 1e-9) {
+                    let limit = best2 * (1.0 + 1e-9);
+                    if h * h > limit {
                         continue;
+                    }
+                    // The disk bound (see `Tri::centre`); ρ² only loses precision when ρ is small, where the
+                    // test keeps the triangle.
+                    let q = sub(p, t.centre);
+                    let hc = dot(t.n, q);
+                    let rho2 = dot(q, q) - hc * hc;
+                    if rho2 > t.radius * t.radius {
+                        let e = rho2.sqrt() - t.radius;
+                        if hc * hc + e * e > limit {
+                            continue;
+                        }
                     }
                     let d2 = point_triangle_dist2(p, t);
                     if d2 < best_exact || (d2 == best_exact && ((s + i) as u32) < best_tri) {
