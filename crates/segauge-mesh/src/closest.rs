@@ -43,7 +43,8 @@ impl Tri {
         let len = dot(n, n).sqrt();
         let n = if len > 0.0 { [n[0] / len, n[1] / len, n[2] / len] } else { [0.0; 3] };
         let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
-        let radius = [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre)).sqrt()).fold(0.0, f64::max);
+        let radius =
+            [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre)).sqrt()).fold(0.0, f64::max);
         let scale = 1.0 + centre.iter().map(|v| v.abs()).sum::<f64>();
         Tri { a, b, c, n, off: dot(n, a), centre, radius: radius * (1.0 + 1e-9) + 1e-12 * scale }
     }
