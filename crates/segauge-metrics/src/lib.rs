@@ -1,10 +1,12 @@
-//! Segmentation metrics computed from label volumes: exact per-label overlap (this release); surface distances and
-//! lesion-level scores build on the same types.
+//! Segmentation metrics computed from label volumes: exact per-label overlap, and surface distances (HD, HD_p,
+//! ASSD, MASD, NSD, BIoU) on a choice of surfaces; segauge-lesion builds lesion-level scores on the same masks.
 //!
 //! # Overview
 //! - [`OverlapCounts`]: the voxel counts of every label of a prediction and its ground truth, from one pass.
 //! - [`LabelCounts`]: one label's `|P|`, `|G|` and `|P ∩ G|`, with [`LabelCounts::dice`] and [`LabelCounts::iou`].
 //! - [`EmptyState`]: which of the two masks is empty, reported beside every metric.
+//! - [`surface_metrics`] with [`SurfaceOptions`] (surface, percentile and its rule, τ): every surface metric of
+//!   every label, computed inside each label's box; [`SurfaceMetrics`] holds them.
 //!
 //! # Semantics
 //! Counts are exact integers; Dice and IoU are computed from them in f64 (one rounding). Volumes in mm³ are counts
