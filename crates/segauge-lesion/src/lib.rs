@@ -256,6 +256,19 @@ impl Stratum {
     pub fn fp(&self) -> u64 {
         self.pred - self.pred_matched
     }
+
+    /// Adds the counts of `other` (the same stratum of another case) to these.
+    pub fn add(&mut self, other: &Stratum) {
+        self.gt += other.gt;
+        self.gt_detected += other.gt_detected;
+        self.pred += other.pred;
+        self.pred_matched += other.pred_matched;
+    }
+
+    /// The same edges with every count zero.
+    pub fn empty(&self) -> Stratum {
+        Stratum { gt: 0, gt_detected: 0, pred: 0, pred_matched: 0, ..*self }
+    }
 }
 
 /// The BraTS 2023 lesion-wise scores of one mask pair.

@@ -208,18 +208,8 @@ pub struct StratumTotals {
     pub label: u32,
     /// Model (when several).
     pub model: Option<String>,
-    /// Lower edge (equivalent diameter, mm).
-    pub lo_mm: f64,
-    /// Upper edge (+inf for the last).
-    pub hi_mm: f64,
-    /// GT lesions.
-    pub gt: u64,
-    /// Of those, detected.
-    pub gt_detected: u64,
-    /// Predicted lesions.
-    pub pred: u64,
-    /// Of those, matched.
-    pub pred_matched: u64,
+    /// The stratum's edges and its counts summed over the cases (with its recall and precision).
+    pub counts: segauge_lesion::Stratum,
 }
 
 /// The evaluation of one model.
@@ -571,23 +561,11 @@ pub fn aggregate(
                     totals = r
                         .strata
                         .iter()
-                        .map(|s| StratumTotals {
-                            label,
-                            model: model.map(str::to_string),
-                            lo_mm: s.lo_mm,
-                            hi_mm: s.hi_mm,
-                            gt: 0,
-                            gt_detected: 0,
-                            pred: 0,
-                            pred_matched: 0,
-                        })
+                        .map(|s| StratumTotals { label, model: model.map(str::to_string), counts: s.empty() })
                         .collect();
                 }
                 for (t, s) in totals.iter_mut().zip(&r.strata) {
-                    t.gt += s.gt;
-                    t.gt_detected += s.gt_detected;
-                    t.pred += s.pred;
-                    t.pred_matched += s.pred_matched;
+                    t.counts.add(s);
                 }
             }
             strata.extend(totals);

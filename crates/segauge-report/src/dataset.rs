@@ -200,14 +200,14 @@ pub fn report_json(report: &Report, gt_dir: Option<&Path>, options: &EvalOptions
                 f.push(("model".into(), Value::from(s.model.clone().unwrap_or_default())));
             }
             f.extend([
-                ("diameter_lo_mm".into(), num(s.lo_mm)),
-                ("diameter_hi_mm".into(), num(s.hi_mm)),
-                ("gt".into(), Value::from(s.gt)),
-                ("gt_detected".into(), Value::from(s.gt_detected)),
-                ("recall".into(), num(ratio(s.gt_detected, s.gt))),
-                ("pred".into(), Value::from(s.pred)),
-                ("pred_matched".into(), Value::from(s.pred_matched)),
-                ("precision".into(), num(ratio(s.pred_matched, s.pred))),
+                ("diameter_lo_mm".into(), num(s.counts.lo_mm)),
+                ("diameter_hi_mm".into(), num(s.counts.hi_mm)),
+                ("gt".into(), Value::from(s.counts.gt)),
+                ("gt_detected".into(), Value::from(s.counts.gt_detected)),
+                ("recall".into(), num(s.counts.recall())),
+                ("pred".into(), Value::from(s.counts.pred)),
+                ("pred_matched".into(), Value::from(s.counts.pred_matched)),
+                ("precision".into(), num(s.counts.precision())),
             ]);
             object(f)
         })
@@ -278,10 +278,6 @@ pub fn report_json(report: &Report, gt_dir: Option<&Path>, options: &EvalOptions
         doc.push(("ranking".into(), Value::Array(ranking)));
     }
     to_json(&object(doc))
-}
-
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { f64::NAN } else { a as f64 / b as f64 }
 }
 
 fn cell(v: &Value) -> String {

@@ -1269,10 +1269,10 @@ fn micro_table(ctx: &Ctx<'_>, scores: &[&Estimate]) -> String {
 
 /// `< 3 mm`, `[3, 10) mm`, `≥ 10 mm` (plain text).
 fn stratum_name(t: &StratumTotals) -> String {
-    let (lo, hi) = (format_number(t.lo_mm), format_number(t.hi_mm));
-    if t.hi_mm == f64::INFINITY {
+    let (lo, hi) = (format_number(t.counts.lo_mm), format_number(t.counts.hi_mm));
+    if t.counts.hi_mm == f64::INFINITY {
         format!("≥ {lo} mm")
-    } else if t.lo_mm <= 0.0 {
+    } else if t.counts.lo_mm <= 0.0 {
         format!("< {hi} mm")
     } else {
         format!("[{lo}, {hi}) mm")
@@ -1292,8 +1292,20 @@ fn strata_table(strata: &[&StratumTotals]) -> String {
     );
     let (mut gt, mut det, mut pred, mut matched) = (0, 0, 0, 0);
     for t in strata {
-        s.push_str(&stratum_row(&escape(&stratum_name(t)), t.gt, t.gt_detected, t.pred, t.pred_matched, ""));
-        (gt, det, pred, matched) = (gt + t.gt, det + t.gt_detected, pred + t.pred, matched + t.pred_matched);
+        s.push_str(&stratum_row(
+            &escape(&stratum_name(t)),
+            t.counts.gt,
+            t.counts.gt_detected,
+            t.counts.pred,
+            t.counts.pred_matched,
+            "",
+        ));
+        (gt, det, pred, matched) = (
+            gt + t.counts.gt,
+            det + t.counts.gt_detected,
+            pred + t.counts.pred,
+            matched + t.counts.pred_matched,
+        );
     }
     s.push_str(&stratum_row("all sizes", gt, det, pred, matched, " class=\"group-start\""));
     s.push_str("</tbody></table>\n");
@@ -1326,11 +1338,16 @@ fn strata_bars(ctx: &Ctx<'_>, label: u32, model: &str, strata: &[&StratumTotals]
         let y = top + row_h * i as f64 + 4.0;
         g.push_str(&svg::text(x0 - 8.0, y + 19.0, "end", "", &stratum_name(t)));
         let bars = [
-            ("recall", ratio(t.gt_detected, t.gt), format!("{}/{} GT detected", t.gt_detected, t.gt), 1.0),
+            (
+                "recall",
+                ratio(t.counts.gt_detected, t.counts.gt),
+                format!("{}/{} GT detected", t.counts.gt_detected, t.counts.gt),
+                1.0,
+            ),
             (
                 "precision",
-                ratio(t.pred_matched, t.pred),
-                format!("{}/{} predicted matched", t.pred_matched, t.pred),
+                ratio(t.counts.pred_matched, t.counts.pred),
+                format!("{}/{} predicted matched", t.counts.pred_matched, t.counts.pred),
                 0.55,
             ),
         ];
@@ -1358,7 +1375,7 @@ fn strata_bars(ctx: &Ctx<'_>, label: u32, model: &str, strata: &[&StratumTotals]
             y + 19.0,
             "end",
             "",
-            &t.pred.saturating_sub(t.pred_matched).to_string(),
+            &t.counts.pred.saturating_sub(t.counts.pred_matched).to_string(),
         ));
     }
     g.push_str("</svg>");

@@ -200,12 +200,14 @@ fn strata() -> Vec<StratumTotals> {
                 out.push(StratumTotals {
                     label,
                     model: Some(model.into()),
-                    lo_mm: lo,
-                    hi_mm: hi,
-                    gt,
-                    gt_detected: det,
-                    pred,
-                    pred_matched: matched,
+                    counts: segauge_lesion::Stratum {
+                        lo_mm: lo,
+                        hi_mm: hi,
+                        gt,
+                        gt_detected: det,
+                        pred,
+                        pred_matched: matched,
+                    },
                 });
             }
         }
