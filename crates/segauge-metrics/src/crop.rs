@@ -39,6 +39,19 @@ impl VoxelBox {
     }
 }
 
+/// The box of `label` in either of two volumes (the union of its boxes in `pred` and `gt`, from [`label_boxes`]);
+/// `None` when neither volume holds it.
+pub fn label_box(
+    pred: &BTreeMap<u32, VoxelBox>,
+    gt: &BTreeMap<u32, VoxelBox>,
+    label: u32,
+) -> Option<VoxelBox> {
+    match (pred.get(&label), gt.get(&label)) {
+        (Some(x), Some(y)) => Some(x.union(y)),
+        (x, y) => x.or(y).copied(),
+    }
+}
+
 /// The bounding box of every non-zero label of a volume, from one pass.
 pub fn label_boxes(volume: &LabelVolume) -> BTreeMap<u32, VoxelBox> {
     fn scan<T: Copy + Into<u32>>(v: &[T], dims: [usize; 3]) -> BTreeMap<u32, VoxelBox> {

@@ -29,7 +29,7 @@ use segauge_mesh::{
     surface_nets_with, voxel_faces, voxel_faces_vtk_f32,
 };
 
-use crate::crop::{VoxelBox, crop_mask, label_boxes};
+use crate::crop::{VoxelBox, crop_mask, label_box, label_boxes};
 use crate::grid::{boundary, edt_squared};
 use crate::{EmptyState, Error};
 
@@ -666,18 +666,29 @@ pub fn surface_metrics(
     labels: &[u32],
     options: &SurfaceOptions,
 ) -> Result<BTreeMap<u32, SurfaceMetrics>, Error> {
+    surface_metrics_in_boxes(pred, gt, labels, options, &label_boxes(pred), &label_boxes(gt))
+}
+
+/// [`surface_metrics`] with the label boxes of both volumes already found ([`label_boxes`]), for a caller that
+/// needs them for other work too: finding them is a pass over each whole volume.
+///
+/// # Errors
+/// As [`surface_metrics`].
+pub fn surface_metrics_in_boxes(
+    pred: &LabelVolume,
+    gt: &LabelVolume,
+    labels: &[u32],
+    options: &SurfaceOptions,
+    pb: &BTreeMap<u32, VoxelBox>,
+    gb: &BTreeMap<u32, VoxelBox>,
+) -> Result<BTreeMap<u32, SurfaceMetrics>, Error> {
     options.validate()?;
     let (a, b) = (pred.grid().dims(), gt.grid().dims());
     if a != b {
         return Err(Error::ShapeMismatch { pred: a, gt: b });
     }
-    let (pb, gb) = (label_boxes(pred), label_boxes(gt));
     let one = |&label: &u32| -> Result<(u32, SurfaceMetrics), Error> {
-        let boxed: Option<VoxelBox> = match (pb.get(&label), gb.get(&label)) {
-            (Some(x), Some(y)) => Some(x.union(y)),
-            (x, y) => x.or(y).copied(),
-        };
-        let Some(bx) = boxed else {
+        let Some(bx) = label_box(pb, gb, label) else {
             return Ok((label, SurfaceMetrics::empty(EmptyState::BothEmpty)));
         };
         let (pm, gm, frame, vtk) = crop_pair(pred, gt, label, &bx, options);

@@ -195,16 +195,22 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
         }
         None => counts.labels().collect(),
     };
+    // The label boxes (a pass over each volume) serve both the surface metrics and the lesions.
+    let boxes = || segauge_metrics::label_boxes(&p);
+    #[cfg(feature = "parallel")]
+    let (pb, gb) = rayon::join(boxes, || segauge_metrics::label_boxes(&g));
+    #[cfg(not(feature = "parallel"))]
+    let (pb, gb) = (boxes(), segauge_metrics::label_boxes(&g));
     let surface = || -> Result<_, Error> {
         Ok(match &options.surface {
             None => BTreeMap::new(),
-            Some(so) => segauge_metrics::surface_metrics(&p, &g, &present, so)?,
+            Some(so) => segauge_metrics::surface_metrics_in_boxes(&p, &g, &present, so, &pb, &gb)?,
         })
     };
     let lesions = || -> Result<_, Error> {
         Ok(match &options.lesions {
             None => BTreeMap::new(),
-            Some(lo) => lesion_reports(&p, &g, &present, lo)?,
+            Some(lo) => lesion_reports(&p, &g, &present, lo, &pb, &gb)?,
         })
     };
     // Independent work on the same volumes: lesions fill the gaps of the surface computation's parallel phases.
@@ -257,17 +263,14 @@ fn lesion_reports(
     gt: &LabelVolume,
     labels: &[u32],
     options: &LesionOptions,
+    pb: &BTreeMap<u32, VoxelBox>,
+    gb: &BTreeMap<u32, VoxelBox>,
 ) -> Result<BTreeMap<u32, LesionReport>, Error> {
-    let (pb, gb) = (segauge_metrics::label_boxes(pred), segauge_metrics::label_boxes(gt));
     let grid = gt.grid();
     let dims = grid.dims();
     let grow = if options.rule == MatchRule::Brats2023 { options.brats.dilation as usize } else { 0 };
     let one = |&label: &u32| -> Result<(u32, LesionReport), Error> {
-        let boxed = match (pb.get(&label), gb.get(&label)) {
-            (Some(x), Some(y)) => Some(x.union(y)),
-            (x, y) => x.or(y).copied(),
-        };
-        let Some(b) = boxed else {
+        let Some(b) = segauge_metrics::label_box(pb, gb, label) else {
             return Ok((label, no_lesions(options)));
         };
         let b = VoxelBox {
