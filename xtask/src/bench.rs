@@ -451,33 +451,8 @@ fn find_metric(row: &Value, name: &str) -> Option<f64> {
 fn eval(root: &Path, baseline: &str) -> anyhow::Result<()> {
     println!("== cargo build --release -p segauge-cli");
     let segauge = build_release_cli(root)?;
-    let out = cargo()
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "-p",
-            "segauge-benches",
-            "--bin",
-            "segauge-bench-data",
-            "--",
-            "eval",
-        ])
-        .current_dir(root)
-        .stderr(Stdio::inherit())
-        .output()
-        .context("cannot run segauge-bench-data")?;
-    if !out.status.success() {
-        bail!("segauge-bench-data failed ({})", out.status);
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let field = |key: &str| -> anyhow::Result<String> {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key))
-            .map(str::to_string)
-            .with_context(|| format!("segauge-bench-data printed no {key:?} line"))
-    };
-    let (pred, gt, metadata) = (field("pred=")?, field("gt=")?, field("metadata=")?);
+    let paths = bench_paths(root, Some("eval"), &["pred", "gt", "metadata"])?;
+    let [pred, gt, metadata] = [0, 1, 2].map(|i| paths[i].to_string_lossy().into_owned());
     let runs_dir = target_dir(root).join("xtask-bench").join(format!("eval-{baseline}-runs"));
     std::fs::create_dir_all(&runs_dir).with_context(|| format!("cannot create {}", runs_dir.display()))?;
     let file = |name: &str| runs_dir.join(name).to_string_lossy().into_owned();
@@ -574,6 +549,12 @@ fn build_release_cli(root: &Path) -> anyhow::Result<PathBuf> {
 /// Makes the files of a benchmark case if missing (release build of `segauge-bench-data [CASE]`; without a case,
 /// the io case) and returns `(pred, gt)`.
 fn bench_data(root: &Path, case: Option<&str>) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let paths = bench_paths(root, case, &["pred", "gt"])?;
+    Ok((paths[0].clone(), paths[1].clone()))
+}
+
+/// Runs `segauge-bench-data [CASE]` (release) and returns the paths it prints as `KEY=PATH`, one per key of `keys`.
+fn bench_paths(root: &Path, case: Option<&str>, keys: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
     let out = cargo()
         .args(["run", "--quiet", "--release", "-p", "segauge-benches", "--bin", "segauge-bench-data"])
         .args(case.map(|c| ["--", c]).into_iter().flatten())
@@ -585,13 +566,14 @@ fn bench_data(root: &Path, case: Option<&str>) -> anyhow::Result<(PathBuf, PathB
         bail!("segauge-bench-data failed ({})", out.status);
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key))
-            .map(PathBuf::from)
-            .with_context(|| format!("segauge-bench-data printed no {key:?} line: {text:?}"))
-    };
-    Ok((field("pred=")?, field("gt=")?))
+    keys.iter()
+        .map(|key| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key).and_then(|rest| rest.strip_prefix('=')))
+                .map(PathBuf::from)
+                .with_context(|| format!("segauge-bench-data printed no {key}= line: {text:?}"))
+        })
+        .collect()
 }
 
 /// Timings and peak RSS of one command.
