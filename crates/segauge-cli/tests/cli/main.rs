@@ -532,26 +532,22 @@ fn eval_writes_aggregates_subgroups_and_every_output() {
     assert!(!html.contains("id=\"comparison\""));
 }
 
+/// `segauge eval` of two models against `gt`, B = 999: `net` (the predictions) and `oracle` (the ground truth
+/// itself, Dice 1 everywhere).
+fn eval_net_and_oracle(pred: &Path, gt: &Path, extra: &[&str]) -> Output {
+    let (a, b) = (format!("net={}", pred.display()), format!("oracle={}", gt.display()));
+    let mut args =
+        vec!["eval", "--model", &a, "--model", &b, "--gt", gt.to_str().unwrap(), "--bootstrap", "999"];
+    args.extend_from_slice(extra);
+    segauge(&args)
+}
+
 #[test]
 fn eval_compares_several_models() {
     let dir = tempfile::tempdir().unwrap();
     let (pred, gt) = example(dir.path());
     let json = dir.path().join("results.json");
-    let a = format!("net={}", pred.display());
-    let b = format!("oracle={}", gt.display());
-    let out = segauge(&[
-        "eval",
-        "--model",
-        &a,
-        "--model",
-        &b,
-        "--gt",
-        gt.to_str().unwrap(),
-        "--bootstrap",
-        "999",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let out = eval_net_and_oracle(&pred, &gt, &["--json", json.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(doc["cases"].as_array().unwrap().iter().all(|r| r["model"] == "net" || r["model"] == "oracle"));
@@ -601,22 +597,11 @@ fn the_report_of_a_real_run_renders_in_a_browser() {
     let dir = tempfile::tempdir().unwrap();
     let (pred, gt, meta) = example_with_metadata(dir.path());
     let report = dir.path().join("report.html");
-    let (a, b) = (format!("net={}", pred.display()), format!("oracle={}", gt.display()));
-    let out = segauge(&[
-        "eval",
-        "--model",
-        &a,
-        "--model",
-        &b,
-        "--gt",
-        gt.to_str().unwrap(),
-        "--metadata",
-        meta.to_str().unwrap(),
-        "--bootstrap",
-        "999",
-        "--report",
-        report.to_str().unwrap(),
-    ]);
+    let out = eval_net_and_oracle(
+        &pred,
+        &gt,
+        &["--metadata", meta.to_str().unwrap(), "--report", report.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(!html.contains("http://") && !html.contains("https://"));
