@@ -6,9 +6,17 @@
 //! `d(q) ≤ d(q′) + |q − q′|` of the previous one, which prunes most of the tree at once; generic crates
 //! (parry3d, rstar) have no such entry point and are heavy dependencies. A brute-force scan is the test oracle.
 //!
+//! Layout: the tree is built over clusters of four consecutive triangles (meshers emit neighbouring triangles
+//! together, so a cluster is compact: one quad of the smooth surface, two voxel faces), split at the median
+//! cluster centre along the widest axis, two clusters per leaf. Besides its box, a leaf keeps a flat cylinder
+//! (patch plane, thickness and radius) holding its triangles, and each triangle a disk; both give lower bounds
+//! far tighter than a box for the tilted, nearly planar patches of a surface, so few leaves and fewer triangles
+//! reach the exact test.
+//!
 //! Determinism: the distance of a point is the minimum, over the triangles that can be closest, of the same
-//! per-triangle computation; pruning keeps a safety margin so the minimising triangle is always evaluated. Hence
-//! the result does not depend on the visiting order, the warm start, or how queries are split across threads.
+//! per-triangle computation; pruning keeps a safety margin (relative, plus an absolute slack scaled to the
+//! mesh's coordinates) so the minimising triangle is always evaluated. Hence the result does not depend on the
+//! visiting order, the warm start, or how queries are split across threads.
 
 use crate::mesh::{Mesh, cross, dot, sub};
 
@@ -16,81 +24,103 @@ use crate::mesh::{Mesh, cross, dot, sub};
 #[derive(Debug, Clone)]
 pub struct DistanceIndex {
     nodes: Vec<Node>,
-    /// Triangles in leaf order: corner a, edge ab, edge ac.
-    tris: Vec<Tri>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Tri {
-    a: [f64; 3],
-    b: [f64; 3],
-    c: [f64; 3],
-    /// Unit normal and plane offset (`n·x = off` on the plane); zero for a degenerate triangle. The distance to the
-    /// plane is a lower bound of the distance to the triangle, which rejects most candidates with one dot product.
-    n: [f64; 3],
-    off: f64,
-    /// The triangle's centroid and the radius of the disk around it (in the plane) that holds the triangle,
-    /// widened for rounding. With `q = p − centre`, `h = n·q` and `ρ² = |q|² − h²`, every point of the triangle is
-    /// at least `sqrt(h² + max(ρ − radius, 0)²)` from `p`: a bound that also rejects the triangles beside the
-    /// closest one, whose planes lie as near as its own.
-    centre: [f64; 3],
-    radius: f64,
-}
-
-impl Tri {
-    fn new(a: [f64; 3], b: [f64; 3], c: [f64; 3]) -> Tri {
-        let n = cross(sub(b, a), sub(c, a));
-        let len = dot(n, n).sqrt();
-        let n = if len > 0.0 { [n[0] / len, n[1] / len, n[2] / len] } else { [0.0; 3] };
-        let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
-        let radius =
-            [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre)).sqrt()).fold(0.0, f64::max);
-        let scale = 1.0 + centre.iter().map(|v| v.abs()).sum::<f64>();
-        Tri { a, b, c, n, off: dot(n, a), centre, radius: radius * (1.0 + 1e-9) + 1e-12 * scale }
-    }
+    /// One per leaf, in leaf order.
+    patches: Vec<Patch>,
+    /// Per triangle, in leaf order: its bounding disk and its corners (indices into `vertices`).
+    disks: Vec<Disk>,
+    corners: Vec<[u32; 3]>,
+    vertices: Vec<[f64; 3]>,
+    /// Absolute pruning slack (mm²), far above the rounding of the bounds at the mesh's coordinates.
+    slack: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Node {
     min: [f64; 3],
     max: [f64; 3],
-    /// Leaf: first triangle and count (count > 0). Inner: index of the first child (the second follows it), count 0.
+    /// Leaf: first triangle. Inner: index of the first child (the second follows it).
     start: u32,
+    /// Leaf: triangle count (> 0). Inner: 0.
     count: u32,
+    /// Leaf: index of its patch.
+    patch: u32,
 }
 
-const LEAF_SIZE: usize = 8;
+/// Every point of a leaf's triangles lies within `w` of the plane through `c` with unit normal `n` and within
+/// `r` of `c` along that plane, so a point at height `h` and lateral distance `ρ` is at least
+/// `sqrt(max(|h| − w, 0)² + max(ρ − r, 0)²)` away. `w` is +inf (no plane) when the triangles face too many ways.
+#[derive(Debug, Clone, Copy)]
+struct Patch {
+    n: [f64; 3],
+    c: [f64; 3],
+    w: f64,
+    r: f64,
+}
+
+/// A triangle's centroid, unit normal (zero when degenerate) and the radius of the disk around the centroid, in
+/// its plane, that holds it; widened for rounding. With `q = p − centre`, `h = n·q` and `ρ² = |q|² − h²`, every
+/// point of the triangle is at least `|h|` and at least `sqrt(h² + max(ρ − radius, 0)²)` from `p`: the second
+/// bound also rejects the triangles beside the closest one, whose planes lie as near as its own.
+#[derive(Debug, Clone, Copy)]
+struct Disk {
+    centre: [f64; 3],
+    n: [f64; 3],
+    radius: f64,
+}
+
+/// Triangles per cluster (consecutive in the mesh) and clusters per leaf.
+const CLUSTER: usize = 4;
+const LEAF_CLUSTERS: usize = 2;
 
 impl DistanceIndex {
     /// Builds the index. An empty mesh gives an index whose every distance is +inf.
     pub fn new(mesh: &Mesh) -> DistanceIndex {
-        // The tree is built over triangle ids (4 bytes each) keyed by their centres; triangles are copied into
-        // leaf order once at the end.
-        let centres: Vec<[f32; 3]> = (0..mesh.triangles.len())
-            .map(|t| {
-                let [a, b, c] = mesh.corners(t);
-                std::array::from_fn(|r| ((a[r] + b[r] + c[r]) / 3.0) as f32)
+        let nt = mesh.triangles.len();
+        let clusters = nt.div_ceil(CLUSTER);
+        // The tree is built over (centre, cluster) records, 16 bytes each; the centres only guide the splits, so
+        // their float32 rounding costs nothing.
+        let mut records: Vec<([f32; 3], u32)> = (0..clusters)
+            .map(|c| {
+                let tris = cluster_triangles(c, nt);
+                let mut sum = [0.0f64; 3];
+                for t in tris.clone() {
+                    for v in mesh.corners(t) {
+                        for r in 0..3 {
+                            sum[r] += v[r];
+                        }
+                    }
+                }
+                let n = 3.0 * tris.len() as f64;
+                (std::array::from_fn(|r| (sum[r] / n) as f32), c as u32)
             })
             .collect();
-        let mut order: Vec<u32> = (0..mesh.triangles.len() as u32).collect();
-        let mut nodes = Vec::with_capacity(2 * order.len() / LEAF_SIZE + 1);
-        if !order.is_empty() {
-            nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
-            build(&mut nodes, 0, &mut order, 0, mesh, &centres);
+        let mut nodes = Vec::with_capacity(2 * clusters.div_ceil(LEAF_CLUSTERS));
+        let mut order: Vec<u32> = Vec::with_capacity(nt);
+        let mut leaves = 0u32;
+        if clusters > 0 {
+            nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0, patch: 0 });
+            build(&mut nodes, 0, &mut records, &mut order, &mut leaves, mesh);
         }
-        let tris = order
+        let corners: Vec<[u32; 3]> = order.iter().map(|&t| mesh.triangles[t as usize]).collect();
+        let vertices = mesh.vertices.clone();
+        let scale = 1.0 + vertices.iter().flatten().fold(0.0f64, |m, &x| m.max(x.abs()));
+        let disks = corners.iter().map(|c| disk(c.map(|i| vertices[i as usize]), scale)).collect();
+        let patches = nodes
             .iter()
-            .map(|&t| {
-                let [a, b, c] = mesh.corners(t as usize);
-                Tri::new(a, b, c)
-            })
+            .filter(|n| n.count > 0)
+            .map(|n| patch(&corners[n.start as usize..(n.start + n.count) as usize], &vertices, scale))
             .collect();
-        DistanceIndex { nodes, tris }
+        DistanceIndex { nodes, patches, disks, corners, vertices, slack: (1e-10 * scale) * (1e-10 * scale) }
     }
 
     /// Distance from `p` to the mesh (+inf for an empty mesh).
     pub fn distance(&self, p: [f64; 3]) -> f64 {
         self.distance_from_hint(p, None).0
+    }
+
+    #[inline]
+    fn triangle_dist2(&self, p: [f64; 3], t: usize) -> f64 {
+        point_triangle_dist2(p, self.corners[t].map(|i| self.vertices[i as usize]))
     }
 
     /// Distance from `p` and the (leaf-order) index of a closest triangle, starting from the exact distance to
@@ -100,72 +130,72 @@ impl DistanceIndex {
         if self.nodes.is_empty() {
             return (f64::INFINITY, 0);
         }
-        let mut best_exact = f64::INFINITY;
-        let mut best_tri = 0u32;
+        let (mut best, mut best_tri) = (f64::INFINITY, 0u32);
         if let Some(h) = hint {
-            best_exact = point_triangle_dist2(p, &self.tris[h as usize]);
+            best = self.triangle_dist2(p, h as usize);
             best_tri = h;
         }
-        // Pruning compares squared box distances with the best squared distance times a margin, so that rounding
-        // never prunes the minimising triangle.
-        let mut best2 = best_exact;
-        // Each stacked node carries its squared box distance, computed once when its parent was opened.
+        // Bounds are compared with the best squared distance plus a margin, so that rounding never prunes the
+        // minimising triangle.
+        let reach = |best: f64| best * (1.0 + 1e-9) + self.slack;
+        let mut limit = reach(best);
+        if box_dist2(&self.nodes[0], p) > limit {
+            return (best.sqrt(), best_tri);
+        }
+        // Depth-first, nearer child first; each stacked node carries its squared box distance.
         let mut stack: [(u32, f64); 64] = [(0, 0.0); 64];
-        stack[0] = (0, box_dist2(&self.nodes[0], p));
-        let mut top = 1usize;
-        while top > 0 {
-            top -= 1;
-            let (at, d2) = stack[top];
-            if d2 > best2 * (1.0 + 1e-9) {
-                continue;
-            }
+        let mut top = 0usize;
+        let mut at = 0u32;
+        'visit: loop {
             let node = &self.nodes[at as usize];
             if node.count > 0 {
-                let s = node.start as usize;
-                for (i, t) in self.tris[s..s + node.count as usize].iter().enumerate() {
-                    // Plane distance: a lower bound; skip with the same margin as the boxes.
-                    let h = dot(t.n, p) - t.off;
-                    let limit = best2 * (1.0 + 1e-9);
-                    if h * h > limit {
-                        continue;
-                    }
-                    // The disk bound (see `Tri::centre`); ρ² only loses precision when ρ is small, where the
-                    // test keeps the triangle.
-                    let q = sub(p, t.centre);
-                    let hc = dot(t.n, q);
-                    let rho2 = dot(q, q) - hc * hc;
-                    if rho2 > t.radius * t.radius {
-                        let e = rho2.sqrt() - t.radius;
-                        if hc * hc + e * e > limit {
+                if self.patches[node.patch as usize].dist2(p) <= limit {
+                    let s = node.start as usize;
+                    for (i, d) in self.disks[s..s + node.count as usize].iter().enumerate() {
+                        if !d.may_be_within(p, limit) {
                             continue;
                         }
+                        let t = (s + i) as u32;
+                        let d2 = self.triangle_dist2(p, t as usize);
+                        if d2 < best || (d2 == best && t < best_tri) {
+                            best = d2;
+                            best_tri = t;
+                            limit = reach(best);
+                        }
                     }
-                    let d2 = point_triangle_dist2(p, t);
-                    if d2 < best_exact || (d2 == best_exact && ((s + i) as u32) < best_tri) {
-                        best_exact = d2;
-                        best_tri = (s + i) as u32;
-                    }
-                    best2 = best2.min(d2);
                 }
             } else {
                 let (l, r) = (node.start, node.start + 1);
                 let (dl, dr) = (box_dist2(&self.nodes[l as usize], p), box_dist2(&self.nodes[r as usize], p));
-                if top + 2 > stack.len() {
-                    // Depth is bounded by the median split (log2 of the triangle count), far below 64.
-                    return (self.brute_force(p), best_tri);
+                let (near, dn, far, df) = if dl <= dr { (l, dl, r, dr) } else { (r, dr, l, dl) };
+                if dn <= limit {
+                    if df <= limit {
+                        if top == stack.len() {
+                            // Depth is bounded by the median split (log2 of the cluster count), far below 64.
+                            return (self.brute_force(p), best_tri);
+                        }
+                        stack[top] = (far, df);
+                        top += 1;
+                    }
+                    at = near;
+                    continue 'visit;
                 }
-                // Visit the nearer child first (pushed last).
-                let (first, second) = if dl <= dr { ((l, dl), (r, dr)) } else { ((r, dr), (l, dl)) };
-                stack[top] = second;
-                stack[top + 1] = first;
-                top += 2;
             }
+            // The next stacked node still within reach.
+            while top > 0 {
+                top -= 1;
+                let (n, d2) = stack[top];
+                if d2 <= limit {
+                    at = n;
+                    continue 'visit;
+                }
+            }
+            return (best.sqrt(), best_tri);
         }
-        (best_exact.sqrt(), best_tri)
     }
 
     fn brute_force(&self, p: [f64; 3]) -> f64 {
-        self.tris.iter().map(|t| point_triangle_dist2(p, t)).fold(f64::INFINITY, f64::min).sqrt()
+        (0..self.corners.len()).map(|t| self.triangle_dist2(p, t)).fold(f64::INFINITY, f64::min).sqrt()
     }
 
     /// Distances from every point of `points` to the mesh, in order.
@@ -202,6 +232,83 @@ impl DistanceIndex {
     }
 }
 
+impl Patch {
+    /// A lower bound of the squared distance from `p` to the leaf's triangles.
+    #[inline]
+    fn dist2(&self, p: [f64; 3]) -> f64 {
+        let q = sub(p, self.c);
+        let h = dot(self.n, q);
+        let a = (h.abs() - self.w).max(0.0);
+        let b = ((dot(q, q) - h * h).max(0.0).sqrt() - self.r).max(0.0);
+        a * a + b * b
+    }
+}
+
+impl Disk {
+    /// False when the triangle is surely farther than `sqrt(limit)` from `p`. (ρ² only loses precision when ρ
+    /// is small, where the test keeps the triangle.)
+    #[inline]
+    fn may_be_within(&self, p: [f64; 3], limit: f64) -> bool {
+        let q = sub(p, self.centre);
+        let h = dot(self.n, q);
+        if h * h > limit {
+            return false;
+        }
+        let rho2 = dot(q, q) - h * h;
+        if rho2 > self.radius * self.radius {
+            let e = rho2.sqrt() - self.radius;
+            return h * h + e * e <= limit;
+        }
+        true
+    }
+}
+
+/// The triangles of cluster `c` of a mesh of `n` triangles.
+fn cluster_triangles(c: usize, n: usize) -> std::ops::Range<usize> {
+    c * CLUSTER..((c + 1) * CLUSTER).min(n)
+}
+
+/// Widens a bound computed from coordinates of magnitude up to `scale` against its rounding.
+fn widen(x: f64, scale: f64) -> f64 {
+    x * (1.0 + 1e-9) + 1e-9 * scale
+}
+
+fn disk([a, b, c]: [[f64; 3]; 3], scale: f64) -> Disk {
+    let n = cross(sub(b, a), sub(c, a));
+    let len = dot(n, n).sqrt();
+    let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
+    let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
+    let r2 = [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre))).fold(0.0, f64::max);
+    Disk { centre, n: n.map(|v| v * inv), radius: widen(r2.sqrt(), scale) }
+}
+
+fn patch(tris: &[[u32; 3]], vertices: &[[f64; 3]], scale: f64) -> Patch {
+    let (mut n, mut c) = ([0.0; 3], [0.0; 3]);
+    for t in tris {
+        let [a, b, d] = t.map(|i| vertices[i as usize]);
+        let m = cross(sub(b, a), sub(d, a));
+        let len = dot(m, m).sqrt();
+        let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
+        for r in 0..3 {
+            n[r] += m[r] * inv;
+            c[r] += a[r] + b[r] + d[r];
+        }
+    }
+    let c = c.map(|v| v / (3.0 * tris.len() as f64));
+    let len = dot(n, n).sqrt();
+    // Unit normals summing to less than half their count face too many ways for one plane to bound them.
+    let flat = len >= 0.5 * tris.len() as f64;
+    let n = if flat { n.map(|v| v / len) } else { [0.0; 3] };
+    let (mut w, mut r2) = (0.0f64, 0.0f64);
+    for v in tris.iter().flatten().map(|&i| vertices[i as usize]) {
+        let q = sub(v, c);
+        let h = dot(n, q);
+        w = w.max(h.abs());
+        r2 = r2.max((dot(q, q) - h * h).max(0.0));
+    }
+    Patch { n, c, w: if flat { widen(w, scale) } else { f64::INFINITY }, r: widen(r2.sqrt(), scale) }
+}
+
 /// Indices of `points` sorted by the Morton code of their position quantised on a 2^21 grid over their bounding
 /// box (ties by index, so the order is deterministic).
 fn morton_order(points: &[[f64; 3]]) -> Vec<u32> {
@@ -235,53 +342,57 @@ fn morton_order(points: &[[f64; 3]]) -> Vec<u32> {
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
-/// Builds the subtree of `ids` at node `at` and returns its box: split at the median centre along the widest
-/// extent of the centres (the centres only guide the split, so their float32 rounding costs nothing); boxes are
-/// exact, computed bottom-up (each triangle's corners are read once, in its leaf).
+/// Builds the subtree of `records` at node `at` and returns its box: split at the median cluster centre along
+/// the widest extent of the centres; a leaf's triangles are appended to `order` (clusters in mesh order); boxes
+/// are exact, computed bottom-up.
 fn build(
     nodes: &mut Vec<Node>,
     at: usize,
-    ids: &mut [u32],
-    offset: usize,
+    records: &mut [([f32; 3], u32)],
+    order: &mut Vec<u32>,
+    leaves: &mut u32,
     mesh: &Mesh,
-    centres: &[[f32; 3]],
 ) -> ([f64; 3], [f64; 3]) {
-    if ids.len() <= LEAF_SIZE {
+    if records.len() <= LEAF_CLUSTERS {
+        let start = order.len();
         let (mut min, mut max) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
-        for &t in ids.iter() {
-            for p in mesh.corners(t as usize) {
-                for r in 0..3 {
-                    min[r] = min[r].min(p[r]);
-                    max[r] = max[r].max(p[r]);
+        records.sort_unstable_by_key(|r| r.1);
+        for &(_, c) in records.iter() {
+            for t in cluster_triangles(c as usize, mesh.triangles.len()) {
+                order.push(t as u32);
+                for p in mesh.corners(t) {
+                    for r in 0..3 {
+                        min[r] = min[r].min(p[r]);
+                        max[r] = max[r].max(p[r]);
+                    }
                 }
             }
         }
-        nodes[at] = Node { min, max, start: offset as u32, count: ids.len() as u32 };
+        let count = (order.len() - start) as u32;
+        nodes[at] = Node { min, max, start: start as u32, count, patch: *leaves };
+        *leaves += 1;
         return (min, max);
     }
     let (mut cmin, mut cmax) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
-    for &t in ids.iter() {
-        let c = centres[t as usize];
+    for (c, _) in records.iter() {
         for r in 0..3 {
             cmin[r] = cmin[r].min(c[r]);
             cmax[r] = cmax[r].max(c[r]);
         }
     }
     let axis = (0..3).fold(0, |best, r| if cmax[r] - cmin[r] > cmax[best] - cmin[best] { r } else { best });
-    let mid = ids.len() / 2;
-    // Deterministic: the same input always gives the same partition (ties broken by triangle id).
-    ids.select_nth_unstable_by(mid, |&x, &y| {
-        centres[x as usize][axis].total_cmp(&centres[y as usize][axis]).then(x.cmp(&y))
-    });
+    let mid = records.len() / 2;
+    // Deterministic: the same input always gives the same partition (ties broken by cluster id).
+    records.select_nth_unstable_by(mid, |x, y| x.0[axis].total_cmp(&y.0[axis]).then(x.1.cmp(&y.1)));
     let first = nodes.len();
-    nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
-    nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
-    let (left, right) = ids.split_at_mut(mid);
-    let (lmin, lmax) = build(nodes, first, left, offset, mesh, centres);
-    let (rmin, rmax) = build(nodes, first + 1, right, offset + mid, mesh, centres);
+    nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0, patch: 0 });
+    nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0, patch: 0 });
+    let (left, right) = records.split_at_mut(mid);
+    let (lmin, lmax) = build(nodes, first, left, order, leaves, mesh);
+    let (rmin, rmax) = build(nodes, first + 1, right, order, leaves, mesh);
     let min = std::array::from_fn(|r| lmin[r].min(rmin[r]));
     let max = std::array::from_fn(|r| lmax[r].max(rmax[r]));
-    nodes[at] = Node { min, max, start: first as u32, count: 0 };
+    nodes[at] = Node { min, max, start: first as u32, count: 0, patch: 0 };
     (min, max)
 }
 
@@ -289,30 +400,25 @@ fn build(
 fn box_dist2(n: &Node, p: [f64; 3]) -> f64 {
     let mut d2 = 0.0;
     for r in 0..3 {
-        let v = if p[r] < n.min[r] {
-            n.min[r] - p[r]
-        } else if p[r] > n.max[r] {
-            p[r] - n.max[r]
-        } else {
-            0.0
-        };
+        // Branch-free: at most one of the two differences is positive.
+        let v = (n.min[r] - p[r]).max(p[r] - n.max[r]).max(0.0);
         d2 += v * v;
     }
     d2
 }
 
-/// Squared distance from `p` to triangle `t`: Ericson's Voronoi-region classification; in the face region the
+/// Squared distance from `p` to triangle `abc`: Ericson's Voronoi-region classification; in the face region the
 /// distance to the plane, `(n·(p − a))² / (n·n)`, which is exactly 0 for a point on an axis-aligned face.
 #[inline]
-fn point_triangle_dist2(p: [f64; 3], t: &Tri) -> f64 {
-    match closest_feature(p, t.a, t.b, t.c) {
+fn point_triangle_dist2(p: [f64; 3], [a, b, c]: [[f64; 3]; 3]) -> f64 {
+    match closest_feature(p, a, b, c) {
         Feature::Point(q) => {
             let v = sub(p, q);
             dot(v, v)
         }
         Feature::Face => {
-            let n = cross(sub(t.b, t.a), sub(t.c, t.a));
-            let h = dot(n, sub(p, t.a));
+            let n = cross(sub(b, a), sub(c, a));
+            let h = dot(n, sub(p, a));
             h * h / dot(n, n)
         }
     }
@@ -413,5 +519,30 @@ mod tests {
             assert_eq!(*d, index.distance(*p));
         }
         assert!(DistanceIndex::new(&Mesh::default()).distance([0.0; 3]).is_infinite());
+    }
+
+    #[test]
+    fn points_on_and_near_a_curved_mesh_equal_brute_force() {
+        // Smooth (tilted, curved) triangles far from the origin, queried at their vertices, centroids and edge
+        // midpoints (distances 0 or at rounding level, where only the absolute slack keeps the minimiser) and
+        // just off them.
+        let mask = Mask::from_fn([16, 15, 12], |i, j, k| {
+            let (x, y, z) = (i as f64 - 7.3, j as f64 - 6.8, (k as f64 - 5.5) * 1.7);
+            x * x / 30.0 + y * y / 20.0 + z * z / 25.0 < 1.0
+        });
+        let frame = Frame { origin: [-312.5, 207.25, 1033.0], ..Frame::scaled([0.8, 0.75, 1.3]) };
+        let mesh = crate::surface_nets(&mask, &frame);
+        let index = DistanceIndex::new(&mesh);
+        let mut points = mesh.vertices.clone();
+        points.extend(mesh.centroids());
+        for t in 0..mesh.triangles.len() {
+            let [a, b, _] = mesh.corners(t);
+            let mid: [f64; 3] = std::array::from_fn(|r| 0.5 * (a[r] + b[r]));
+            points.push(mid);
+            points.push([mid[0] + 1e-7, mid[1] - 3e-8, mid[2] + 0.25]);
+        }
+        for (p, d) in points.iter().zip(index.distances(&points)) {
+            assert_eq!(d, index.brute_force(*p), "at {p:?}");
+        }
     }
 }
