@@ -17,29 +17,9 @@ pub(crate) fn edt_squared(voxels: &[bool], feature: bool, dims: [usize; 3], spac
     }
     // Axis 0 straight from the flags: the distance to the nearest feature of the row (two scans); the value is
     // the same expression the parabola envelope evaluates, so the result does not depend on this shortcut.
-    let w0 = spacing[0] * spacing[0];
     let mut d = vec![f64::INFINITY; voxels.len()];
     for (row, out) in voxels.chunks_exact(nx).zip(d.chunks_exact_mut(nx)) {
-        let mut last: Option<usize> = None;
-        for (q, &f) in row.iter().enumerate() {
-            if f == feature {
-                last = Some(q);
-            }
-            if let Some(p) = last {
-                let (qf, pf) = (q as f64, p as f64);
-                out[q] = w0 * (qf - pf) * (qf - pf);
-            }
-        }
-        let mut next: Option<usize> = None;
-        for q in (0..nx).rev() {
-            if row[q] == feature {
-                next = Some(q);
-            }
-            if let Some(p) = next {
-                let (qf, pf) = (q as f64, p as f64);
-                out[q] = out[q].min(w0 * (pf - qf) * (pf - qf));
-            }
-        }
+        row_distances(row, feature, spacing[0], usize::MAX, out);
     }
     let strides = [1, nx, nx * ny];
     let maxn = nx.max(ny).max(nz);
@@ -74,6 +54,117 @@ pub(crate) fn edt_squared(voxels: &[bool], feature: bool, dims: [usize; 3], spac
         }
     }
     d
+}
+
+/// Squared distance along a row from every voxel to the nearest one whose flag equals `feature`, when that is at
+/// most `reach` voxels away (+inf otherwise), with voxel size `s`.
+fn row_distances(row: &[bool], feature: bool, s: f64, reach: usize, out: &mut [f64]) {
+    let w = s * s;
+    let mut last: Option<usize> = None;
+    for (q, &f) in row.iter().enumerate() {
+        if f == feature {
+            last = Some(q);
+        }
+        out[q] = match last {
+            Some(p) if q - p <= reach => {
+                let (qf, pf) = (q as f64, p as f64);
+                w * (qf - pf) * (qf - pf)
+            }
+            _ => f64::INFINITY,
+        };
+    }
+    let mut next: Option<usize> = None;
+    for q in (0..row.len()).rev() {
+        if row[q] == feature {
+            next = Some(q);
+        }
+        if let Some(p) = next.filter(|&p| p - q <= reach) {
+            let (qf, pf) = (q as f64, p as f64);
+            out[q] = out[q].min(w * (pf - qf) * (pf - qf));
+        }
+    }
+}
+
+/// The largest window (in voxels, over the second and third axes) for which [`banded_edt_squared`] beats the
+/// full transform.
+const MAX_BAND_WINDOW: usize = 16;
+
+/// The squared distance from every voxel centre to the nearest voxel whose flag equals `feature`, exact (to
+/// rounding) wherever it is below `cap` mm² and otherwise some value not below `cap` (or +inf): handed to
+/// `visit` one z-slab at a time, in order, as `(k, values of slab k)`.
+///
+/// Only features within `sqrt(cap)` matter, so each axis pass is a minimum over a window of
+/// `±floor(sqrt(cap)/s)` voxels: along rows from the flags, then over neighbouring rows and slabs, kept in a
+/// ring of slabs (memory of a few slabs, not of the volume). When those windows are wide the full transform
+/// ([`edt_squared`]) is used instead.
+pub(crate) fn banded_edt_squared(
+    voxels: &[bool],
+    feature: bool,
+    dims: [usize; 3],
+    spacing: [f64; 3],
+    cap: f64,
+    mut visit: impl FnMut(usize, &[f64]),
+) {
+    let [nx, ny, nz] = dims;
+    let plane = nx * ny;
+    if voxels.is_empty() {
+        return;
+    }
+    let reach: [usize; 3] = std::array::from_fn(|a| {
+        let r = cap.sqrt() / spacing[a];
+        if r.is_finite() && r < 1e6 { r as usize } else { usize::MAX }
+    });
+    if reach[1].saturating_add(reach[2]) > MAX_BAND_WINDOW {
+        let d = edt_squared(voxels, feature, dims, spacing);
+        for (k, slab) in d.chunks_exact(plane).enumerate() {
+            visit(k, slab);
+        }
+        return;
+    }
+    let (ry, rz) = (reach[1].min(ny - 1), reach[2].min(nz - 1));
+    let window = 2 * rz + 1;
+    // ring[k % window]: slab k after the row and column passes.
+    let mut ring = vec![f64::INFINITY; window * plane];
+    let mut rows = vec![f64::INFINITY; plane];
+    let mut out = vec![f64::INFINITY; plane];
+    let wy: Vec<f64> = (0..=ry).map(|d| spacing[1] * spacing[1] * (d * d) as f64).collect();
+    let wz: Vec<f64> = (0..=rz).map(|d| spacing[2] * spacing[2] * (d * d) as f64).collect();
+    let min_add = |acc: &mut [f64], src: &[f64], w: f64| {
+        for (a, &b) in acc.iter_mut().zip(src) {
+            let v = b + w;
+            *a = if v < *a { v } else { *a };
+        }
+    };
+    for k_in in 0..nz + rz {
+        if k_in < nz {
+            let flags = &voxels[k_in * plane..(k_in + 1) * plane];
+            for (row, o) in flags.chunks_exact(nx).zip(rows.chunks_exact_mut(nx)) {
+                row_distances(row, feature, spacing[0], reach[0], o);
+            }
+            let slot = &mut ring[(k_in % window) * plane..(k_in % window + 1) * plane];
+            slot.copy_from_slice(&rows);
+            for j in 0..ny {
+                let dst = &mut slot[j * nx..(j + 1) * nx];
+                for d in 1..=ry {
+                    if j >= d {
+                        min_add(dst, &rows[(j - d) * nx..(j - d + 1) * nx], wy[d]);
+                    }
+                    if j + d < ny {
+                        min_add(dst, &rows[(j + d) * nx..(j + d + 1) * nx], wy[d]);
+                    }
+                }
+            }
+        }
+        // Slab k_in − rz has all its neighbours within reach.
+        let Some(k) = k_in.checked_sub(rz) else { continue };
+        out.copy_from_slice(&ring[(k % window) * plane..(k % window + 1) * plane]);
+        for d in 1..=rz {
+            for n in [k.checked_sub(d), Some(k + d).filter(|&n| n < nz)].into_iter().flatten() {
+                min_add(&mut out, &ring[(n % window) * plane..(n % window + 1) * plane], wz[d]);
+            }
+        }
+        visit(k, &out);
+    }
 }
 
 /// `out[q] = min_p (f[p] + w2·(q − p)²)`, exact lower envelope; +inf inputs are not sites.
@@ -180,6 +271,33 @@ mod tests {
             assert!((g - w).abs() <= 1e-12 * w.max(1.0), "{g} vs {w}");
         }
         assert!(edt_squared(&[false; 8], true, [2, 2, 2], s).iter().all(|d| d.is_infinite()));
+    }
+
+    #[test]
+    fn banded_edt_equals_the_full_transform_below_its_cap() {
+        let mut rng = segauge_tests::SplitMix(11);
+        for (dims, s, density, cap) in [
+            ([9, 7, 6], [0.7, 1.3, 2.9], 0.04, 9.0),
+            ([12, 10, 8], [0.8, 0.8, 1.5], 0.02, 2.94f64.powi(2)),
+            ([6, 5, 9], [1.0, 1.0, 1.0], 0.1, 4.0),
+            ([5, 1, 7], [0.5, 0.6, 0.4], 0.15, 1.0),
+            ([7, 6, 5], [0.3, 0.3, 0.3], 0.01, 25.0), // windows too wide: the full transform
+        ] {
+            let n: usize = dims.iter().product();
+            let feature: Vec<bool> = (0..n).map(|_| rng.next_f64() < density).collect();
+            let want = brute(&feature, dims, s);
+            let mut slabs = Vec::new();
+            banded_edt_squared(&feature, true, dims, s, cap, |k, slab| slabs.push((k, slab.to_vec())));
+            assert_eq!(slabs.iter().map(|(k, _)| *k).collect::<Vec<_>>(), (0..dims[2]).collect::<Vec<_>>());
+            let got: Vec<f64> = slabs.into_iter().flat_map(|(_, v)| v).collect();
+            for (g, w) in got.iter().zip(&want) {
+                if *w < cap {
+                    assert!((g - w).abs() <= 1e-12 * w.max(1.0), "{g} vs {w} in {dims:?}");
+                } else {
+                    assert!(*g >= cap * (1.0 - 1e-12), "{g} below the cap {cap} where the truth is {w}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ use segauge_mesh::{
 };
 
 use crate::crop::{VoxelBox, crop_mask, label_box, label_boxes};
-use crate::grid::{boundary, edt_squared};
+use crate::grid::{banded_edt_squared, boundary, edt_squared};
 use crate::{EmptyState, Error};
 
 /// The surface on which distances are measured.
@@ -453,22 +453,29 @@ impl Side {
         //   voxels with e(v) ≥ tau + h are not hollow;
         // - the segment from v to that background centre leaves the union of foreground boxes, so dist(v) ≤ e(v):
         //   voxels with e(v) < tau are hollow.
-        // Only the voxels in between need an exact test.
-        let to_bg2 = edt_squared(self.mask.voxels(), false, dims, s);
+        // Only the voxels in between need an exact test. The two thresholds carry a relative margin, so voxels
+        // within rounding of either go to the exact test too: the split never depends on how e was rounded.
         let h = 0.5 * (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
+        let (sure2, maybe2) = (tau * tau * (1.0 - 1e-9), (tau + h) * (tau + h) * (1.0 + 1e-9));
+        let plane = dims[0] * dims[1];
+        let voxels = self.mask.voxels();
         let mut out = vec![false; n];
         let mut candidates = Vec::new();
-        for v in 0..n {
-            if !self.mask.voxels()[v] {
-                continue;
+        // e² is only needed below (τ + h)²: a banded transform, streamed one slab at a time.
+        banded_edt_squared(voxels, false, dims, s, maybe2, |k, slab| {
+            let base = k * plane;
+            for (i, &e2) in slab.iter().enumerate() {
+                let v = base + i;
+                if !voxels[v] || e2 >= maybe2 {
+                    continue;
+                }
+                if e2 < sure2 {
+                    out[v] = true;
+                } else {
+                    candidates.push(v);
+                }
             }
-            let e = to_bg2[v].sqrt();
-            if e < tau {
-                out[v] = true;
-            } else if e < tau + h {
-                candidates.push(v);
-            }
-        }
+        });
         match (&self.target, self.vtk_f32) {
             // MeshMetrics compatibility: its distances come from its float32 mesh and are stored in a float32
             // field, which numpy compares with tau in float32.
