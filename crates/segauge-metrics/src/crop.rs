@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use segauge_io::{LabelVolume, Labels};
 use segauge_mesh::{Frame, Mask};
 
+use crate::overlap::Label;
+
 /// An inclusive box of voxel indices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VoxelBox {
@@ -21,13 +23,6 @@ pub struct VoxelBox {
 impl VoxelBox {
     fn point(i: usize, j: usize, k: usize) -> VoxelBox {
         VoxelBox { lo: [i, j, k], hi: [i, j, k] }
-    }
-
-    fn grow(&mut self, i: usize, j: usize, k: usize) {
-        for (a, v) in [i, j, k].into_iter().enumerate() {
-            self.lo[a] = self.lo[a].min(v);
-            self.hi[a] = self.hi[a].max(v);
-        }
     }
 
     /// The smallest box holding both.
@@ -54,36 +49,33 @@ pub fn label_box(
 
 /// The bounding box of every non-zero label of a volume, from one pass.
 pub fn label_boxes(volume: &LabelVolume) -> BTreeMap<u32, VoxelBox> {
-    fn scan<T: Copy + Into<u32>>(v: &[T], dims: [usize; 3]) -> BTreeMap<u32, VoxelBox> {
+    fn scan<T: Label>(v: &[T], dims: [usize; 3]) -> BTreeMap<u32, VoxelBox> {
+        // Background is skipped a block at a time; runs of one label are handled once per run.
+        const BLOCK: usize = 32;
         let mut boxes: BTreeMap<u32, VoxelBox> = BTreeMap::new();
         let [nx, ny, _] = dims;
-        let mut idx = 0;
-        for k in 0..dims[2] {
-            for j in 0..ny {
-                let row = &v[idx..idx + nx];
-                idx += nx;
-                // Runs of one label (mostly background) are handled once per run.
-                let mut i = 0;
-                while i < nx {
-                    let l: u32 = row[i].into();
-                    let start = i;
-                    while i < nx && row[i].into() == l {
-                        i += 1;
-                    }
-                    if l != 0 {
-                        boxes
-                            .entry(l)
-                            .and_modify(|b| {
-                                b.grow(start, j, k);
-                                b.grow(i - 1, j, k);
-                            })
-                            .or_insert_with(|| {
-                                let mut b = VoxelBox::point(start, j, k);
-                                b.grow(i - 1, j, k);
-                                b
-                            });
-                    }
+        for (r, row) in v.chunks_exact(nx).enumerate() {
+            let (j, k) = (r % ny, r / ny);
+            let mut i = 0;
+            while i < nx {
+                if i % BLOCK == 0 && i + BLOCK <= nx && T::block_is_zero(&row[i..i + BLOCK]) {
+                    i += BLOCK;
+                    continue;
                 }
+                let l: u32 = row[i].into();
+                if l == 0 {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
+                while i < nx && row[i].into() == l {
+                    i += 1;
+                }
+                let (first, last) = (VoxelBox::point(start, j, k), VoxelBox::point(i - 1, j, k));
+                boxes
+                    .entry(l)
+                    .and_modify(|b| *b = b.union(&first).union(&last))
+                    .or_insert(first.union(&last));
             }
         }
         boxes
@@ -169,5 +161,30 @@ mod tests {
         assert_eq!(mask.count(), 1);
         assert!(mask.get(1, 1, 1));
         assert_eq!(frame.origin, [3.0, -2.0, 0.0]);
+    }
+
+    #[test]
+    fn boxes_equal_brute_force_on_long_sparse_rows() {
+        // Rows longer than the skipped blocks, with runs of several labels starting and ending anywhere.
+        let dims = [100, 3, 4];
+        let mut rng = segauge_tests::SplitMix(5);
+        let mut v = vec![0u16; dims.iter().product()];
+        for _ in 0..25 {
+            let (at, len, label) = (
+                (rng.next_f64() * 1190.0) as usize,
+                (rng.next_f64() * 40.0) as usize,
+                1 + (rng.next_f64() * 4.0) as u16,
+            );
+            for x in &mut v[at..(at + len).min(1200)] {
+                *x = label;
+            }
+        }
+        let mut want: BTreeMap<u32, VoxelBox> = BTreeMap::new();
+        for (n, &l) in v.iter().enumerate().filter(|(_, l)| **l != 0) {
+            let p = VoxelBox::point(n % 100, (n / 100) % 3, n / 300);
+            want.entry(u32::from(l)).and_modify(|b| *b = b.union(&p)).or_insert(p);
+        }
+        let vol = LabelVolume::new(Grid::new(dims, [1.0; 3]).unwrap(), Labels::U16(v)).unwrap();
+        assert_eq!(label_boxes(&vol), want);
     }
 }

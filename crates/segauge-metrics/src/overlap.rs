@@ -166,7 +166,7 @@ fn count_any(pred: &Labels, gt: &Labels, max: u32) -> OverlapCounts {
 }
 
 /// A stored label type.
-trait Label: Copy + Into<u32> + Send + Sync {
+pub(crate) trait Label: Copy + Into<u32> + Send + Sync {
     fn block_is_zero(block: &[Self]) -> bool;
 }
 
