@@ -27,7 +27,7 @@ pub struct DistanceIndex {
     /// One per leaf, in leaf order.
     patches: Vec<Patch>,
     /// Per triangle, in leaf order: its bounding disk and its corners (indices into `vertices`).
-    disks: Vec<Disk>,
+    disks: Disks,
     corners: Vec<[u32; 3]>,
     vertices: Vec<[f64; 3]>,
     /// Absolute pruning slack (mm²), far above the rounding of the bounds at the mesh's coordinates.
@@ -57,20 +57,23 @@ struct Patch {
     r: f64,
 }
 
-/// A triangle's centroid, unit normal (zero when degenerate) and the radius of the disk around the centroid, in
-/// its plane, that holds it; widened for rounding. With `q = p − centre`, `h = n·q` and `ρ² = |q|² − h²`, every
-/// point of the triangle is at least `|h|` and at least `sqrt(h² + max(ρ − radius, 0)²)` from `p`: the second
-/// bound also rejects the triangles beside the closest one, whose planes lie as near as its own.
-#[derive(Debug, Clone, Copy)]
-struct Disk {
-    centre: [f64; 3],
-    n: [f64; 3],
-    radius: f64,
+/// Per triangle: its centroid, unit normal (zero when degenerate) and the radius of the disk around the centroid,
+/// in its plane, that holds it, widened for rounding. With `q = p − centre`, `h = n·q` and `ρ² = |q|² − h²`,
+/// every point of the triangle is at least `sqrt(h² + max(ρ − radius, 0)²)` from `p`: a bound that also rejects
+/// the triangles beside the closest one, whose planes lie as near as its own. One array per component, so that
+/// a leaf's bounds are computed in one branch-free (vectorisable) loop.
+#[derive(Debug, Clone, Default)]
+struct Disks {
+    centre: [Vec<f64>; 3],
+    n: [Vec<f64>; 3],
+    radius: Vec<f64>,
 }
 
 /// Triangles per cluster (consecutive in the mesh) and clusters per leaf.
 const CLUSTER: usize = 4;
-const LEAF_CLUSTERS: usize = 2;
+const LEAF_CLUSTERS: usize = 4;
+/// The most triangles a leaf holds.
+const LEAF_MAX: usize = CLUSTER * LEAF_CLUSTERS;
 
 impl DistanceIndex {
     /// Builds the index. An empty mesh gives an index whose every distance is +inf.
@@ -104,7 +107,10 @@ impl DistanceIndex {
         let corners: Vec<[u32; 3]> = order.iter().map(|&t| mesh.triangles[t as usize]).collect();
         let vertices = mesh.vertices.clone();
         let scale = 1.0 + vertices.iter().flatten().fold(0.0f64, |m, &x| m.max(x.abs()));
-        let disks = corners.iter().map(|c| disk(c.map(|i| vertices[i as usize]), scale)).collect();
+        let mut disks = Disks::default();
+        for c in &corners {
+            disks.push(c.map(|i| vertices[i as usize]), scale);
+        }
         let patches = nodes
             .iter()
             .filter(|n| n.count > 0)
@@ -150,9 +156,12 @@ impl DistanceIndex {
             let node = &self.nodes[at as usize];
             if node.count > 0 {
                 if self.patches[node.patch as usize].dist2(p) <= limit {
-                    let s = node.start as usize;
-                    for (i, d) in self.disks[s..s + node.count as usize].iter().enumerate() {
-                        if !d.may_be_within(p, limit) {
+                    let (s, e) = (node.start as usize, (node.start + node.count) as usize);
+                    let mut bounds = [0.0; LEAF_MAX];
+                    let bounds = &mut bounds[..e - s];
+                    self.disks.bounds(s..e, p, bounds);
+                    for (i, &b) in bounds.iter().enumerate() {
+                        if b > limit {
                             continue;
                         }
                         let t = (s + i) as u32;
@@ -244,22 +253,35 @@ impl Patch {
     }
 }
 
-impl Disk {
-    /// False when the triangle is surely farther than `sqrt(limit)` from `p`. (ρ² only loses precision when ρ
-    /// is small, where the test keeps the triangle.)
+impl Disks {
+    fn push(&mut self, [a, b, c]: [[f64; 3]; 3], scale: f64) {
+        let n = cross(sub(b, a), sub(c, a));
+        let len = dot(n, n).sqrt();
+        let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
+        let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
+        let r2 = [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre))).fold(0.0, f64::max);
+        for r in 0..3 {
+            self.centre[r].push(centre[r]);
+            self.n[r].push(n[r] * inv);
+        }
+        self.radius.push(widen(r2.sqrt(), scale));
+    }
+
+    /// The lower bounds of the squared distances from `p` to triangles `range`, into `out`. (ρ² only loses
+    /// precision when ρ is small, where the bound falls back to h².)
     #[inline]
-    fn may_be_within(&self, p: [f64; 3], limit: f64) -> bool {
-        let q = sub(p, self.centre);
-        let h = dot(self.n, q);
-        if h * h > limit {
-            return false;
+    fn bounds(&self, range: std::ops::Range<usize>, p: [f64; 3], out: &mut [f64]) {
+        let [cx, cy, cz] = [0, 1, 2].map(|r| &self.centre[r][range.clone()]);
+        let [nx, ny, nz] = [0, 1, 2].map(|r| &self.n[r][range.clone()]);
+        let radius = &self.radius[range];
+        for i in 0..out.len() {
+            let (qx, qy, qz) = (p[0] - cx[i], p[1] - cy[i], p[2] - cz[i]);
+            let h = nx[i] * qx + ny[i] * qy + nz[i] * qz;
+            let rho2 = (qx * qx + qy * qy + qz * qz) - h * h;
+            let e = rho2.max(0.0).sqrt() - radius[i];
+            let e = if e > 0.0 { e } else { 0.0 };
+            out[i] = h * h + e * e;
         }
-        let rho2 = dot(q, q) - h * h;
-        if rho2 > self.radius * self.radius {
-            let e = rho2.sqrt() - self.radius;
-            return h * h + e * e <= limit;
-        }
-        true
     }
 }
 
@@ -271,15 +293,6 @@ fn cluster_triangles(c: usize, n: usize) -> std::ops::Range<usize> {
 /// Widens a bound computed from coordinates of magnitude up to `scale` against its rounding.
 fn widen(x: f64, scale: f64) -> f64 {
     x * (1.0 + 1e-9) + 1e-9 * scale
-}
-
-fn disk([a, b, c]: [[f64; 3]; 3], scale: f64) -> Disk {
-    let n = cross(sub(b, a), sub(c, a));
-    let len = dot(n, n).sqrt();
-    let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
-    let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
-    let r2 = [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre))).fold(0.0, f64::max);
-    Disk { centre, n: n.map(|v| v * inv), radius: widen(r2.sqrt(), scale) }
 }
 
 fn patch(tris: &[[u32; 3]], vertices: &[[f64; 3]], scale: f64) -> Patch {
