@@ -62,7 +62,7 @@ struct Patch {
 /// every point of the triangle is at least `sqrt(h² + max(ρ − radius, 0)²)` from `p`: a bound that also rejects
 /// the triangles beside the closest one, whose planes lie as near as its own. One array per component, so that
 /// a leaf's bounds are computed in one branch-free (vectorisable) loop.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Disks {
     centre: [Vec<f64>; 3],
     n: [Vec<f64>; 3],
@@ -107,14 +107,17 @@ impl DistanceIndex {
         let corners: Vec<[u32; 3]> = order.iter().map(|&t| mesh.triangles[t as usize]).collect();
         let vertices = mesh.vertices.clone();
         let scale = 1.0 + vertices.iter().flatten().fold(0.0f64, |m, &x| m.max(x.abs()));
-        let mut disks = Disks::default();
+        let mut disks = Disks::with_capacity(nt);
         for c in &corners {
             disks.push(c.map(|i| vertices[i as usize]), scale);
         }
         let patches = nodes
             .iter()
             .filter(|n| n.count > 0)
-            .map(|n| patch(&corners[n.start as usize..(n.start + n.count) as usize], &vertices, scale))
+            .map(|n| {
+                let range = n.start as usize..(n.start + n.count) as usize;
+                patch(&corners[range.clone()], &vertices, &disks, range, scale)
+            })
             .collect();
         DistanceIndex { nodes, patches, disks, corners, vertices, slack: (1e-10 * scale) * (1e-10 * scale) }
     }
@@ -254,6 +257,14 @@ impl Patch {
 }
 
 impl Disks {
+    fn with_capacity(n: usize) -> Disks {
+        Disks {
+            centre: std::array::from_fn(|_| Vec::with_capacity(n)),
+            n: std::array::from_fn(|_| Vec::with_capacity(n)),
+            radius: Vec::with_capacity(n),
+        }
+    }
+
     fn push(&mut self, [a, b, c]: [[f64; 3]; 3], scale: f64) {
         let n = cross(sub(b, a), sub(c, a));
         let len = dot(n, n).sqrt();
@@ -295,19 +306,17 @@ fn widen(x: f64, scale: f64) -> f64 {
     x * (1.0 + 1e-9) + 1e-9 * scale
 }
 
-fn patch(tris: &[[u32; 3]], vertices: &[[f64; 3]], scale: f64) -> Patch {
-    let (mut n, mut c) = ([0.0; 3], [0.0; 3]);
-    for t in tris {
-        let [a, b, d] = t.map(|i| vertices[i as usize]);
-        let m = cross(sub(b, a), sub(d, a));
-        let len = dot(m, m).sqrt();
-        let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
-        for r in 0..3 {
-            n[r] += m[r] * inv;
-            c[r] += a[r] + b[r] + d[r];
-        }
-    }
-    let c = c.map(|v| v / (3.0 * tris.len() as f64));
+/// The patch of a leaf's triangles `range` (corners `tris`), from their disks' centres and unit normals.
+fn patch(
+    tris: &[[u32; 3]],
+    vertices: &[[f64; 3]],
+    disks: &Disks,
+    range: std::ops::Range<usize>,
+    scale: f64,
+) -> Patch {
+    let n: [f64; 3] = std::array::from_fn(|r| disks.n[r][range.clone()].iter().sum());
+    let c: [f64; 3] =
+        std::array::from_fn(|r| disks.centre[r][range.clone()].iter().sum::<f64>() / range.len() as f64);
     let len = dot(n, n).sqrt();
     // Unit normals summing to less than half their count face too many ways for one plane to bound them.
     let flat = len >= 0.5 * tris.len() as f64;

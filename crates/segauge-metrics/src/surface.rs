@@ -603,8 +603,7 @@ fn crop_pair(
     bx: &VoxelBox,
     options: &SurfaceOptions,
 ) -> (Mask, Mask, Frame, Option<VtkF32>) {
-    let (pm, frame) = crop_mask(pred, label, bx, 1);
-    let (gm, _) = crop_mask(gt, label, bx, 1);
+    let ((pm, frame), (gm, _)) = join(|| crop_mask(pred, label, bx, 1), || crop_mask(gt, label, bx, 1));
     let vtk = (options.mesh_compat == MeshCompat::VtkF32).then(|| {
         let g = gt.grid();
         VtkF32::meshmetrics(g.spacing(), g.origin(), g.direction(), bx.lo.map(|v| v as isize - 1))
