@@ -350,7 +350,7 @@ struct Side {
 }
 
 enum Target {
-    Mesh { index: DistanceIndex },
+    Mesh { index: Box<DistanceIndex> },
     Grid { edt2: Vec<f64> },
 }
 
@@ -362,7 +362,7 @@ impl Side {
                 Some(v) => {
                     let mesh = voxel_faces_vtk_f32(&mask, v);
                     let (samples, weights) = (mesh.vtk_centroids(), mesh.vtk_areas());
-                    let index = DistanceIndex::new(&mesh);
+                    let index = Box::new(DistanceIndex::new(&mesh));
                     // BIoU's voxel centres: MeshMetrics places them in f64 world coordinates (idx·s + o).
                     let m = &v.matrix;
                     let origin = std::array::from_fn(|r| {
@@ -414,7 +414,7 @@ impl Side {
         } else {
             (mesh.centroids(), mesh.areas())
         };
-        let index = DistanceIndex::new(&mesh);
+        let index = Box::new(DistanceIndex::new(&mesh));
         Side { samples, weights, target: Target::Mesh { index }, mask, frame, vtk_f32: false }
     }
 
