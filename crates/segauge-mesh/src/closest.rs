@@ -8,10 +8,11 @@
 //!
 //! Layout: the tree is built over clusters of four consecutive triangles (meshers emit neighbouring triangles
 //! together, so a cluster is compact: one quad of the smooth surface, two voxel faces), split at the median
-//! cluster centre along the widest axis, two clusters per leaf. Besides its box, a leaf keeps a flat cylinder
-//! (patch plane, thickness and radius) holding its triangles, and each triangle a disk; both give lower bounds
-//! far tighter than a box for the tilted, nearly planar patches of a surface, so few leaves and fewer triangles
-//! reach the exact test.
+//! cluster centre along the widest axis, four clusters (16 triangles) per leaf; the binary tree is then collapsed
+//! into nodes of four children whose boxes are tested in one branch-free loop. Besides its box, a leaf keeps a
+//! flat cylinder (patch plane, thickness and radius) holding its triangles, and each triangle a disk; both give
+//! lower bounds far tighter than a box for the tilted, nearly planar patches of a surface, so few leaves and
+//! fewer triangles reach the exact test.
 //!
 //! Determinism: the distance of a point is the minimum, over the triangles that can be closest, of the same
 //! per-triangle computation; pruning keeps a safety margin (relative, plus an absolute slack scaled to the
@@ -23,8 +24,10 @@ use crate::mesh::{Mesh, cross, dot, sub};
 /// A BVH over the triangles of a mesh, for exact point-to-mesh distances.
 #[derive(Debug, Clone)]
 pub struct DistanceIndex {
-    nodes: Vec<Node>,
-    /// One per leaf, in leaf order.
+    /// The tree, four children per node; node 0 is the root (none for an empty mesh).
+    nodes: Vec<Node4>,
+    /// Per leaf, in leaf order: its triangles and its patch.
+    leaves: Vec<Leaf>,
     patches: Vec<Patch>,
     /// Per triangle, in leaf order: its bounding disk and its corners (indices into `vertices`).
     disks: Disks,
@@ -34,6 +37,7 @@ pub struct DistanceIndex {
     slack: f64,
 }
 
+/// A node of the binary tree the build makes (then collapsed two levels at a time into [`Node4`]).
 #[derive(Debug, Clone, Copy)]
 struct Node {
     min: [f64; 3],
@@ -42,8 +46,26 @@ struct Node {
     start: u32,
     /// Leaf: triangle count (> 0). Inner: 0.
     count: u32,
-    /// Leaf: index of its patch.
-    patch: u32,
+}
+
+/// A node of the searched tree: the boxes of up to four children, one array per coordinate so that the four box
+/// distances are computed in one branch-free loop. A missing child has an empty box (+inf min, −inf max), which
+/// is infinitely far.
+#[derive(Debug, Clone, Copy)]
+struct Node4 {
+    min: [[f64; 4]; 3],
+    max: [[f64; 4]; 3],
+    /// Inner child: index of its node. Leaf child: `LEAF | leaf index`.
+    child: [u32; 4],
+}
+
+const LEAF: u32 = 1 << 31;
+
+/// A leaf's triangles (a range of the leaf order).
+#[derive(Debug, Clone, Copy)]
+struct Leaf {
+    start: u32,
+    count: u32,
 }
 
 /// Every point of a leaf's triangles lies within `w` of the plane through `c` with unit normal `n` and within
@@ -97,12 +119,16 @@ impl DistanceIndex {
                 (std::array::from_fn(|r| (sum[r] / n) as f32), c as u32)
             })
             .collect();
-        let mut nodes = Vec::with_capacity(2 * clusters.div_ceil(LEAF_CLUSTERS));
+        let mut binary = Vec::with_capacity(2 * clusters.div_ceil(LEAF_CLUSTERS));
         let mut order: Vec<u32> = Vec::with_capacity(nt);
-        let mut leaves = 0u32;
         if clusters > 0 {
-            nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0, patch: 0 });
-            build(&mut nodes, 0, &mut records, &mut order, &mut leaves, mesh);
+            binary.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
+            build(&mut binary, 0, &mut records, &mut order, mesh);
+        }
+        let mut nodes = Vec::with_capacity(binary.len() / 3 + 1);
+        let mut leaves = Vec::with_capacity(binary.len() / 2 + 1);
+        if !binary.is_empty() {
+            collapse(&binary, 0, &mut nodes, &mut leaves);
         }
         let corners: Vec<[u32; 3]> = order.iter().map(|&t| mesh.triangles[t as usize]).collect();
         let vertices = mesh.vertices.clone();
@@ -111,15 +137,22 @@ impl DistanceIndex {
         for c in &corners {
             disks.push(c.map(|i| vertices[i as usize]), scale);
         }
-        let patches = nodes
+        let patches = leaves
             .iter()
-            .filter(|n| n.count > 0)
             .map(|n| {
                 let range = n.start as usize..(n.start + n.count) as usize;
                 patch(&corners[range.clone()], &vertices, &disks, range, scale)
             })
             .collect();
-        DistanceIndex { nodes, patches, disks, corners, vertices, slack: (1e-10 * scale) * (1e-10 * scale) }
+        DistanceIndex {
+            nodes,
+            leaves,
+            patches,
+            disks,
+            corners,
+            vertices,
+            slack: (1e-10 * scale) * (1e-10 * scale),
+        }
     }
 
     /// Distance from `p` to the mesh (+inf for an empty mesh).
@@ -148,58 +181,73 @@ impl DistanceIndex {
         // minimising triangle.
         let reach = |best: f64| best * (1.0 + 1e-9) + self.slack;
         let mut limit = reach(best);
-        if box_dist2(&self.nodes[0], p) > limit {
-            return (best.sqrt(), best_tri);
-        }
-        // Depth-first, nearer child first; each stacked node carries its squared box distance.
-        let mut stack: [(u32, f64); 64] = [(0, 0.0); 64];
+        // Depth-first, nearest child first; each stacked child carries its squared box distance, computed once
+        // when its parent was opened.
+        let mut stack: [(u32, f64); 128] = [(0, 0.0); 128];
         let mut top = 0usize;
         let mut at = 0u32;
         'visit: loop {
             let node = &self.nodes[at as usize];
-            if node.count > 0 {
-                if self.patches[node.patch as usize].dist2(p) <= limit {
-                    let (s, e) = (node.start as usize, (node.start + node.count) as usize);
-                    let mut bounds = [0.0; LEAF_MAX];
-                    let bounds = &mut bounds[..e - s];
-                    self.disks.bounds(s..e, p, bounds);
-                    for (i, &b) in bounds.iter().enumerate() {
-                        if b > limit {
-                            continue;
-                        }
-                        let t = (s + i) as u32;
-                        let d2 = self.triangle_dist2(p, t as usize);
-                        if d2 < best || (d2 == best && t < best_tri) {
-                            best = d2;
-                            best_tri = t;
-                            limit = reach(best);
-                        }
-                    }
-                }
-            } else {
-                let (l, r) = (node.start, node.start + 1);
-                let (dl, dr) = (box_dist2(&self.nodes[l as usize], p), box_dist2(&self.nodes[r as usize], p));
-                let (near, dn, far, df) = if dl <= dr { (l, dl, r, dr) } else { (r, dr, l, dl) };
-                if dn <= limit {
-                    if df <= limit {
-                        if top == stack.len() {
-                            // Depth is bounded by the median split (log2 of the cluster count), far below 64.
-                            return (self.brute_force(p), best_tri);
-                        }
-                        stack[top] = (far, df);
-                        top += 1;
-                    }
-                    at = near;
-                    continue 'visit;
+            let mut d = [0.0f64; 4];
+            for (c, d) in d.iter_mut().enumerate() {
+                for r in 0..3 {
+                    // Branch-free: at most one of the two differences is positive.
+                    let v = (node.min[r][c] - p[r]).max(p[r] - node.max[r][c]).max(0.0);
+                    *d += v * v;
                 }
             }
-            // The next stacked node still within reach.
+            // The children within reach, pushed farthest first.
+            let mut near = [(0.0f64, 0u32); 4];
+            let mut n = 0;
+            for c in 0..4 {
+                if d[c] <= limit {
+                    let mut j = n;
+                    while j > 0 && near[j - 1].0 < d[c] {
+                        near[j] = near[j - 1];
+                        j -= 1;
+                    }
+                    near[j] = (d[c], node.child[c]);
+                    n += 1;
+                }
+            }
+            if top + n > stack.len() {
+                // Depth is bounded by the median split (log4 of the cluster count), far below the stack.
+                return (self.brute_force(p), best_tri);
+            }
+            for &(dc, child) in &near[..n] {
+                stack[top] = (child, dc);
+                top += 1;
+            }
             while top > 0 {
                 top -= 1;
-                let (n, d2) = stack[top];
-                if d2 <= limit {
-                    at = n;
+                let (child, d2) = stack[top];
+                if d2 > limit {
+                    continue;
+                }
+                if child & LEAF == 0 {
+                    at = child;
                     continue 'visit;
+                }
+                let leaf = (child & !LEAF) as usize;
+                if self.patches[leaf].dist2(p) > limit {
+                    continue;
+                }
+                let Leaf { start, count } = self.leaves[leaf];
+                let (s, e) = (start as usize, (start + count) as usize);
+                let mut bounds = [0.0; LEAF_MAX];
+                let bounds = &mut bounds[..e - s];
+                self.disks.bounds(s..e, p, bounds);
+                for (i, &b) in bounds.iter().enumerate() {
+                    if b > limit {
+                        continue;
+                    }
+                    let t = (s + i) as u32;
+                    let d2 = self.triangle_dist2(p, t as usize);
+                    if d2 < best || (d2 == best && t < best_tri) {
+                        best = d2;
+                        best_tri = t;
+                        limit = reach(best);
+                    }
                 }
             }
             return (best.sqrt(), best_tri);
@@ -372,7 +420,6 @@ fn build(
     at: usize,
     records: &mut [([f32; 3], u32)],
     order: &mut Vec<u32>,
-    leaves: &mut u32,
     mesh: &Mesh,
 ) -> ([f64; 3], [f64; 3]) {
     if records.len() <= LEAF_CLUSTERS {
@@ -391,8 +438,7 @@ fn build(
             }
         }
         let count = (order.len() - start) as u32;
-        nodes[at] = Node { min, max, start: start as u32, count, patch: *leaves };
-        *leaves += 1;
+        nodes[at] = Node { min, max, start: start as u32, count };
         return (min, max);
     }
     let (mut cmin, mut cmax) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
@@ -407,26 +453,58 @@ fn build(
     // Deterministic: the same input always gives the same partition (ties broken by cluster id).
     records.select_nth_unstable_by(mid, |x, y| x.0[axis].total_cmp(&y.0[axis]).then(x.1.cmp(&y.1)));
     let first = nodes.len();
-    nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0, patch: 0 });
-    nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0, patch: 0 });
+    nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
+    nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
     let (left, right) = records.split_at_mut(mid);
-    let (lmin, lmax) = build(nodes, first, left, order, leaves, mesh);
-    let (rmin, rmax) = build(nodes, first + 1, right, order, leaves, mesh);
+    let (lmin, lmax) = build(nodes, first, left, order, mesh);
+    let (rmin, rmax) = build(nodes, first + 1, right, order, mesh);
     let min = std::array::from_fn(|r| lmin[r].min(rmin[r]));
     let max = std::array::from_fn(|r| lmax[r].max(rmax[r]));
-    nodes[at] = Node { min, max, start: first as u32, count: 0, patch: 0 };
+    nodes[at] = Node { min, max, start: first as u32, count: 0 };
     (min, max)
 }
 
-#[inline]
-fn box_dist2(n: &Node, p: [f64; 3]) -> f64 {
-    let mut d2 = 0.0;
-    for r in 0..3 {
-        // Branch-free: at most one of the two differences is positive.
-        let v = (n.min[r] - p[r]).max(p[r] - n.max[r]).max(0.0);
-        d2 += v * v;
+/// Collapses binary node `b` and its children into a node of four (its grandchildren, or a child itself when that
+/// is a leaf; a leaf root becomes the single child of the root); returns its index. Leaves are numbered in
+/// order of the triangles they hold.
+fn collapse(binary: &[Node], b: usize, nodes: &mut Vec<Node4>, leaves: &mut Vec<Leaf>) -> u32 {
+    let node = &binary[b];
+    let mut kids = [0u32; 4];
+    let mut n = 0;
+    if node.count > 0 {
+        kids[0] = b as u32;
+        n = 1;
+    } else {
+        for c in [node.start, node.start + 1] {
+            let child = &binary[c as usize];
+            if child.count > 0 {
+                kids[n] = c;
+                n += 1;
+            } else {
+                kids[n] = child.start;
+                kids[n + 1] = child.start + 1;
+                n += 2;
+            }
+        }
     }
-    d2
+    let at = nodes.len();
+    nodes.push(Node4 { min: [[f64::INFINITY; 4]; 3], max: [[f64::NEG_INFINITY; 4]; 3], child: [0; 4] });
+    for (i, &k) in kids[..n].iter().enumerate() {
+        let kid = &binary[k as usize];
+        let child = if kid.count > 0 {
+            leaves.push(Leaf { start: kid.start, count: kid.count });
+            LEAF | (leaves.len() - 1) as u32
+        } else {
+            collapse(binary, k as usize, nodes, leaves)
+        };
+        let node = &mut nodes[at];
+        for r in 0..3 {
+            node.min[r][i] = kid.min[r];
+            node.max[r][i] = kid.max[r];
+        }
+        node.child[i] = child;
+    }
+    at as u32
 }
 
 /// Squared distance from `p` to triangle `abc`: Ericson's Voronoi-region classification; in the face region the
@@ -541,6 +619,21 @@ mod tests {
             assert_eq!(*d, index.distance(*p));
         }
         assert!(DistanceIndex::new(&Mesh::default()).distance([0.0; 3]).is_infinite());
+    }
+
+    #[test]
+    fn tiny_meshes_equal_brute_force() {
+        // One leaf as the root (a single voxel: 12 triangles), and a few leaves under one node.
+        let mut rng = segauge_tests::SplitMix(3);
+        for dims in [[1, 1, 1], [2, 1, 1], [3, 2, 1], [3, 3, 2]] {
+            let mesh = voxel_faces(&Mask::from_fn(dims, |_, _, _| true), &Frame::scaled([0.5, 1.0, 2.0]));
+            let index = DistanceIndex::new(&mesh);
+            let points: Vec<[f64; 3]> =
+                (0..200).map(|_| [0, 1, 2].map(|_| rng.next_f64() * 8.0 - 3.0)).collect();
+            for (p, d) in points.iter().zip(index.distances(&points)) {
+                assert_eq!(d, index.brute_force(*p), "{dims:?} at {p:?}");
+            }
+        }
     }
 
     #[test]
