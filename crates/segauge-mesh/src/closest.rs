@@ -621,6 +621,29 @@ mod tests {
         assert!(DistanceIndex::new(&Mesh::default()).distance([0.0; 3]).is_infinite());
     }
 
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn many_chunks_on_any_thread_count_equal_single_queries() {
+        // More queries than one chunk: warm starts differ with the split, results must not.
+        let dims = [60, 52, 26];
+        let mask = Mask::from_fn(dims, |i, j, k| {
+            let (x, y, z) = (i as f64 - 29.2, j as f64 - 25.6, (k as f64 - 12.4) * 1.9);
+            x * x / 700.0 + y * y / 560.0 + z * z / 480.0 < 1.0
+        });
+        let frame = Frame::scaled([0.8, 0.8, 1.5]);
+        let index = DistanceIndex::new(&crate::surface_nets(&mask, &frame));
+        let shifted =
+            Mask::from_fn(dims, |i, j, k| i > 0 && mask.get(i as isize - 1, j as isize, k as isize + 1));
+        let points = voxel_faces(&shifted, &frame).centroids();
+        assert!(points.len() > 2 * 4096, "{}", points.len());
+        let single: Vec<f64> = points.iter().map(|&p| index.distance(p)).collect();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let batch = pool.install(|| index.distances(&points));
+            assert!(batch.iter().zip(&single).all(|(a, b)| a.to_bits() == b.to_bits()), "{threads} threads");
+        }
+    }
+
     #[test]
     fn tiny_meshes_equal_brute_force() {
         // One leaf as the root (a single voxel: 12 triangles), and a few leaves under one node.
