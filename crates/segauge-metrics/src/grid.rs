@@ -4,6 +4,10 @@
 //! (Theory of Computing 8, 2012), one pass per axis with the squared spacing of that axis, in f64: the result is
 //! the exact squared distance (up to one rounding per operation) from every voxel centre to the nearest feature
 //! voxel centre. No EDT crate handles anisotropic spacing exactly, hence this module.
+//!
+//! When only distances below a cap matter (BIoU's band of τ plus half a voxel diagonal), a banded transform takes
+//! the minimum over a window of ±⌊√cap / s⌋ voxels per axis instead, streamed one slab at a time through a ring
+//! of slabs: the same values below the cap, a few slabs of memory, and passes that vectorise.
 
 use segauge_mesh::Mask;
 
