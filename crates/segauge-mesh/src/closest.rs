@@ -298,10 +298,18 @@ impl Patch {
     fn dist2(&self, p: [f64; 3]) -> f64 {
         let q = sub(p, self.c);
         let h = dot(self.n, q);
-        let a = (h.abs() - self.w).max(0.0);
-        let b = ((dot(q, q) - h * h).max(0.0).sqrt() - self.r).max(0.0);
-        a * a + b * b
+        cylinder_gap2(h, dot(q, q) - h * h, self.w, self.r)
     }
+}
+
+/// The squared distance to a cylinder of half-thickness `w` and radius `r` (a disk when `w` = 0) from a point at
+/// height `h` above its mid-plane and squared lateral distance `rho2` from its axis (rounding may make `rho2`
+/// slightly negative when it is near 0).
+#[inline]
+fn cylinder_gap2(h: f64, rho2: f64, w: f64, r: f64) -> f64 {
+    let a = (h.abs() - w).max(0.0);
+    let b = (rho2.max(0.0).sqrt() - r).max(0.0);
+    a * a + b * b
 }
 
 impl Disks {
@@ -336,10 +344,7 @@ impl Disks {
         for i in 0..out.len() {
             let (qx, qy, qz) = (p[0] - cx[i], p[1] - cy[i], p[2] - cz[i]);
             let h = nx[i] * qx + ny[i] * qy + nz[i] * qz;
-            let rho2 = (qx * qx + qy * qy + qz * qz) - h * h;
-            let e = rho2.max(0.0).sqrt() - radius[i];
-            let e = if e > 0.0 { e } else { 0.0 };
-            out[i] = h * h + e * e;
+            out[i] = cylinder_gap2(h, (qx * qx + qy * qy + qz * qz) - h * h, 0.0, radius[i]);
         }
     }
 }
