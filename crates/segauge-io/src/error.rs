@@ -110,6 +110,45 @@ pub enum Error {
         /// Voxels in both.
         voxels: usize,
     },
+    /// An output file could not be created, written, synced or renamed into place (nothing was written: an
+    /// existing file is left as it was).
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The output file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// An output path is, or resolves to, an input file or a path inside an input folder.
+    #[error("{what} {}: refusing to write {relation} {}", output.display(), input.display())]
+    OutputIsInput {
+        /// The output's name (e.g. its command-line flag).
+        what: String,
+        /// The output path as given.
+        output: PathBuf,
+        /// The input it resolves to or lies in.
+        input: PathBuf,
+        /// How they meet: `over the input`, `inside the input folder`, `over a hard link into the input folder`.
+        relation: &'static str,
+    },
+    /// An output cannot be written where it is asked for: its folder is missing or read-only, or it is a folder.
+    #[error("{what} {}: cannot write there: {detail}", path.display())]
+    OutputUnusable {
+        /// The output's name (e.g. its command-line flag).
+        what: String,
+        /// The output path as given.
+        path: PathBuf,
+        /// What the operating system said.
+        detail: String,
+    },
+    /// Two outputs resolve to the same file.
+    #[error("{a} and {b}: two outputs resolve to the same file")]
+    SameOutput {
+        /// The first output (name and path).
+        a: String,
+        /// The second output (name and path).
+        b: String,
+    },
     /// Two volumes that must share a grid do not.
     #[error("{} vs {}: {mismatch}", a.display(), b.display())]
     GridMismatch {

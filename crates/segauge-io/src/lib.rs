@@ -46,6 +46,7 @@ mod nifti;
 mod nifti_write;
 #[cfg(feature = "npy")]
 mod npy;
+mod output;
 mod volume;
 
 use std::collections::BTreeMap;
@@ -65,6 +66,7 @@ pub use nifti::read_nifti;
 pub use nifti_write::write_nifti;
 #[cfg(feature = "npy")]
 pub use npy::{Axes, NpyOptions, read_npy, sidecar_path};
+pub use output::{Input, check_outputs, write_atomically};
 pub use volume::{Grid, GridMismatch, GridTolerance, LabelVolume, Labels};
 
 /// The file formats segauge reads, recognised by file name.

@@ -7,29 +7,30 @@ use std::path::Path;
 
 use crate::{Error, LabelVolume, Labels};
 
-/// Writes `volume` as NIfTI-1 to `path` (gzip when the name ends in `.gz`).
+/// Writes `volume` as NIfTI-1 to `path` (gzip when the name ends in `.gz`), whole or not at all (see
+/// [`write_atomically`](crate::write_atomically)).
 ///
 /// The header stores the affine `x = origin + D · (spacing ⊙ index)` in the sform and, as a unit quaternion with
 /// `qfac` for a left-handed `D`, in the qform; float32 rounding of the header is the format's limit (below 1e-6
 /// relative).
 ///
 /// # Errors
-/// [`Error::Unsupported`] for a dimension above 32 767 (NIfTI-1 stores dimensions as i16), [`Error::Io`] when the
-/// file cannot be written.
+/// [`Error::Unsupported`] for a dimension above 32 767 (NIfTI-1 stores dimensions as i16), [`Error::Write`] when
+/// the file cannot be written (an existing file is then left as it was).
 pub fn write_nifti(volume: &LabelVolume, path: &Path) -> Result<(), Error> {
     let bytes =
         nifti_bytes(volume).map_err(|detail| Error::Unsupported { path: path.to_path_buf(), detail })?;
-    let io = |source: std::io::Error| Error::Io { path: path.to_path_buf(), source };
-    let file = std::fs::File::create(path).map_err(io)?;
-    let mut out = std::io::BufWriter::new(file);
-    if path.to_string_lossy().ends_with(".gz") {
-        let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::new(6));
-        gz.write_all(&bytes).map_err(io)?;
-        gz.finish().map_err(io)?.flush().map_err(io)
-    } else {
-        out.write_all(&bytes).map_err(io)?;
-        out.flush().map_err(io)
-    }
+    let io = |source: std::io::Error| Error::Write { path: path.to_path_buf(), source };
+    crate::write_atomically(path, |out| {
+        if path.to_string_lossy().ends_with(".gz") {
+            let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::new(6));
+            gz.write_all(&bytes).map_err(io)?;
+            gz.finish().map_err(io)?.flush().map_err(io)
+        } else {
+            out.write_all(&bytes).map_err(io)?;
+            out.flush().map_err(io)
+        }
+    })
 }
 
 /// The file's bytes, uncompressed.
