@@ -76,6 +76,53 @@ impl Default for AggregateOptions {
     }
 }
 
+impl AggregateOptions {
+    /// The metadata columns sliced into subgroups: those of [`AggregateOptions::subgroups`], else every column
+    /// of `metadata` (case id → column → value). Call it before evaluating to catch a misspelt column early.
+    ///
+    /// # Errors
+    /// [`crate::Error::Aggregate`] naming a requested column that no case has, and the columns there are.
+    pub fn subgroup_columns(
+        &self,
+        metadata: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> Result<Vec<String>, crate::Error> {
+        let all: std::collections::BTreeSet<&String> = metadata.values().flat_map(|m| m.keys()).collect();
+        match &self.subgroups {
+            Some(cols) => match cols.iter().find(|c| !all.contains(c)) {
+                Some(c) => Err(crate::Error::Aggregate {
+                    detail: format!(
+                        "subgroup column {c:?} is not in the metadata (columns: {})",
+                        all.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                }),
+                None => Ok(cols.clone()),
+            },
+            None => Ok(all.into_iter().cloned().collect()),
+        }
+    }
+
+    /// An upper estimate of the memory (bytes) [`aggregate`] needs for `n_cases` cases per model, `n_models`
+    /// models and `n_columns` metadata columns sliced into subgroups, on `threads` worker threads.
+    ///
+    /// Every case set keeps its resample matrix (B × n indices of 4 bytes) until the end: each model's
+    /// evaluated cases, the cases all models share, and per column the subgroups, which partition the cases.
+    /// Each metric row being computed holds B replicates (8 bytes, twice for ratios), a ranking B ranks per
+    /// model. Use it to refuse a `resamples` that cannot fit before evaluating anything.
+    ///
+    /// ```
+    /// let options = segauge_report::AggregateOptions { resamples: 1000, ..Default::default() };
+    /// // One model, 100 cases, no metadata: matrices 2 × 1000 × 100 × 4 bytes, replicates 1000 × 8 × (2 × 1 + 2).
+    /// assert_eq!(options.memory_estimate(100, 1, 0, 1), 800_000 + 32_000);
+    /// ```
+    pub fn memory_estimate(&self, n_cases: usize, n_models: usize, n_columns: usize, threads: usize) -> u64 {
+        let b = self.resamples as u64;
+        let (n, m, c, t) = (n_cases as u64, n_models.max(1) as u64, n_columns as u64, threads.max(1) as u64);
+        let matrices = 4u64.saturating_mul(b).saturating_mul(n).saturating_mul(m * (1 + c) + 1);
+        let replicates = 8u64.saturating_mul(b).saturating_mul(2 * t + 2 * m);
+        matrices.saturating_add(replicates)
+    }
+}
+
 /// Whether an estimate is a mean of per-case values or a ratio of case totals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EstimateKind {
@@ -486,21 +533,7 @@ pub fn aggregate(
             return Err(bad(format!("distance cap {c} must be a positive number of mm")));
         }
     }
-    let all_columns: std::collections::BTreeSet<&String> = metadata.values().flat_map(|m| m.keys()).collect();
-    let subgroup_columns: Vec<String> = match &options.subgroups {
-        Some(cols) => {
-            for c in cols {
-                if !all_columns.contains(c) {
-                    return Err(bad(format!(
-                        "subgroup column {c:?} is not in the metadata (columns: {})",
-                        all_columns.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                    )));
-                }
-            }
-            cols.clone()
-        }
-        None => all_columns.into_iter().cloned().collect(),
-    };
+    let subgroup_columns = options.subgroup_columns(&metadata)?;
     let stats_err = |e: segauge_stats::Error| bad(e.to_string());
     let metrics = mean_metrics(eval_options);
     let micro = eval_options.lesions.as_ref().is_some_and(|l| l.rule != segauge_lesion::MatchRule::Brats2023);

@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::aggregate::{Estimate, EstimateKind, Report};
+use crate::csv_write::CsvWriter;
 use crate::eval::EvalOptions;
-use crate::output::{format_number, json_row, num, settings, to_json};
+use crate::output::{format_number, json_row, num, printable, settings, to_json};
 
 /// The version of the results JSON schema (README, "Results JSON").
 pub const SCHEMA: &str = "segauge-eval/2";
@@ -296,28 +297,27 @@ fn cell(v: &Value) -> String {
 /// # Errors
 /// [`Error::Write`] when the writer fails.
 pub fn write_summary_csv<W: Write>(report: &Report, out: W, path: &Path) -> Result<(), Error> {
-    let err = |e: csv::Error| Error::Write { path: path.to_path_buf(), detail: e.to_string() };
     let several = report.models.len() > 1;
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = CsvWriter::new(out, path);
     let probe = report.summary.first().or(report.subgroups.first().map(|s| &s.estimate));
     let Some(probe) = probe else {
-        w.write_record(["column", "value", "metric", "label"]).map_err(err)?;
-        return w.flush().map_err(|e| Error::Write { path: path.to_path_buf(), detail: e.to_string() });
+        w.record(&["column", "value", "metric", "label"])?;
+        return w.finish();
     };
     let mut header = vec!["column".to_string(), "value".into()];
     header.extend(estimate_fields(probe, several).into_iter().map(|(k, _)| k));
-    w.write_record(&header).map_err(err)?;
+    w.record(&header)?;
     for e in &report.summary {
         let mut row = vec![String::new(), String::new()];
         row.extend(estimate_fields(e, several).iter().map(|(_, v)| cell(v)));
-        w.write_record(&row).map_err(err)?;
+        w.record(&row)?;
     }
     for s in &report.subgroups {
         let mut row = vec![s.column.clone(), s.value.clone()];
         row.extend(estimate_fields(&s.estimate, several).iter().map(|(_, v)| cell(v)));
-        w.write_record(&row).map_err(err)?;
+        w.record(&row)?;
     }
-    w.flush().map_err(|e| Error::Write { path: path.to_path_buf(), detail: e.to_string() })
+    w.finish()
 }
 
 /// The columns of the per-lesion CSV.
@@ -346,9 +346,8 @@ pub const LESION_COLUMNS: [&str; 16] = [
 /// # Errors
 /// [`Error::Write`] when the writer fails.
 pub fn write_lesion_csv<W: Write>(report: &Report, out: W, path: &Path) -> Result<(), Error> {
-    let err = |e: csv::Error| Error::Write { path: path.to_path_buf(), detail: e.to_string() };
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(LESION_COLUMNS).map_err(err)?;
+    let mut w = CsvWriter::new(out, path);
+    w.record(&LESION_COLUMNS)?;
     for m in &report.models {
         for c in &m.evaluation.cases {
             for l in &c.labels {
@@ -372,7 +371,7 @@ pub fn write_lesion_csv<W: Write>(report: &Report, out: W, path: &Path) -> Resul
                         scores.map_or(String::new(), |s| format_number(s.1)),
                         l.empty_state().as_str().to_string(),
                     ];
-                    w.write_record(&row).map_err(err)
+                    w.record(&row)
                 };
                 for g in &r.gt {
                     let hit = r.matches.iter().find(|x| x.gt == g.id);
@@ -386,7 +385,7 @@ pub fn write_lesion_csv<W: Write>(report: &Report, out: W, path: &Path) -> Resul
             }
         }
     }
-    w.flush().map_err(|e| Error::Write { path: path.to_path_buf(), detail: e.to_string() })
+    w.finish()
 }
 
 /// A plain-text table of the overall estimates with their intervals (one line per metric, label and model).
@@ -419,7 +418,7 @@ fn estimates_text(
     let mut table: Vec<Vec<String>> = Vec::new();
     let mut header: Vec<String> = Vec::new();
     if let Some((column, _)) = group {
-        header.push(column.to_string());
+        header.push(printable(column).into_owned());
     }
     if several {
         header.push("model".into());
@@ -439,10 +438,10 @@ fn estimates_text(
     for (i, e) in rows.iter().enumerate() {
         let mut r = Vec::new();
         if let Some((_, values)) = group {
-            r.push(values[i].to_string());
+            r.push(printable(values[i]).into_owned());
         }
         if several {
-            r.push(e.model.clone().unwrap_or_default());
+            r.push(printable(&e.model.clone().unwrap_or_default()).into_owned());
         }
         let unit = if is_mm(&e.metric) { " mm" } else { "" };
         let fmt = |v: f64| if v.is_finite() { format!("{v:.4}") } else { format_number(v) };

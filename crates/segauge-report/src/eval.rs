@@ -365,6 +365,21 @@ pub fn pair_dirs(pred_dir: &Path, gt_dir: &Path) -> Result<DataSet, Error> {
     Ok(DataSet { cases, failures })
 }
 
+/// The longest failure reason kept, in bytes. Errors quote at most a few hundred bytes of a file, so only paths
+/// of thousands of characters come near it; past it the reason is cut, and says so, so that no output (JSON,
+/// CSV, HTML, terminal) can grow with the content of a hostile file.
+pub const MAX_REASON_BYTES: usize = 2000;
+
+/// A failure reason of at most [`MAX_REASON_BYTES`] bytes (cut at a character boundary).
+fn reason(text: String) -> String {
+    if text.len() <= MAX_REASON_BYTES {
+        return text;
+    }
+    let keep = MAX_REASON_BYTES - 40;
+    let cut = (0..=keep).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    format!("{} … ({} more bytes cut)", &text[..cut], text.len() - cut)
+}
+
 /// Evaluates every case (in parallel with the `parallel` feature), calling `on_case_done` after each.
 ///
 /// Volumes are dropped as soon as a case's counts are computed, so memory holds at most one case per thread.
@@ -374,9 +389,8 @@ pub fn evaluate(data: &DataSet, options: &EvalOptions, on_case_done: &(dyn Fn() 
     let cases = &data.cases;
     let run = |case: &Case| -> Result<Measured, Failure> {
         let out = match (&case.pred, &case.gt) {
-            (Some(p), Some(g)) => {
-                measure(p, g, options).map_err(|e| Failure { case: case.id.clone(), error: e.to_string() })
-            }
+            (Some(p), Some(g)) => measure(p, g, options)
+                .map_err(|e| Failure { case: case.id.clone(), error: reason(e.to_string()) }),
             (None, Some(g)) => Err(Failure {
                 case: case.id.clone(),
                 error: format!("no prediction for ground truth {}", g.display()),
@@ -415,7 +429,9 @@ pub fn evaluate(data: &DataSet, options: &EvalOptions, on_case_done: &(dyn Fn() 
             Err(f) => eval.failures.push(f),
         }
     }
-    eval.failures.extend(data.failures.iter().cloned());
+    eval.failures.extend(
+        data.failures.iter().map(|f| Failure { case: f.case.clone(), error: reason(f.error.clone()) }),
+    );
     eval.failures.sort_by(|a, b| a.case.cmp(&b.case));
     eval
 }
@@ -429,4 +445,22 @@ pub fn labels_never_seen(eval: &Evaluation) -> Vec<u32> {
         }
     }
     seen.into_iter().filter(|&(_, s)| !s).map(|(l, _)| l).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_bounded_at_a_character_boundary() {
+        assert_eq!(reason("short".into()), "short");
+        let exact = "é".repeat(MAX_REASON_BYTES / 2);
+        assert_eq!(reason(exact.clone()), exact);
+        let long = format!("a{}", "é".repeat(60_000));
+        let cut = reason(long.clone());
+        assert!(cut.len() <= MAX_REASON_BYTES, "{}", cut.len());
+        assert!(long.starts_with(cut.split(" … (").next().unwrap()));
+        let kept = cut.split(" … (").next().unwrap().len();
+        assert!(cut.ends_with(&format!("({} more bytes cut)", long.len() - kept)), "{cut}");
+    }
 }

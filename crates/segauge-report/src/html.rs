@@ -170,8 +170,10 @@ pub fn report_html(report: &Report, eval_options: &EvalOptions) -> String {
 }
 
 /// Escapes text for HTML element content and attribute values. `://` is written `&#58;//` so that no URL
-/// appears literally in the document (the rendered text is unchanged).
+/// appears literally in the document (the rendered text is unchanged); control characters are shown as escapes
+/// ([`printable`](crate::printable)), as HTML does not allow most of them.
 pub(crate) fn escape(s: &str) -> String {
+    let s = crate::printable(s);
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 mod aggregate;
+mod csv_write;
 mod dataset;
 mod eval;
 mod html;
@@ -54,13 +55,13 @@ pub use dataset::{
     write_summary_csv,
 };
 pub use eval::{
-    Case, CaseResult, DataSet, EvalOptions, Evaluation, Failure, LabelResult, compare, evaluate,
-    labels_never_seen, pair_dirs,
+    Case, CaseResult, DataSet, EvalOptions, Evaluation, Failure, LabelResult, MAX_REASON_BYTES, compare,
+    evaluate, labels_never_seen, pair_dirs,
 };
 pub use html::report_html;
 pub use output::{
     SEGAUGE_VERSION, compare_json, compare_table, csv_columns, eval_json, format_number, percentile_field,
-    write_cases_csv, write_eval_csv,
+    printable, write_cases_csv, write_eval_csv,
 };
 
 /// Errors of evaluation and output.

@@ -11,6 +11,7 @@ use segauge_metrics::{EmptyState, LabelCounts, MeshCompat, PercentileRule, Surfa
 use serde_json::{Map, Value};
 
 use crate::Error;
+use crate::csv_write::CsvWriter;
 use crate::eval::{CaseResult, EvalOptions, Evaluation, LabelResult};
 
 /// The version written into every output.
@@ -26,6 +27,39 @@ fn non_finite(v: f64) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Text that is safe on a terminal and in a text file: control characters (C0, DEL, C1) and the Unicode
+/// bidirectional controls, which can move a terminal's cursor, recolour or hide text, or break a line, are
+/// written as escapes (`\n`, `\t`, `\u{1b}`, `\u{202e}`); other text is returned as it is.
+///
+/// Every text output applies it (CSV cells, the text summary, the HTML report, the command line's messages);
+/// JSON escapes such characters itself.
+///
+/// ```
+/// assert_eq!(segauge_report::printable("case_\u{1b}[2J01"), "case_\\u{1b}[2J01");
+/// assert_eq!(segauge_report::printable("a\nb"), "a\\nb");
+/// assert_eq!(segauge_report::printable("liver ∅"), "liver ∅");
+/// ```
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Formats a number for CSV and text: shortest round-trip form, or `inf`/`-inf`/`nan`.
@@ -376,14 +410,13 @@ pub fn write_cases_csv<W: Write>(
     out: W,
     path: &Path,
 ) -> Result<(), Error> {
-    let err = |e: csv::Error| Error::Write { path: path.to_path_buf(), detail: e.to_string() };
     let named = models.iter().any(|(m, _)| m.is_some());
     let mut columns = csv_columns(options);
     if named {
         columns.insert(0, "model".into());
     }
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(&columns).map_err(err)?;
+    let mut w = CsvWriter::new(out, path);
+    w.record(&columns)?;
     let p = percentile_of(options);
     for (model, eval) in models {
         let prefix: Vec<String> = if named { vec![model.unwrap_or_default().to_string()] } else { vec![] };
@@ -393,7 +426,7 @@ pub fn write_cases_csv<W: Write>(
                 row.push(c.case.clone());
                 row.extend(csv_fields(l, p).iter().map(|(_, v)| csv_cell(v)));
                 row.push(String::new());
-                w.write_record(&row).map_err(err)?;
+                w.record(&row)?;
             }
         }
         for f in &eval.failures {
@@ -403,10 +436,10 @@ pub fn write_cases_csv<W: Write>(
             }
             row[prefix.len()] = f.case.clone();
             row[columns.len() - 1] = f.error.clone();
-            w.write_record(&row).map_err(err)?;
+            w.record(&row)?;
         }
     }
-    w.flush().map_err(|e| Error::Write { path: path.to_path_buf(), detail: e.to_string() })
+    w.finish()
 }
 
 /// A plain-text table of one comparison, for reading in a terminal.

@@ -153,37 +153,88 @@ impl Results {
         report::subgroup_text(&self.report, column)
     }
 
-    /// Writes the self-contained HTML report.
+    /// Writes the self-contained HTML report, whole or not at all (see [`io::write_atomically`]).
     ///
     /// # Errors
-    /// [`report::Error::Write`] naming the file.
+    /// [`report::Error::Io`] when `path` is an input of these results ([`io::check_outputs`]) or cannot be
+    /// written; an existing file is then left as it was.
     pub fn to_html(&self, path: &Path) -> Result<(), report::Error> {
-        write(path, report::report_html(&self.report, &self.options))
+        self.write(path, "to_html", |w| text(w, path, &report::report_html(&self.report, &self.options)))
     }
 
-    /// Writes the per-case CSV (one row per case and label, and per failure).
+    /// Writes the per-case CSV (one row per case and label, and per failure), whole or not at all.
     ///
     /// # Errors
-    /// [`report::Error::Write`] naming the file.
+    /// As [`Results::to_html`].
     pub fn to_csv(&self, path: &Path) -> Result<(), report::Error> {
         let several = self.report.models.len() > 1;
         let models: Vec<(Option<&str>, &Evaluation)> =
             self.report.models.iter().map(|m| (several.then_some(m.name.as_str()), &m.evaluation)).collect();
-        let file = std::fs::File::create(path)
-            .map_err(|e| report::Error::Write { path: path.to_path_buf(), detail: e.to_string() })?;
-        report::write_cases_csv(&models, &self.options, std::io::BufWriter::new(file), path)
+        self.write(path, "to_csv", |w| report::write_cases_csv(&models, &self.options, w, path))
     }
 
-    /// Writes the results JSON (schema `segauge-eval/2`).
+    /// Writes the results JSON (schema `segauge-eval/2`), whole or not at all.
     ///
     /// # Errors
-    /// [`report::Error::Write`] naming the file.
+    /// As [`Results::to_html`].
     pub fn to_json(&self, path: &Path) -> Result<(), report::Error> {
-        write(path, report::report_json(&self.report, self.gt_dir.as_deref(), &self.options))
+        let json = report::report_json(&self.report, self.gt_dir.as_deref(), &self.options);
+        self.write(path, "to_json", |w| text(w, path, &json))
+    }
+
+    /// Refuses `path` when it is one of the evaluated files or lies in the ground-truth folder, then writes it
+    /// atomically.
+    fn write(
+        &self,
+        path: &Path,
+        what: &str,
+        fill: impl FnOnce(&mut dyn std::io::Write) -> Result<(), report::Error>,
+    ) -> Result<(), report::Error> {
+        let models = &self.report.models;
+        let cases = models.iter().flat_map(|m| m.evaluation.cases.iter());
+        let mut inputs: Vec<io::Input<'_>> =
+            cases.flat_map(|c| [io::Input::File(&c.pred), io::Input::File(&c.gt)]).collect();
+        inputs.extend(self.gt_dir.as_deref().map(io::Input::Folder));
+        io::check_outputs(&[(what, path)], &inputs)?;
+        io::write_atomically(path, fill)
     }
 }
 
-fn write(path: &Path, text: String) -> Result<(), report::Error> {
-    std::fs::write(path, text)
+fn text(w: &mut dyn std::io::Write, path: &Path, text: &str) -> Result<(), report::Error> {
+    w.write_all(text.as_bytes())
         .map_err(|e| report::Error::Write { path: path.to_path_buf(), detail: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_never_written_over_an_input() {
+        let dir = tempfile::tempdir().unwrap();
+        segauge_tests::write_example(dir.path()).unwrap();
+        let (pred, gt) = (dir.path().join("pred"), dir.path().join("gt"));
+        let cases = pair_dirs(&pred, &gt).unwrap().cases;
+        let options = Options {
+            aggregate: AggregateOptions { resamples: 99, ..Default::default() },
+            ..Default::default()
+        };
+        let results = evaluate(cases, &options).unwrap();
+        let input = pred.join("case_001.nii.gz");
+        let before = std::fs::read(&input).unwrap();
+        for write in [Results::to_csv, Results::to_json, Results::to_html] {
+            let err = write(&results, &input).unwrap_err().to_string();
+            assert!(err.contains("refusing to write over the input"), "{err}");
+            assert!(
+                write(&results, &gt.join("new.csv"))
+                    .unwrap_err()
+                    .to_string()
+                    .contains("inside the input folder")
+            );
+        }
+        assert_eq!(std::fs::read(&input).unwrap(), before);
+        let out = dir.path().join("cases.csv");
+        results.to_csv(&out).unwrap();
+        assert!(std::fs::read_to_string(&out).unwrap().starts_with("case,label,dice"));
+    }
 }
