@@ -87,6 +87,45 @@ enum InfArg {
     Propagate,
 }
 
+/// The largest `--bootstrap`: far beyond what any interval needs (the Monte Carlo error of a 95 % BCa limit is
+/// already negligible at 10⁵), and a bound on the time a typo can cost.
+const MAX_RESAMPLES: u64 = 10_000_000;
+
+/// The largest `--dilation`: BraTS uses 1 or 3; the dilation stops early once it no longer changes the mask.
+const MAX_DILATION: i64 = 1000;
+
+/// A finite number accepted by `ok`; `range` says which in the usage error (clap adds the flag).
+fn number(text: &str, ok: impl Fn(f64) -> bool, range: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && ok(v) => Ok(v),
+        _ => Err(format!("expected a number in {range}")),
+    }
+}
+
+fn parse_percentile(text: &str) -> Result<f64, String> {
+    number(text, |v| v > 0.0 && v <= 100.0, "(0, 100]")
+}
+
+fn parse_tolerance_mm(text: &str) -> Result<f64, String> {
+    number(text, |v| v >= 0.0, "[0, inf) mm")
+}
+
+fn parse_positive_mm(text: &str) -> Result<f64, String> {
+    number(text, |v| v > 0.0, "(0, inf) mm")
+}
+
+fn parse_volume_mm3(text: &str) -> Result<f64, String> {
+    number(text, |v| v >= 0.0, "[0, inf) mm³")
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    number(text, |v| v > 0.0 && v <= 1.0, "(0, 1]")
+}
+
+fn parse_match_threshold(text: &str) -> Result<f64, String> {
+    number(text, |v| (0.0..1.0).contains(&v), "[0, 1)")
+}
+
 fn parse_model(text: &str) -> Result<(String, PathBuf), String> {
     match text.split_once('=') {
         Some((name, dir)) if !name.trim().is_empty() && !dir.is_empty() => {
@@ -126,9 +165,10 @@ struct EvalArgs {
     /// Write one row per lesion (GT and predicted) to this CSV file.
     #[arg(long)]
     lesion_csv: Option<PathBuf>,
-    /// Bootstrap resamples of the case set.
-    #[arg(long, default_value_t = 9999)]
-    bootstrap: usize,
+    /// Bootstrap resamples of the case set (1 to 10,000,000; refused up front when their matrices would not fit
+    /// in the memory available).
+    #[arg(long, default_value_t = 9999, value_parser = clap::value_parser!(u64).range(1..=MAX_RESAMPLES))]
+    bootstrap: u64,
     /// Confidence interval method.
     #[arg(long, value_enum, default_value_t = CiArg::Bca)]
     ci_method: CiArg,
@@ -138,15 +178,15 @@ struct EvalArgs {
     /// Non-finite per-case values in aggregates: distances `inf` capped (default), left out, or propagated.
     #[arg(long, value_enum, default_value_t = InfArg::Cap)]
     inf_policy: InfArg,
-    /// Cap of infinite distances, mm (default: each case's image diagonal).
-    #[arg(long)]
+    /// Cap of infinite distances, mm, > 0 (default: each case's image diagonal).
+    #[arg(long, value_parser = parse_positive_mm, allow_negative_numbers = true)]
     hd_cap: Option<f64>,
     /// Metadata columns to slice by, `col1,col2` (default: every column).
     #[arg(long, value_delimiter = ',')]
     subgroups: Option<Vec<String>>,
-    /// Worker threads (default: all cores). Results are identical for any number.
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Worker threads, 1 to 1024 (default: all cores). Results are identical for any number.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    threads: Option<u64>,
     #[command(flatten)]
     common: Common,
 }
@@ -162,7 +202,7 @@ impl EvalArgs {
 
     fn aggregate(&self) -> report::AggregateOptions {
         report::AggregateOptions {
-            resamples: self.bootstrap,
+            resamples: usize::try_from(self.bootstrap).unwrap_or(usize::MAX),
             method: match self.ci_method {
                 CiArg::Bca => segauge::stats::CiMethod::Bca,
                 CiArg::Percentile => segauge::stats::CiMethod::Percentile,
@@ -196,14 +236,14 @@ struct Common {
     /// `none` computes overlap only.
     #[arg(long, value_enum)]
     surface: Option<SurfaceArg>,
-    /// Percentile of the robust Hausdorff distance (reported as `hd<P>`).
-    #[arg(long, default_value_t = 95.0)]
+    /// Percentile of the robust Hausdorff distance (reported as `hd<P>`), in (0, 100].
+    #[arg(long, default_value_t = 95.0, value_parser = parse_percentile, allow_negative_numbers = true)]
     percentile: f64,
     /// How the two directed percentiles combine: the larger (MeshMetrics, DeepMind) or pooled (medpy).
     #[arg(long, value_enum, default_value_t = RuleArg::DirectedMax)]
     percentile_rule: RuleArg,
-    /// Tolerance of NSD and BIoU, mm.
-    #[arg(long, default_value_t = 2.0)]
+    /// Tolerance of NSD and BIoU, mm (≥ 0).
+    #[arg(long, default_value_t = 2.0, value_parser = parse_tolerance_mm, allow_negative_numbers = true)]
     tau: f64,
     /// Vertex arithmetic: `exact` (f64) or `vtk-f32` (MeshMetrics' float32 vertices; voxel-faces only).
     #[arg(long, value_enum, default_value_t = CompatArg::Exact)]
@@ -215,8 +255,8 @@ struct Common {
     /// labels, e.g. `liver=1,spleen=2` (default: all of them, label = number).
     #[arg(long, value_parser = parse_roi)]
     roi: Option<RoiMap>,
-    /// DICOM FRACTIONAL segmentations: foreground where value / maximum >= this.
-    #[arg(long, default_value_t = 0.5)]
+    /// DICOM FRACTIONAL segmentations: foreground where value / maximum >= this, in (0, 1].
+    #[arg(long, default_value_t = 0.5, value_parser = parse_fraction, allow_negative_numbers = true)]
     fractional_threshold: f64,
     /// Skip per-lesion detection (connected components, matching, lesion F1).
     #[arg(long)]
@@ -228,8 +268,8 @@ struct Common {
     /// overlap, or the BraTS 2023 lesion-wise rule.
     #[arg(long, value_enum, default_value_t = LesionRuleArg::Iou)]
     lesion_rule: LesionRuleArg,
-    /// Score a lesion pair must exceed (strictly) under `--lesion-rule iou|dice`.
-    #[arg(long, default_value_t = 0.5)]
+    /// Score a lesion pair must exceed (strictly) under `--lesion-rule iou|dice`, in [0, 1).
+    #[arg(long, default_value_t = 0.5, value_parser = parse_match_threshold, allow_negative_numbers = true)]
     match_threshold: f64,
     /// Edges of the lesion size strata, equivalent diameter in mm (`3,10`: [0,3), [3,10), [10,inf)).
     #[arg(long, default_value = "3,10", value_parser = parse_edges)]
@@ -240,14 +280,14 @@ struct Common {
     /// Surface metrics of every matched lesion pair (always on for brats2023 unless `--surface none`).
     #[arg(long)]
     lesion_distances: bool,
-    /// brats2023: dilation iterations (3 for GLI/SSA/PED, 1 for MEN/MET).
-    #[arg(long, default_value_t = 3)]
+    /// brats2023: dilation iterations, 0 to 1000 (3 for GLI/SSA/PED, 1 for MEN/MET).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=MAX_DILATION))]
     dilation: u32,
-    /// brats2023: GT lesions at or below this volume (mm³) are not scored (50; 2 for MET).
-    #[arg(long, default_value_t = 50.0)]
+    /// brats2023: GT lesions at or below this volume (mm³, ≥ 0) are not scored (50; 2 for MET).
+    #[arg(long, default_value_t = 50.0, value_parser = parse_volume_mm3, allow_negative_numbers = true)]
     min_gt_volume: f64,
-    /// brats2023: HD95 of a missed lesion or a false positive, mm.
-    #[arg(long, default_value_t = 374.0)]
+    /// brats2023: HD95 of a missed lesion or a false positive, mm (≥ 0).
+    #[arg(long, default_value_t = 374.0, value_parser = parse_tolerance_mm, allow_negative_numbers = true)]
     hd_penalty: f64,
 }
 
@@ -467,10 +507,24 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", report::printable(&one_line(&e)));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error and its causes on one line, leaving out a cause whose text the message already holds (segauge's
+/// errors quote the operating system's message, which is also their source).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn compare(
@@ -485,7 +539,7 @@ fn compare(
     let result = match segauge::compare(pred, gt, &options) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", report::printable(&e.to_string()));
             return Ok(ExitCode::from(1));
         }
     };
@@ -509,6 +563,14 @@ fn convert(
         bail!("{}: the output must be a .nii or .nii.gz file", output.display());
     }
     let options = common.options()?;
+    // The input, its image series (given, or the `<case id>/` folder beside it), the reference volume and the
+    // series root are all inputs: the output may be none of them, nor lie inside a series folder.
+    let beside = segauge::io::case_id(input).map(|(id, _)| input.with_file_name(id));
+    let mut inputs = vec![segauge::io::Input::File(input)];
+    inputs.extend(series.or(beside.as_deref()).map(segauge::io::Input::Folder));
+    inputs.extend(reference.map(segauge::io::Input::File));
+    inputs.extend(common.series_root.as_deref().map(segauge::io::Input::Folder));
+    segauge::io::check_outputs(&[("output", output)], &inputs)?;
     let read = || -> Result<segauge::io::LabelVolume, segauge::io::Error> {
         let reference = reference.map(|path| segauge::io::read_labels(path, &options.read)).transpose()?;
         segauge::io::read_labels_on(input, &options.read, series, reference.as_ref().map(|v| v.grid()))
@@ -516,28 +578,70 @@ fn convert(
     let volume = match read() {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", report::printable(&e.to_string()));
             return Ok(ExitCode::from(1));
         }
     };
     segauge::io::write_nifti(&volume, output)?;
     let d = volume.grid().dims();
-    eprintln!("wrote {} ({} x {} x {} voxels)", output.display(), d[0], d[1], d[2]);
+    eprintln!(
+        "wrote {} ({} x {} x {} voxels)",
+        report::printable(&output.display().to_string()),
+        d[0],
+        d[1],
+        d[2]
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The output files of `eval`, in the order they are written, as (flag, path).
+fn eval_outputs(args: &EvalArgs) -> Vec<(&'static str, &Path)> {
+    [
+        ("--csv", &args.csv),
+        ("--summary-csv", &args.summary_csv),
+        ("--lesion-csv", &args.lesion_csv),
+        ("--json", &args.json),
+        ("--report", &args.report),
+    ]
+    .into_iter()
+    .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
+    .collect()
+}
+
+/// The memory this process may still use, bytes: `SEGAUGE_MEMORY_LIMIT` when set, else the smaller of the
+/// system's available memory and what is left under the cgroup's limit (containers, Slurm jobs); `None` where
+/// none can be read.
+fn memory_available() -> Option<u64> {
+    if let Some(limit) = std::env::var("SEGAUGE_MEMORY_LIMIT").ok().and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(limit);
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
+        let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
+    });
+    let read = |name: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/{name}")).ok();
+    let cgroup = match (read("memory.max"), read("memory.current")) {
+        (Some(max), Some(current)) => max
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|max| current.trim().parse::<u64>().ok().map(|cur| max.saturating_sub(cur))),
+        _ => None,
+    };
+    match (meminfo, cgroup) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
 }
 
 fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let common = &args.common;
     let models = args.models();
-    if let Some(n) = args.threads {
-        if n == 0 {
-            bail!("--threads must be at least 1");
-        }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .context("cannot start worker threads")?;
-    }
     let mut names = std::collections::BTreeSet::new();
     for (name, _) in &models {
         if !names.insert(name) {
@@ -549,6 +653,14 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             bail!("{what} {}: not a directory", dir.display());
         }
     }
+    // Nothing is computed before every output is known to be writable and to touch no input.
+    let outputs = eval_outputs(args);
+    let mut inputs: Vec<segauge::io::Input<'_>> =
+        models.iter().map(|(_, dir)| segauge::io::Input::Folder(dir)).collect();
+    inputs.push(segauge::io::Input::Folder(&args.gt));
+    inputs.extend(args.metadata.as_deref().map(segauge::io::Input::File));
+    inputs.extend(common.series_root.as_deref().map(segauge::io::Input::Folder));
+    segauge::io::check_outputs(&outputs, &inputs)?;
     let options = common.options()?;
     let metadata = match &args.metadata {
         Some(path) => report::read_metadata(path)?,
@@ -558,7 +670,7 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     for (name, dir) in &models {
         let mut data = report::pair_dirs(dir, &args.gt)?;
         if data.cases.is_empty() && data.failures.is_empty() {
-            bail!("no .nii, .nii.gz or .npy files in {} or {}", dir.display(), args.gt.display());
+            bail!("no .nii, .nii.gz, .npy or .dcm files in {} or {}", dir.display(), args.gt.display());
         }
         for case in &mut data.cases {
             case.metadata = metadata.get(&case.id).cloned().unwrap_or_default();
@@ -573,6 +685,29 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             eprintln!("warning: {unknown} case(s) of the metadata file have no files");
         }
     }
+    let aggregate = args.aggregate();
+    let threads = match args.threads {
+        Some(n) => usize::try_from(n).unwrap_or(1),
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let n_cases = sets.iter().map(|(_, d)| d.cases.len()).max().unwrap_or(0);
+    let n_columns = aggregate.subgroup_columns(&metadata)?.len();
+    let need = aggregate.memory_estimate(n_cases, models.len(), n_columns, threads);
+    if let Some(available) = memory_available().filter(|&a| need > a) {
+        bail!(
+            "--bootstrap {}: the resample matrices of {n_cases} cases need about {}, more than the {} of memory \
+             available; use fewer resamples (the default is 9999)",
+            args.bootstrap,
+            gib(need),
+            gib(available)
+        );
+    }
+    if args.threads.is_some() {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("cannot start worker threads")?;
+    }
     let total: usize = sets.iter().map(|(_, d)| d.cases.len()).sum();
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
@@ -585,40 +720,39 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         runs.push(report::ModelRun { name: name.clone(), evaluation });
     }
     bar.finish_and_clear();
-    let result = report::aggregate(runs, metadata, &options, &args.aggregate())?;
+    let result = report::aggregate(runs, metadata, &options, &aggregate)?;
 
     let several = result.models.len() > 1;
     let per_model: Vec<(Option<&str>, &segauge::Evaluation)> =
         result.models.iter().map(|m| (several.then_some(m.name.as_str()), &m.evaluation)).collect();
-    let create = |path: &Path| -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
-        let file =
-            std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
-        Ok(std::io::BufWriter::new(file))
-    };
-    if let Some(path) = &args.csv {
-        report::write_cases_csv(&per_model, &options, create(path)?, path)?;
+    // Each output is written whole or not at all; a failed one does not stop the others.
+    let mut unwritten = 0;
+    for &(flag, path) in &outputs {
+        let text = |w: &mut dyn Write, text: String| {
+            w.write_all(text.as_bytes())
+                .map_err(|e| report::Error::Write { path: path.to_path_buf(), detail: e.to_string() })
+        };
+        let written = segauge::io::write_atomically(path, |w| match flag {
+            "--csv" => report::write_cases_csv(&per_model, &options, w, path),
+            "--summary-csv" => report::write_summary_csv(&result, w, path),
+            "--lesion-csv" => report::write_lesion_csv(&result, w, path),
+            "--json" => text(w, report::report_json(&result, Some(&args.gt), &options)),
+            _ => text(w, report::report_html(&result, &options)),
+        });
+        let shown = report::printable(&path.display().to_string()).into_owned();
+        match written {
+            Ok(()) => eprintln!("wrote {shown}"),
+            Err(e) => {
+                unwritten += 1;
+                let e = report::printable(&e.to_string()).into_owned();
+                eprintln!("error: {flag} {e}: {shown} was not written (an existing file there is unchanged)");
+            }
+        }
     }
-    if let Some(path) = &args.summary_csv {
-        report::write_summary_csv(&result, create(path)?, path)?;
-    }
-    if let Some(path) = &args.lesion_csv {
-        report::write_lesion_csv(&result, create(path)?, path)?;
-    }
-    if let Some(path) = &args.json {
-        std::fs::write(path, report::report_json(&result, Some(&args.gt), &options))
-            .with_context(|| format!("{}: cannot write", path.display()))?;
-    }
-    if let Some(path) = &args.report {
-        std::fs::write(path, report::report_html(&result, &options))
-            .with_context(|| format!("{}: cannot write", path.display()))?;
-    }
-    let wrote_files = [&args.csv, &args.json, &args.summary_csv, &args.lesion_csv, &args.report]
-        .iter()
-        .any(|p| p.is_some());
-    if wrote_files {
-        print!("{}", report::summary_text(&result));
-    } else {
+    if outputs.is_empty() {
         report::write_cases_csv(&per_model, &options, std::io::stdout().lock(), Path::new("<stdout>"))?;
+    } else {
+        print!("{}", report::summary_text(&result));
     }
     for m in &result.models {
         let prefix = if several { format!("model {}: ", m.name) } else { String::new() };
@@ -626,13 +760,19 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             eprintln!("warning: {prefix}label {l} was requested but occurs in no evaluated case");
         }
         for f in &m.evaluation.failures {
-            eprintln!("error: {prefix}case {}: {}", f.case, f.error);
+            eprintln!("error: {}", report::printable(&format!("{prefix}case {}: {}", f.case, f.error)));
         }
     }
     let cases: usize = result.models.iter().map(|m| m.evaluation.cases.len()).sum();
     let failed: usize = result.models.iter().map(|m| m.evaluation.failures.len()).sum();
     eprintln!("evaluated {cases} of {} cases, {failed} failed", cases + failed);
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if unwritten > 0 {
+        ExitCode::from(2)
+    } else if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 #[cfg(test)]

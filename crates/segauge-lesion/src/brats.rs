@@ -112,7 +112,7 @@ pub(crate) fn evaluate(
 }
 
 /// `iterations` binary dilations by the 18-neighbourhood (offsets with at most two non-zero components),
-/// clipped to the mask's box.
+/// clipped to the mask's box; the iterations stop early once one changes nothing.
 pub(crate) fn dilate18(mask: &Mask, iterations: u32) -> Mask {
     let dims = mask.dims();
     let [nx, ny, nz] = dims;
@@ -123,16 +123,24 @@ pub(crate) fn dilate18(mask: &Mask, iterations: u32) -> Mask {
     let mut cur = mask.voxels().to_vec();
     for _ in 0..iterations {
         let mut next = cur.clone();
+        let mut grew = false;
         for (v, _) in cur.iter().enumerate().filter(|(_, f)| **f) {
             let (i, j, k) = ((v % nx) as isize, ((v / nx) % ny) as isize, (v / (nx * ny)) as isize);
             for d in &offsets {
                 let (a, b, c) = (i + d[0], j + d[1], k + d[2]);
                 if a >= 0 && b >= 0 && c >= 0 && (a as usize) < nx && (b as usize) < ny && (c as usize) < nz {
-                    next[a as usize + nx * (b as usize + ny * c as usize)] = true;
+                    let at = a as usize + nx * (b as usize + ny * c as usize);
+                    grew |= !next[at];
+                    next[at] = true;
                 }
             }
         }
         cur = next;
+        // A dilation that adds nothing adds nothing ever after (the mask is empty or fills its box): stop, so
+        // that the cost is bounded by the box, not by the iteration count.
+        if !grew {
+            break;
+        }
     }
     Mask::new(dims, cur).expect("same dims")
 }
@@ -163,5 +171,18 @@ mod tests {
         // Clipped to the box.
         let corner = Mask::from_fn([3, 3, 3], |i, j, k| (i, j, k) == (0, 0, 0));
         assert_eq!(dilate18(&corner, 1).count(), 7);
+    }
+
+    #[test]
+    fn dilation_stops_once_it_fills_its_box() {
+        // From corner (0, 0, 0) of a 3×3×3 box, two steps of the 18-neighbourhood (each changes at most two
+        // coordinates by 1) miss the 4 voxels with two coordinates 2 and the third non-zero; the third step fills
+        // the box. 10⁹ iterations then cost four (the test would not finish otherwise); an empty mask stays empty.
+        let corner = Mask::from_fn([3, 3, 3], |i, j, k| (i, j, k) == (0, 0, 0));
+        assert_eq!(dilate18(&corner, 2).count(), 23);
+        assert_eq!(dilate18(&corner, 3).count(), 27);
+        assert_eq!(dilate18(&corner, 1_000_000_000).count(), 27);
+        let empty = Mask::from_fn([4, 4, 4], |_, _, _| false);
+        assert_eq!(dilate18(&empty, 1_000_000_000).count(), 0);
     }
 }

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod safety;
+
 use segauge_tests::{EXAMPLE_CASES, EXAMPLE_DIMS, EXAMPLE_SPACING, Nifti, example_case, naive_counts};
 
 fn segauge(args: &[&str]) -> Output {
@@ -259,12 +261,15 @@ fn eval_gives_a_both_empty_row_for_labels_seen_in_other_cases() {
 
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
-    // Per-case metrics, bootstrap intervals, subgroups and the report: bit-identical on 1, 2 and 8 threads.
+    // Per-case metrics, bootstrap intervals, subgroups and the report: bit-identical on 1, 2, 4 and 8 threads.
     let dir = tempfile::tempdir().unwrap();
     let (pred, gt, meta) = example_with_metadata(dir.path());
     let run = |threads: &str| {
-        let (json, html) =
-            (dir.path().join(format!("{threads}.json")), dir.path().join(format!("{threads}.html")));
+        let (json, html, csv) = (
+            dir.path().join(format!("{threads}.json")),
+            dir.path().join(format!("{threads}.html")),
+            dir.path().join(format!("{threads}.csv")),
+        );
         let out = segauge(&[
             "eval",
             "--pred",
@@ -277,14 +282,17 @@ fn results_do_not_depend_on_the_thread_count() {
             json.to_str().unwrap(),
             "--report",
             html.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
             "--threads",
             threads,
         ]);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-        (std::fs::read(json).unwrap(), std::fs::read(html).unwrap())
+        (std::fs::read(json).unwrap(), std::fs::read(html).unwrap(), std::fs::read(csv).unwrap())
     };
     let one = run("1");
     assert_eq!(one, run("2"));
+    assert_eq!(one, run("4"));
     assert_eq!(one, run("8"));
 }
 
@@ -466,7 +474,7 @@ fn eval_writes_aggregates_subgroups_and_every_output() {
         "--lesion-csv",
         &out_file("lesions.csv"),
         "--csv",
-        &out_file("cases.csv"),
+        &out_file("per_case.csv"),
     ]);
     // One case failed: exit 1, everything else written.
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -522,7 +530,7 @@ fn eval_writes_aggregates_subgroups_and_every_output() {
     let lesions = std::fs::read_to_string(out_file("lesions.csv")).unwrap();
     assert!(lesions.starts_with("model,case,label,side,lesion,"));
     assert!(lesions.lines().any(|l| l.starts_with("pred,case_000,1,gt,1,")));
-    let cases = std::fs::read_to_string(out_file("cases.csv")).unwrap();
+    let cases = std::fs::read_to_string(out_file("per_case.csv")).unwrap();
     assert!(cases.lines().any(|l| l.starts_with("broken,,")));
     let html = std::fs::read_to_string(out_file("report.html")).unwrap();
     for id in &segauge_tests::browser::REPORT_SECTIONS[..7] {
@@ -583,7 +591,7 @@ fn eval_option_errors_name_the_problem() {
     assert!(err.contains("bad.csv") && err.contains("no `case` column"), "{err}");
     let out = run(&["--bootstrap", "0"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("at least 1"));
+    assert!(text(&out.stderr).contains("0 is not in 1..=10000000"));
 }
 
 #[test]
