@@ -12,8 +12,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_main};
+use segauge_eval::EvalOptions;
 use segauge_metrics::OverlapCounts;
-use segauge_report::EvalOptions;
 
 fn io(c: &mut Criterion) {
     let data = segauge_benches::ensure_bench_data().expect("cannot write the benchmark data");
@@ -39,7 +39,7 @@ fn io(c: &mut Criterion) {
     let options = EvalOptions { surface: None, ..EvalOptions::default() };
     group.bench_function("compare_pipeline", |b| {
         b.iter(|| {
-            segauge_report::compare(black_box(&data.pred), black_box(&data.gt), &options).expect("compare")
+            segauge_eval::compare(black_box(&data.pred), black_box(&data.gt), &options).expect("compare")
         });
     });
     group.finish();

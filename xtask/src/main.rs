@@ -1,6 +1,8 @@
 //! `cargo xtask`: project automation that needs no tool beyond cargo.
 //!
-//! - `cargo xtask tidy`: architecture checks (crate layering from `cargo metadata`, `//!` docs on every module).
+//! - `cargo xtask tidy [--libraries]`: architecture checks (the allowed dependencies of every crate from
+//!   `cargo metadata`, only the formats crate serialising, `//!` docs on every module); `--libraries` lists the
+//!   library crates for CI.
 //! - `cargo xtask bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom]`: criterion benchmarks and whole-process timings
 //!   against reference tools; accuracy of every surface against analytic truth.
 //! - `cargo xtask gen-example`: regenerates the example data set in `examples/data`.
@@ -15,7 +17,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = project_root();
     match args.first().map(String::as_str) {
-        Some("tidy") => tidy::run(&root),
+        Some("tidy") => tidy::run(&root, &args[1..]),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("gen-example") => {
             let dir = root.join("examples/data");
@@ -25,7 +27,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <tidy | bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom] | gen-example>"
+                "usage: cargo xtask <tidy [--libraries] | bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom] | gen-example>"
             );
             anyhow::bail!("unknown or missing task")
         }

@@ -1,8 +1,11 @@
-//! The `segauge` command: `compare` one prediction with its ground truth, or `eval` a whole data set.
+//! The `segauge` command: `compare` one prediction with its ground truth, `eval` a whole data set, `convert` any
+//! input to NIfTI. It parses arguments, calls the library (segauge-eval's one pipeline through the facade) and
+//! prints; it computes nothing itself.
 //!
-//! Exit codes: 0 when everything was evaluated; 1 when an input could not be evaluated (`compare`) or at least one
-//! case failed (`eval`: the other cases are still written, failures are listed in every output); 2 for a usage
-//! error or an output that could not be written.
+//! Exit codes: 0 when everything was evaluated and written; 1 when an input could not be evaluated (`compare`,
+//! `convert`) or at least one case failed (`eval`: the other cases are still written, failures are listed in
+//! every output); 2 for a usage error (an option out of range, an output that would touch an input) or an output
+//! that could not be written.
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
@@ -31,45 +34,66 @@ struct Cli {
     command: Command,
 }
 
+const COMPARE_EXAMPLES: &str = "Examples:
+  segauge compare --pred pred/case_001.nii.gz --gt labels/case_001.nii.gz
+  segauge compare --pred p.nii.gz --gt g.nii.gz --labels 1-3 --surface voxel-faces --format json
+  segauge compare --pred seg.dcm --gt labels.nii.gz --pred-series ct/ --roi liver=1,spleen=2";
+
+const EVAL_EXAMPLES: &str = "Examples:
+  segauge eval --pred preds/ --gt labels/ --report report.html --csv per_case.csv --json results.json
+  segauge eval --pred preds/ --gt labels/ --metadata cases.csv --subgroups scanner,site --summary-csv summary.csv
+  segauge eval --model nnunet=nnunet_out/ --model monai=monai_out/ --gt labels/ --report compare.html
+  segauge eval --pred preds/ --gt labels/ --lesion-rule brats2023 --dilation 3 --min-gt-volume 50";
+
+const CONVERT_EXAMPLES: &str = "Examples:
+  segauge convert seg.dcm seg.nii.gz --series ct_series/
+  segauge convert rtstruct.dcm liver.nii.gz --reference ct.nii.gz --roi Liver=1
+  segauge convert mask.npy mask.nii.gz --spacing 0.8,0.8,1.5";
+
 #[derive(Subcommand)]
 enum Command {
     /// Metrics for one prediction against its ground truth, per label.
+    #[command(after_help = COMPARE_EXAMPLES)]
     Compare {
         /// Prediction file (.nii, .nii.gz, .npy, or a DICOM-SEG/RTSTRUCT .dcm).
-        #[arg(long)]
+        #[arg(long, help_heading = "Inputs")]
         pred: PathBuf,
         /// Ground-truth file (.nii, .nii.gz, .npy, or a DICOM-SEG/RTSTRUCT .dcm).
-        #[arg(long)]
+        #[arg(long, help_heading = "Inputs")]
         gt: PathBuf,
         /// Image series folder of a DICOM prediction (default: the folder `<case id>/` beside it).
-        #[arg(long)]
+        #[arg(long, help_heading = "Inputs")]
         pred_series: Option<PathBuf>,
         /// Image series folder of a DICOM ground truth (default: the folder `<case id>/` beside it).
-        #[arg(long)]
+        #[arg(long, help_heading = "Inputs")]
         gt_series: Option<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
+        #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Outputs")]
         format: Format,
         #[command(flatten)]
-        common: Common,
+        read: ReadArgs,
+        #[command(flatten)]
+        metrics: MetricArgs,
     },
     /// Writes any input segauge reads (DICOM-SEG, RTSTRUCT, .npy, NIfTI) as a NIfTI-1 label map.
+    #[command(after_help = CONVERT_EXAMPLES)]
     Convert {
         /// The input file.
         input: PathBuf,
-        /// The output, `.nii` or `.nii.gz`.
+        /// The output, `.nii` or `.nii.gz` (never one of the inputs; written whole or not at all).
         output: PathBuf,
         /// Image series folder of a DICOM input (default: the folder `<case id>/` beside it).
-        #[arg(long)]
+        #[arg(long, help_heading = "Inputs")]
         series: Option<PathBuf>,
         /// A volume whose grid an RTSTRUCT without series is rasterised on.
-        #[arg(long)]
+        #[arg(long, help_heading = "Inputs")]
         reference: Option<PathBuf>,
         #[command(flatten)]
-        common: Common,
+        read: ReadArgs,
     },
     /// Metrics for every case of a data set (files paired by case id), in parallel, with bootstrap confidence
     /// intervals, subgroups and (for several models) paired comparisons.
+    #[command(after_help = EVAL_EXAMPLES)]
     Eval(Box<EvalArgs>),
 }
 
@@ -139,56 +163,58 @@ fn parse_model(text: &str) -> Result<(String, PathBuf), String> {
 #[derive(Args)]
 struct EvalArgs {
     /// Folder of predictions (one model; use `--model` for several).
-    #[arg(long, required_unless_present = "model")]
+    #[arg(long, required_unless_present = "model", help_heading = "Inputs")]
     pred: Option<PathBuf>,
     /// A model to evaluate, `NAME=DIR` (repeat for several models against one `--gt`).
-    #[arg(long, value_parser = parse_model, conflicts_with = "pred")]
+    #[arg(long, value_parser = parse_model, conflicts_with = "pred", help_heading = "Inputs")]
     model: Vec<(String, PathBuf)>,
     /// Folder of ground truths.
-    #[arg(long)]
+    #[arg(long, help_heading = "Inputs")]
     gt: PathBuf,
     /// Case metadata: a CSV file with a `case` column and any others (subgroups are sliced by them).
-    #[arg(long)]
+    #[arg(long, help_heading = "Inputs")]
     metadata: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
     /// Write the self-contained HTML report to this file.
-    #[arg(long)]
+    #[arg(long, help_heading = "Outputs")]
     report: Option<PathBuf>,
-    /// Write one row per case and label (and one per failed case) to this CSV file.
-    #[arg(long)]
+    /// Write one row per case and label (and per failed case and label) to this CSV file.
+    #[arg(long, help_heading = "Outputs")]
     csv: Option<PathBuf>,
     /// Write everything (settings, rows, failures, summary, subgroups, comparisons) to this JSON file.
-    #[arg(long)]
+    #[arg(long, help_heading = "Outputs")]
     json: Option<PathBuf>,
     /// Write the aggregates (overall and per subgroup) to this CSV file.
-    #[arg(long)]
+    #[arg(long, help_heading = "Outputs")]
     summary_csv: Option<PathBuf>,
     /// Write one row per lesion (GT and predicted) to this CSV file.
-    #[arg(long)]
+    #[arg(long, help_heading = "Outputs")]
     lesion_csv: Option<PathBuf>,
+    #[command(flatten)]
+    metrics: MetricArgs,
     /// Bootstrap resamples of the case set (1 to 10,000,000; refused up front when their matrices would not fit
     /// in the memory available).
-    #[arg(long, default_value_t = 9999, value_parser = clap::value_parser!(u64).range(1..=MAX_RESAMPLES))]
+    #[arg(long, default_value_t = 9999, value_parser = clap::value_parser!(u64).range(1..=MAX_RESAMPLES), help_heading = "Statistics")]
     bootstrap: u64,
     /// Confidence interval method.
-    #[arg(long, value_enum, default_value_t = CiArg::Bca)]
+    #[arg(long, value_enum, default_value_t = CiArg::Bca, help_heading = "Statistics")]
     ci_method: CiArg,
     /// Master seed of the resampling (the same seed gives the same intervals, on any machine).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, help_heading = "Statistics")]
     seed: u64,
     /// Non-finite per-case values in aggregates: distances `inf` capped (default), left out, or propagated.
-    #[arg(long, value_enum, default_value_t = InfArg::Cap)]
+    #[arg(long, value_enum, default_value_t = InfArg::Cap, help_heading = "Statistics")]
     inf_policy: InfArg,
     /// Cap of infinite distances, mm, > 0 (default: each case's image diagonal).
-    #[arg(long, value_parser = parse_positive_mm, allow_negative_numbers = true)]
+    #[arg(long, value_parser = parse_positive_mm, allow_negative_numbers = true, help_heading = "Statistics")]
     hd_cap: Option<f64>,
     /// Metadata columns to slice by, `col1,col2` (default: every column).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help_heading = "Statistics")]
     subgroups: Option<Vec<String>>,
     /// Worker threads, 1 to 1024 (default: all cores). Results are identical for any number.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024), help_heading = "Run")]
     threads: Option<u64>,
-    #[command(flatten)]
-    common: Common,
 }
 
 impl EvalArgs {
@@ -200,8 +226,8 @@ impl EvalArgs {
         }
     }
 
-    fn aggregate(&self) -> report::AggregateOptions {
-        report::AggregateOptions {
+    fn aggregate(&self) -> segauge::AggregateOptions {
+        segauge::AggregateOptions {
             resamples: usize::try_from(self.bootstrap).unwrap_or(usize::MAX),
             method: match self.ci_method {
                 CiArg::Bca => segauge::stats::CiMethod::Bca,
@@ -210,9 +236,9 @@ impl EvalArgs {
             },
             seed: self.seed,
             inf_policy: match self.inf_policy {
-                InfArg::Cap => report::InfPolicy::Cap,
-                InfArg::Omit => report::InfPolicy::Omit,
-                InfArg::Propagate => report::InfPolicy::Propagate,
+                InfArg::Cap => segauge::InfPolicy::Cap,
+                InfArg::Omit => segauge::InfPolicy::Omit,
+                InfArg::Propagate => segauge::InfPolicy::Propagate,
             },
             hd_cap: self.hd_cap,
             subgroups: self.subgroups.clone(),
@@ -221,74 +247,160 @@ impl EvalArgs {
     }
 }
 
+/// How input files are read (every command).
 #[derive(Args)]
-struct Common {
-    /// Labels to report, e.g. `1,2,5` or `1-3` (default: every non-zero label present).
-    #[arg(long, value_parser = parse_labels)]
-    labels: Option<LabelList>,
+struct ReadArgs {
     /// Spacing in mm (`sx,sy,sz`) of .npy files that have no JSON sidecar.
-    #[arg(long, value_parser = parse_spacing)]
+    #[arg(long, value_parser = parse_spacing, help_heading = "Inputs")]
     spacing: Option<[f64; 3]>,
     /// Axis order of .npy arrays without a sidecar `axes` entry: `xyz` (nibabel) or `zyx` (SimpleITK).
-    #[arg(long, value_enum, default_value_t = AxesArg::Xyz)]
+    #[arg(long, value_enum, default_value_t = AxesArg::Xyz, help_heading = "Inputs")]
     axes: AxesArg,
-    /// Surface for HD, HD_p, ASSD, MASD, NSD and BIoU (default: the one closest to analytic truth, see the README);
-    /// `none` computes overlap only.
-    #[arg(long, value_enum)]
-    surface: Option<SurfaceArg>,
-    /// Percentile of the robust Hausdorff distance (reported as `hd<P>`), in (0, 100].
-    #[arg(long, default_value_t = 95.0, value_parser = parse_percentile, allow_negative_numbers = true)]
-    percentile: f64,
-    /// How the two directed percentiles combine: the larger (MeshMetrics, DeepMind) or pooled (medpy).
-    #[arg(long, value_enum, default_value_t = RuleArg::DirectedMax)]
-    percentile_rule: RuleArg,
-    /// Tolerance of NSD and BIoU, mm (≥ 0).
-    #[arg(long, default_value_t = 2.0, value_parser = parse_tolerance_mm, allow_negative_numbers = true)]
-    tau: f64,
-    /// Vertex arithmetic: `exact` (f64) or `vtk-f32` (MeshMetrics' float32 vertices; voxel-faces only).
-    #[arg(long, value_enum, default_value_t = CompatArg::Exact)]
-    mesh_compat: CompatArg,
     /// DICOM inputs: a folder holding one image-series folder per case id (`<root>/<case id>/`).
-    #[arg(long)]
+    #[arg(long, help_heading = "Inputs")]
     series_root: Option<PathBuf>,
     /// DICOM inputs: the segments (SEG: SegmentLabel or number) or ROIs (RTSTRUCT: ROIName) to read and their
     /// labels, e.g. `liver=1,spleen=2` (default: all of them, label = number).
-    #[arg(long, value_parser = parse_roi)]
+    #[arg(long, value_parser = parse_roi, help_heading = "Inputs")]
     roi: Option<RoiMap>,
     /// DICOM FRACTIONAL segmentations: foreground where value / maximum >= this, in (0, 1].
-    #[arg(long, default_value_t = 0.5, value_parser = parse_fraction, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.5, value_parser = parse_fraction, allow_negative_numbers = true, help_heading = "Inputs")]
     fractional_threshold: f64,
+}
+
+impl ReadArgs {
+    fn options(&self) -> ReadOptions {
+        ReadOptions {
+            npy: NpyOptions {
+                spacing: self.spacing,
+                axes: match self.axes {
+                    AxesArg::Xyz => Axes::Xyz,
+                    AxesArg::Zyx => Axes::Zyx,
+                },
+            },
+            dicom: DicomOptions {
+                series_root: self.series_root.clone(),
+                mapping: self.roi.as_ref().map_or_else(Vec::new, |r| r.0.clone()),
+                fractional_threshold: self.fractional_threshold,
+                fractional_inclusive: true,
+            },
+        }
+    }
+}
+
+/// What is measured per case (`compare` and `eval`).
+#[derive(Args)]
+struct MetricArgs {
+    /// Labels to report, e.g. `1,2,5` or `1-3` (default: every non-zero label present).
+    #[arg(long, value_parser = parse_labels, help_heading = "Metrics")]
+    labels: Option<LabelList>,
+    /// Surface for HD, HD_p, ASSD, MASD, NSD and BIoU (default: the one closest to analytic truth, see the README);
+    /// `none` computes overlap only.
+    #[arg(long, value_enum, help_heading = "Metrics")]
+    surface: Option<SurfaceArg>,
+    /// Percentile of the robust Hausdorff distance (reported as `hd<P>`), in (0, 100].
+    #[arg(long, default_value_t = 95.0, value_parser = parse_percentile, allow_negative_numbers = true, help_heading = "Metrics")]
+    percentile: f64,
+    /// How the two directed percentiles combine: the larger (MeshMetrics, DeepMind) or pooled (medpy).
+    #[arg(long, value_enum, default_value_t = RuleArg::DirectedMax, help_heading = "Metrics")]
+    percentile_rule: RuleArg,
+    /// Tolerance of NSD and BIoU, mm (> 0).
+    #[arg(long, default_value_t = 2.0, value_parser = parse_positive_mm, allow_negative_numbers = true, help_heading = "Metrics")]
+    tau: f64,
+    /// Vertex arithmetic: `exact` (f64) or `vtk-f32` (MeshMetrics' float32 vertices; voxel-faces only).
+    #[arg(long, value_enum, default_value_t = CompatArg::Exact, help_heading = "Metrics")]
+    mesh_compat: CompatArg,
     /// Skip per-lesion detection (connected components, matching, lesion F1).
-    #[arg(long)]
+    #[arg(long, help_heading = "Lesions")]
     no_lesions: bool,
     /// Lesion connectivity: 6, 18 or 26 (3D), 4 or 8 (2D; on 3D volumes, slice by slice).
-    #[arg(long, default_value = "26", value_parser = parse_connectivity)]
+    #[arg(long, default_value = "26", value_parser = parse_connectivity, help_heading = "Lesions")]
     connectivity: Connectivity,
     /// How lesions are paired: one-to-one by IoU or Dice above `--match-threshold` (maximum total score), any
     /// overlap, or the BraTS 2023 lesion-wise rule.
-    #[arg(long, value_enum, default_value_t = LesionRuleArg::Iou)]
+    #[arg(long, value_enum, default_value_t = LesionRuleArg::Iou, help_heading = "Lesions")]
     lesion_rule: LesionRuleArg,
     /// Score a lesion pair must exceed (strictly) under `--lesion-rule iou|dice`, in [0, 1).
-    #[arg(long, default_value_t = 0.5, value_parser = parse_match_threshold, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.5, value_parser = parse_match_threshold, allow_negative_numbers = true, help_heading = "Lesions")]
     match_threshold: f64,
     /// Edges of the lesion size strata, equivalent diameter in mm (`3,10`: [0,3), [3,10), [10,inf)).
-    #[arg(long, default_value = "3,10", value_parser = parse_edges)]
+    #[arg(long, default_value = "3,10", value_parser = parse_edges, help_heading = "Lesions")]
     lesion_strata: Edges,
     /// Ignore lesions (GT and prediction) smaller than this many voxels (not used by brats2023).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, help_heading = "Lesions")]
     min_lesion_voxels: u64,
     /// Surface metrics of every matched lesion pair (always on for brats2023 unless `--surface none`).
-    #[arg(long)]
+    #[arg(long, help_heading = "Lesions")]
     lesion_distances: bool,
     /// brats2023: dilation iterations, 0 to 1000 (3 for GLI/SSA/PED, 1 for MEN/MET).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=MAX_DILATION))]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=MAX_DILATION), help_heading = "Lesions")]
     dilation: u32,
     /// brats2023: GT lesions at or below this volume (mm³, ≥ 0) are not scored (50; 2 for MET).
-    #[arg(long, default_value_t = 50.0, value_parser = parse_volume_mm3, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 50.0, value_parser = parse_volume_mm3, allow_negative_numbers = true, help_heading = "Lesions")]
     min_gt_volume: f64,
     /// brats2023: HD95 of a missed lesion or a false positive, mm (≥ 0).
-    #[arg(long, default_value_t = 374.0, value_parser = parse_tolerance_mm, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 374.0, value_parser = parse_tolerance_mm, allow_negative_numbers = true, help_heading = "Lesions")]
     hd_penalty: f64,
+}
+
+impl MetricArgs {
+    /// The per-case options; the library adds what a rule implies (e.g. brats2023's per-lesion distances).
+    fn options(&self, read: &ReadArgs) -> segauge::EvalOptions {
+        let defaults = SurfaceOptions::default();
+        let surface = match self.surface {
+            Some(SurfaceArg::None) => None,
+            other => Some(SurfaceOptions {
+                surface: match other {
+                    Some(SurfaceArg::VoxelFaces) => Surface::VoxelFaces,
+                    Some(SurfaceArg::Smooth) => Surface::Smooth,
+                    Some(SurfaceArg::SmoothVtk) => Surface::SmoothVtk,
+                    Some(SurfaceArg::MarchingCubes) => Surface::MarchingCubes,
+                    Some(SurfaceArg::Grid) => Surface::Grid,
+                    Some(SurfaceArg::None) | None => defaults.surface,
+                },
+                percentile: self.percentile,
+                percentile_rule: match self.percentile_rule {
+                    RuleArg::DirectedMax => PercentileRule::DirectedMax,
+                    RuleArg::Pooled => PercentileRule::Pooled,
+                },
+                tau: self.tau,
+                mesh_compat: match self.mesh_compat {
+                    CompatArg::Exact => MeshCompat::Exact,
+                    CompatArg::VtkF32 => MeshCompat::VtkF32,
+                },
+            }),
+        };
+        let lesions = (!self.no_lesions).then(|| LesionOptions {
+            connectivity: self.connectivity,
+            rule: match self.lesion_rule {
+                LesionRuleArg::Iou => MatchRule::Iou,
+                LesionRuleArg::Dice => MatchRule::Dice,
+                LesionRuleArg::Overlap => MatchRule::Overlap,
+                LesionRuleArg::Brats2023 => MatchRule::Brats2023,
+            },
+            threshold: self.match_threshold,
+            strata_mm: self.lesion_strata.0.clone(),
+            min_lesion_voxels: self.min_lesion_voxels,
+            brats: BratsOptions {
+                dilation: self.dilation,
+                min_gt_volume_mm3: self.min_gt_volume,
+                hd_penalty: self.hd_penalty,
+            },
+            // Pairs are small boxes cut from the image: exact arithmetic (vtk-f32 needs the whole grid).
+            surface: if self.lesion_distances {
+                surface.clone().map(|s| SurfaceOptions { mesh_compat: MeshCompat::Exact, ..s })
+            } else {
+                None
+            },
+        });
+        segauge::EvalOptions {
+            labels: self.labels.as_ref().map(|l| l.0.clone()),
+            read: read.options(),
+            surface,
+            lesions,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -378,81 +490,6 @@ enum AxesArg {
     Zyx,
 }
 
-impl Common {
-    fn options(&self) -> anyhow::Result<segauge::EvalOptions> {
-        let axes = match self.axes {
-            AxesArg::Xyz => Axes::Xyz,
-            AxesArg::Zyx => Axes::Zyx,
-        };
-        let defaults = SurfaceOptions::default();
-        let surface = match self.surface {
-            Some(SurfaceArg::None) => None,
-            other => Some(SurfaceOptions {
-                surface: match other {
-                    Some(SurfaceArg::VoxelFaces) => Surface::VoxelFaces,
-                    Some(SurfaceArg::Smooth) => Surface::Smooth,
-                    Some(SurfaceArg::SmoothVtk) => Surface::SmoothVtk,
-                    Some(SurfaceArg::MarchingCubes) => Surface::MarchingCubes,
-                    Some(SurfaceArg::Grid) => Surface::Grid,
-                    Some(SurfaceArg::None) | None => defaults.surface,
-                },
-                percentile: self.percentile,
-                percentile_rule: match self.percentile_rule {
-                    RuleArg::DirectedMax => PercentileRule::DirectedMax,
-                    RuleArg::Pooled => PercentileRule::Pooled,
-                },
-                tau: self.tau,
-                mesh_compat: match self.mesh_compat {
-                    CompatArg::Exact => MeshCompat::Exact,
-                    CompatArg::VtkF32 => MeshCompat::VtkF32,
-                },
-            }),
-        };
-        let rule = match self.lesion_rule {
-            LesionRuleArg::Iou => MatchRule::Iou,
-            LesionRuleArg::Dice => MatchRule::Dice,
-            LesionRuleArg::Overlap => MatchRule::Overlap,
-            LesionRuleArg::Brats2023 => MatchRule::Brats2023,
-        };
-        let lesions = (!self.no_lesions).then(|| LesionOptions {
-            connectivity: self.connectivity,
-            rule,
-            threshold: self.match_threshold,
-            strata_mm: self.lesion_strata.0.clone(),
-            min_lesion_voxels: self.min_lesion_voxels,
-            brats: BratsOptions {
-                dilation: self.dilation,
-                min_gt_volume_mm3: self.min_gt_volume,
-                hd_penalty: self.hd_penalty,
-            },
-            surface: if self.lesion_distances || rule == MatchRule::Brats2023 {
-                // Pairs are small boxes cut from the image: exact arithmetic (vtk-f32 needs the whole grid).
-                surface.clone().map(|s| SurfaceOptions { mesh_compat: MeshCompat::Exact, ..s })
-            } else {
-                None
-            },
-        });
-        if let Some(l) = &lesions {
-            l.validate()?;
-        }
-        Ok(segauge::EvalOptions {
-            labels: self.labels.as_ref().map(|l| l.0.clone()),
-            read: ReadOptions {
-                npy: NpyOptions { spacing: self.spacing, axes },
-                dicom: DicomOptions {
-                    series_root: self.series_root.clone(),
-                    mapping: self.roi.as_ref().map_or_else(Vec::new, |r| r.0.clone()),
-                    fractional_threshold: self.fractional_threshold,
-                    fractional_inclusive: true,
-                },
-            },
-            surface,
-            lesions,
-            ..Default::default()
-        })
-    }
-}
-
 fn parse_labels(text: &str) -> Result<LabelList, String> {
     let mut out = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -496,11 +533,11 @@ fn parse_spacing(text: &str) -> Result<[f64; 3], String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Compare { pred, gt, pred_series, gt_series, format, common } => {
-            compare(&pred, &gt, pred_series, gt_series, format, &common)
+        Command::Compare { pred, gt, pred_series, gt_series, format, read, metrics } => {
+            compare(&pred, &gt, pred_series, gt_series, format, &read, &metrics)
         }
-        Command::Convert { input, output, series, reference, common } => {
-            convert(&input, &output, series.as_deref(), reference.as_deref(), &common)
+        Command::Convert { input, output, series, reference, read } => {
+            convert(&input, &output, series.as_deref(), reference.as_deref(), &read)
         }
         Command::Eval(args) => eval(&args),
     };
@@ -533,9 +570,11 @@ fn compare(
     pred_series: Option<PathBuf>,
     gt_series: Option<PathBuf>,
     format: Format,
-    common: &Common,
+    read: &ReadArgs,
+    metrics: &MetricArgs,
 ) -> anyhow::Result<ExitCode> {
-    let options = segauge::EvalOptions { pred_series, gt_series, ..common.options()? };
+    let options = segauge::EvalOptions { pred_series, gt_series, ..metrics.options(read) };
+    options.validate()?;
     let result = match segauge::compare(pred, gt, &options) {
         Ok(r) => r,
         Err(e) => {
@@ -556,26 +595,26 @@ fn convert(
     output: &Path,
     series: Option<&Path>,
     reference: Option<&Path>,
-    common: &Common,
+    read: &ReadArgs,
 ) -> anyhow::Result<ExitCode> {
     let name = output.to_string_lossy();
     if !(name.ends_with(".nii") || name.ends_with(".nii.gz")) {
         bail!("{}: the output must be a .nii or .nii.gz file", output.display());
     }
-    let options = common.options()?;
+    let options = read.options();
     // The input, its image series (given, or the `<case id>/` folder beside it), the reference volume and the
     // series root are all inputs: the output may be none of them, nor lie inside a series folder.
     let beside = segauge::io::case_id(input).map(|(id, _)| input.with_file_name(id));
     let mut inputs = vec![segauge::io::Input::File(input)];
     inputs.extend(series.or(beside.as_deref()).map(segauge::io::Input::Folder));
     inputs.extend(reference.map(segauge::io::Input::File));
-    inputs.extend(common.series_root.as_deref().map(segauge::io::Input::Folder));
+    inputs.extend(read.series_root.as_deref().map(segauge::io::Input::Folder));
     segauge::io::check_outputs(&[("output", output)], &inputs)?;
-    let read = || -> Result<segauge::io::LabelVolume, segauge::io::Error> {
-        let reference = reference.map(|path| segauge::io::read_labels(path, &options.read)).transpose()?;
-        segauge::io::read_labels_on(input, &options.read, series, reference.as_ref().map(|v| v.grid()))
+    let load = || -> Result<segauge::io::LabelVolume, segauge::io::Error> {
+        let reference = reference.map(|path| segauge::io::read_labels(path, &options)).transpose()?;
+        segauge::io::read_labels_on(input, &options, series, reference.as_ref().map(|v| v.grid()))
     };
-    let volume = match read() {
+    let volume = match load() {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: {}", report::printable(&e.to_string()));
@@ -640,7 +679,6 @@ fn gib(bytes: u64) -> String {
 }
 
 fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
-    let common = &args.common;
     let models = args.models();
     let mut names = std::collections::BTreeSet::new();
     for (name, _) in &models {
@@ -659,21 +697,19 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         models.iter().map(|(_, dir)| segauge::io::Input::Folder(dir)).collect();
     inputs.push(segauge::io::Input::Folder(&args.gt));
     inputs.extend(args.metadata.as_deref().map(segauge::io::Input::File));
-    inputs.extend(common.series_root.as_deref().map(segauge::io::Input::Folder));
+    inputs.extend(args.read.series_root.as_deref().map(segauge::io::Input::Folder));
     segauge::io::check_outputs(&outputs, &inputs)?;
-    let options = common.options()?;
+    let options = segauge::Options { eval: args.metrics.options(&args.read), aggregate: args.aggregate() };
     let metadata = match &args.metadata {
         Some(path) => report::read_metadata(path)?,
         None => Default::default(),
     };
+    options.validate(&metadata)?;
     let mut sets = Vec::new();
     for (name, dir) in &models {
-        let mut data = report::pair_dirs(dir, &args.gt)?;
+        let data = segauge::pair_dirs(dir, &args.gt)?;
         if data.cases.is_empty() && data.failures.is_empty() {
             bail!("no .nii, .nii.gz, .npy or .dcm files in {} or {}", dir.display(), args.gt.display());
-        }
-        for case in &mut data.cases {
-            case.metadata = metadata.get(&case.id).cloned().unwrap_or_default();
         }
         sets.push((name.clone(), data));
     }
@@ -685,14 +721,13 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             eprintln!("warning: {unknown} case(s) of the metadata file have no files");
         }
     }
-    let aggregate = args.aggregate();
     let threads = match args.threads {
         Some(n) => usize::try_from(n).unwrap_or(1),
         None => std::thread::available_parallelism().map_or(1, usize::from),
     };
     let n_cases = sets.iter().map(|(_, d)| d.cases.len()).max().unwrap_or(0);
-    let n_columns = aggregate.subgroup_columns(&metadata)?.len();
-    let need = aggregate.memory_estimate(n_cases, models.len(), n_columns, threads);
+    let n_columns = options.aggregate.subgroup_columns(&metadata)?.len();
+    let need = options.aggregate.memory_estimate(n_cases, models.len(), n_columns, threads);
     if let Some(available) = memory_available().filter(|&a| need > a) {
         bail!(
             "--bootstrap {}: the resample matrices of {n_cases} cases need about {}, more than the {} of memory \
@@ -708,36 +743,28 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             .build_global()
             .context("cannot start worker threads")?;
     }
-    let total: usize = sets.iter().map(|(_, d)| d.cases.len()).sum();
-    let bar = indicatif::ProgressBar::new(total as u64);
+    let inputs = segauge::eval::Inputs { models: sets, metadata, gt_dir: Some(args.gt.clone()) };
+    let bar = indicatif::ProgressBar::new(inputs.total_cases() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed_precise} (eta {eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let mut runs = Vec::new();
-    for (name, data) in &sets {
-        let evaluation = report::evaluate(data, &options, &|| bar.inc(1));
-        runs.push(report::ModelRun { name: name.clone(), evaluation });
-    }
+    let result = segauge::eval::run(inputs, &options, &|_| bar.inc(1))?;
     bar.finish_and_clear();
-    let result = report::aggregate(runs, metadata, &options, &aggregate)?;
 
-    let several = result.models.len() > 1;
-    let per_model: Vec<(Option<&str>, &segauge::Evaluation)> =
-        result.models.iter().map(|m| (several.then_some(m.name.as_str()), &m.evaluation)).collect();
     // Each output is written whole or not at all; a failed one does not stop the others.
     let mut unwritten = 0;
     for &(flag, path) in &outputs {
         let text = |w: &mut dyn Write, text: String| {
             w.write_all(text.as_bytes())
-                .map_err(|e| report::Error::Write { path: path.to_path_buf(), detail: e.to_string() })
+                .map_err(|source| report::Error::Write { path: path.to_path_buf(), source })
         };
         let written = segauge::io::write_atomically(path, |w| match flag {
-            "--csv" => report::write_cases_csv(&per_model, &options, w, path),
+            "--csv" => report::write_cases_csv(&result, w, path),
             "--summary-csv" => report::write_summary_csv(&result, w, path),
             "--lesion-csv" => report::write_lesion_csv(&result, w, path),
-            "--json" => text(w, report::report_json(&result, Some(&args.gt), &options)),
-            _ => text(w, report::report_html(&result, &options)),
+            "--json" => text(w, report::report_json(&result)),
+            _ => text(w, report::report_html(&result)),
         });
         let shown = report::printable(&path.display().to_string()).into_owned();
         match written {
@@ -750,13 +777,14 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if outputs.is_empty() {
-        report::write_cases_csv(&per_model, &options, std::io::stdout().lock(), Path::new("<stdout>"))?;
+        report::write_cases_csv(&result, std::io::stdout().lock(), Path::new("<stdout>"))?;
     } else {
         print!("{}", report::summary_text(&result));
     }
+    let several = result.models.len() > 1;
     for m in &result.models {
         let prefix = if several { format!("model {}: ", m.name) } else { String::new() };
-        for l in report::labels_never_seen(&m.evaluation) {
+        for l in segauge::eval::labels_never_seen(&m.evaluation) {
             eprintln!("warning: {prefix}label {l} was requested but occurs in no evaluated case");
         }
         for f in &m.evaluation.failures {

@@ -96,6 +96,7 @@ pub struct Components {
 
 /// One connected component and its geometry.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Lesion {
     /// Component number (1-based, raster order of the first voxel).
     pub id: u32,

@@ -81,6 +81,7 @@ pub enum Error {
 
 /// How lesions of the prediction and the ground truth are paired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum MatchRule {
     /// One-to-one, IoU above the threshold, maximum total IoU.
     #[default]
@@ -209,6 +210,7 @@ impl LesionOptions {
 
 /// A matched GT lesion and the predicted lesion(s) paired with it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LesionMatch {
     /// GT lesion id (for the BraTS rule, the merged lesion's id).
     pub gt: u32,
@@ -226,6 +228,7 @@ pub struct LesionMatch {
 
 /// Detection counts in one size stratum.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Stratum {
     /// Lower edge (equivalent diameter, mm, inclusive).
     pub lo_mm: f64,
@@ -273,6 +276,7 @@ impl Stratum {
 
 /// The BraTS 2023 lesion-wise scores of one mask pair.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BratsScores {
     /// Lesion-wise Dice.
     pub lesion_wise_dice: f64,
@@ -286,6 +290,7 @@ pub struct BratsScores {
 
 /// Per-lesion detection results of one mask pair.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LesionReport {
     /// The rule used.
     pub rule: MatchRule,

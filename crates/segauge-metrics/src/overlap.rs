@@ -14,6 +14,7 @@ use crate::Error;
 
 /// Which of the two masks of a label are empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum EmptyState {
     /// Both masks have voxels.
     None,
@@ -49,6 +50,7 @@ impl EmptyState {
 
 /// Voxel counts of one label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LabelCounts {
     /// Voxels of the label in the prediction, `|P|`.
     pub voxels_pred: u64,

@@ -106,7 +106,7 @@ pub enum MeshCompat {
 pub struct SurfaceOptions {
     /// The surface.
     pub surface: Surface,
-    /// Percentile of `HD_p`, in [0, 100] (default 95).
+    /// Percentile of `HD_p`, in (0, 100] (default 95).
     pub percentile: f64,
     /// How directed percentiles combine (default: the larger).
     pub percentile_rule: PercentileRule,
@@ -129,10 +129,15 @@ impl Default for SurfaceOptions {
 }
 
 impl SurfaceOptions {
-    fn validate(&self) -> Result<(), Error> {
-        if !(0.0..=100.0).contains(&self.percentile) {
+    /// Checks the options.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`]: a percentile outside (0, 100], a tau that is not a positive number of mm, or
+    /// vtk-f32 placement with another surface than voxel faces.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !(self.percentile > 0.0 && self.percentile <= 100.0) {
             return Err(Error::InvalidOption {
-                detail: format!("percentile {} is not in [0, 100]", self.percentile),
+                detail: format!("percentile {} is not in (0, 100]", self.percentile),
             });
         }
         if !(self.tau.is_finite() && self.tau > 0.0) {
@@ -311,6 +316,7 @@ impl SurfaceDistances {
 
 /// Surface metrics of one label.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SurfaceMetrics {
     /// Hausdorff distance, mm.
     pub hd: f64,

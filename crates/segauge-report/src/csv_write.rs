@@ -38,7 +38,10 @@ impl<W: Write> CsvWriter<W> {
             Some(n) if n != fields.len() => {
                 return Err(Error::Write {
                     path: self.path.clone(),
-                    detail: format!("a record of {} fields after records of {n}", fields.len()),
+                    source: std::io::Error::other(format!(
+                        "a record of {} fields after records of {n}",
+                        fields.len()
+                    )),
                 });
             }
             Some(_) => {}
@@ -61,7 +64,7 @@ impl<W: Write> CsvWriter<W> {
             self.line.extend_from_slice(b"\"\"");
         }
         self.line.push(b'\n');
-        self.out.write_all(&self.line).map_err(|e| self.error(&e))
+        self.out.write_all(&self.line).map_err(|e| self.error(e))
     }
 
     /// Flushes the output.
@@ -69,11 +72,11 @@ impl<W: Write> CsvWriter<W> {
     /// # Errors
     /// [`Error::Write`] when the output fails.
     pub(crate) fn finish(mut self) -> Result<(), Error> {
-        self.out.flush().map_err(|e| self.error(&e))
+        self.out.flush().map_err(|e| self.error(e))
     }
 
-    fn error(&self, e: &std::io::Error) -> Error {
-        Error::Write { path: self.path.clone(), detail: e.to_string() }
+    fn error(&self, source: std::io::Error) -> Error {
+        Error::Write { path: self.path.clone(), source }
     }
 }
 

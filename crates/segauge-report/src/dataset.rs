@@ -5,13 +5,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+use segauge_eval::{Estimate, EstimateKind, Metadata, Report, Unit};
 use segauge_lesion::Lesion;
 use serde_json::{Map, Value};
 
 use crate::Error;
-use crate::aggregate::{Estimate, EstimateKind, Report};
 use crate::csv_write::CsvWriter;
-use crate::eval::EvalOptions;
 use crate::output::{format_number, json_row, num, printable, settings, to_json};
 
 /// The version of the results JSON schema (README, "Results JSON").
@@ -23,7 +22,7 @@ pub const SCHEMA: &str = "segauge-eval/2";
 /// # Errors
 /// [`Error::Metadata`] naming the file and the problem: unreadable, no `case` column, a row of another length, an
 /// empty or repeated case id.
-pub fn read_metadata(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, String>>, Error> {
+pub fn read_metadata(path: &Path) -> Result<Metadata, Error> {
     let fail = |detail: String| Error::Metadata { path: path.to_path_buf(), detail };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -78,9 +77,9 @@ fn method_name(m: segauge_stats::CiMethod) -> &'static str {
 }
 
 /// The fields of an estimate row, in output order (`model` only when several models).
-fn estimate_fields(e: &Estimate, several: bool) -> Vec<(String, Value)> {
-    let mut f =
-        vec![("metric".to_string(), Value::from(e.metric.clone())), ("label".into(), Value::from(e.label))];
+fn estimate_fields(report: &Report, e: &Estimate, several: bool) -> Vec<(String, Value)> {
+    let metric = report.catalogue.key(e.metric).into_owned();
+    let mut f = vec![("metric".to_string(), Value::from(metric)), ("label".into(), Value::from(e.label))];
     if several {
         f.push(("model".into(), Value::from(e.model.clone().unwrap_or_default())));
     }
@@ -105,7 +104,7 @@ fn estimate_fields(e: &Estimate, several: bool) -> Vec<(String, Value)> {
 
 /// The aggregate settings written into the JSON and the report.
 fn aggregate_settings(report: &Report) -> Vec<(String, Value)> {
-    let o = &report.options;
+    let o = &report.options.aggregate;
     vec![
         (
             "bootstrap".into(),
@@ -126,13 +125,17 @@ fn aggregate_settings(report: &Report) -> Vec<(String, Value)> {
 /// The results JSON of a data-set evaluation (schema [`SCHEMA`], documented in the README): settings, per-case
 /// rows and failures (with `model` when several models), `summary`, `subgroups`, `strata`, and for several models
 /// `paired` and `ranking`.
-pub fn report_json(report: &Report, gt_dir: Option<&Path>, options: &EvalOptions) -> String {
+pub fn report_json(report: &Report) -> String {
     let several = report.models.len() > 1;
-    let p = options.surface.as_ref().map(|s| s.percentile);
+    let options = &report.options.eval;
+    let surface = options.surface.is_some();
     let mut doc: Vec<(String, Value)> = vec![
         ("schema".into(), Value::from(SCHEMA)),
         ("segauge_version".into(), Value::from(crate::SEGAUGE_VERSION)),
-        ("gt_dir".into(), gt_dir.map_or(Value::Null, |d| Value::from(d.display().to_string()))),
+        (
+            "gt_dir".into(),
+            report.gt_dir.as_ref().map_or(Value::Null, |d| Value::from(d.display().to_string())),
+        ),
         (
             "models".into(),
             Value::Array(
@@ -163,7 +166,7 @@ pub fn report_json(report: &Report, gt_dir: Option<&Path>, options: &EvalOptions
                 if several {
                     f.push(("model".into(), Value::from(m.name.clone())));
                 }
-                f.extend(json_row(l, p));
+                f.extend(json_row(l, &report.catalogue, surface));
                 cases.push(object(f));
             }
         }
@@ -179,7 +182,7 @@ pub fn report_json(report: &Report, gt_dir: Option<&Path>, options: &EvalOptions
     let n_cases: usize =
         report.models.iter().map(|m| m.evaluation.cases.len() + m.evaluation.failures.len()).sum();
     let n_failed: usize = report.models.iter().map(|m| m.evaluation.failures.len()).sum();
-    let summary = report.summary.iter().map(|e| object(estimate_fields(e, several))).collect();
+    let summary = report.summary.iter().map(|e| object(estimate_fields(report, e, several))).collect();
     let subgroups = report
         .subgroups
         .iter()
@@ -188,7 +191,7 @@ pub fn report_json(report: &Report, gt_dir: Option<&Path>, options: &EvalOptions
                 ("column".to_string(), Value::from(s.column.clone())),
                 ("value".into(), Value::from(s.value.clone())),
             ];
-            f.extend(estimate_fields(&s.estimate, several));
+            f.extend(estimate_fields(report, &s.estimate, several));
             object(f)
         })
         .collect();
@@ -228,7 +231,7 @@ pub fn report_json(report: &Report, gt_dir: Option<&Path>, options: &EvalOptions
             .iter()
             .map(|c| {
                 object(vec![
-                    ("metric".into(), Value::from(c.metric.clone())),
+                    ("metric".into(), Value::from(report.catalogue.key(c.metric).into_owned())),
                     ("label".into(), Value::from(c.label)),
                     ("model_a".into(), Value::from(c.model_a.clone())),
                     ("model_b".into(), Value::from(c.model_b.clone())),
@@ -247,7 +250,7 @@ pub fn report_json(report: &Report, gt_dir: Option<&Path>, options: &EvalOptions
             .iter()
             .map(|r| {
                 object(vec![
-                    ("metric".into(), Value::from(r.metric.clone())),
+                    ("metric".into(), Value::from(report.catalogue.key(r.metric).into_owned())),
                     ("label".into(), Value::from(r.label)),
                     ("n".into(), Value::from(r.n)),
                     ("tau_median".into(), num(r.tau_median)),
@@ -305,23 +308,23 @@ pub fn write_summary_csv<W: Write>(report: &Report, out: W, path: &Path) -> Resu
         return w.finish();
     };
     let mut header = vec!["column".to_string(), "value".into()];
-    header.extend(estimate_fields(probe, several).into_iter().map(|(k, _)| k));
+    header.extend(estimate_fields(report, probe, several).into_iter().map(|(k, _)| k));
     w.record(&header)?;
     for e in &report.summary {
         let mut row = vec![String::new(), String::new()];
-        row.extend(estimate_fields(e, several).iter().map(|(_, v)| cell(v)));
+        row.extend(estimate_fields(report, e, several).iter().map(|(_, v)| cell(v)));
         w.record(&row)?;
     }
     for s in &report.subgroups {
         let mut row = vec![s.column.clone(), s.value.clone()];
-        row.extend(estimate_fields(&s.estimate, several).iter().map(|(_, v)| cell(v)));
+        row.extend(estimate_fields(report, &s.estimate, several).iter().map(|(_, v)| cell(v)));
         w.record(&row)?;
     }
     w.finish()
 }
 
 /// The columns of the per-lesion CSV.
-pub const LESION_COLUMNS: [&str; 16] = [
+const LESION_COLUMNS: [&str; 16] = [
     "model",
     "case",
     "label",
@@ -390,7 +393,7 @@ pub fn write_lesion_csv<W: Write>(report: &Report, out: W, path: &Path) -> Resul
 
 /// A plain-text table of the overall estimates with their intervals (one line per metric, label and model).
 pub fn summary_text(report: &Report) -> String {
-    estimates_text(&report.summary.iter().collect::<Vec<_>>(), &report.options, None)
+    estimates_text(report, &report.summary.iter().collect::<Vec<_>>(), None)
 }
 
 /// The same for the subgroups of one metadata column (`None` if the column was not sliced).
@@ -406,14 +409,11 @@ pub fn subgroup_text(report: &Report, column: &str) -> Option<String> {
         .collect();
     let estimates: Vec<&Estimate> = rows.iter().map(|r| r.1).collect();
     let values: Vec<&str> = rows.iter().map(|r| r.0).collect();
-    Some(estimates_text(&estimates, &report.options, Some((column, &values))))
+    Some(estimates_text(report, &estimates, Some((column, &values))))
 }
 
-fn estimates_text(
-    rows: &[&Estimate],
-    options: &crate::AggregateOptions,
-    group: Option<(&str, &[&str])>,
-) -> String {
+fn estimates_text(report: &Report, rows: &[&Estimate], group: Option<(&str, &[&str])>) -> String {
+    let options = &report.options.aggregate;
     let several = rows.iter().any(|e| e.model.is_some());
     let mut table: Vec<Vec<String>> = Vec::new();
     let mut header: Vec<String> = Vec::new();
@@ -443,7 +443,7 @@ fn estimates_text(
         if several {
             r.push(printable(&e.model.clone().unwrap_or_default()).into_owned());
         }
-        let unit = if is_mm(&e.metric) { " mm" } else { "" };
+        let unit = if e.metric.unit() == Unit::Mm { " mm" } else { "" };
         let fmt = |v: f64| if v.is_finite() { format!("{v:.4}") } else { format_number(v) };
         let mut notes: Vec<String> = e.flags.iter().map(|f| f.to_string()).collect();
         if e.n_capped > 0 {
@@ -457,7 +457,7 @@ fn estimates_text(
         }
         r.extend([
             e.label.to_string(),
-            e.metric.clone(),
+            report.catalogue.key(e.metric).into_owned(),
             format!("{}{unit}", fmt(e.estimate)),
             format!("[{}, {}]{unit}", fmt(e.ci_low), fmt(e.ci_high)),
             format!("{}/{}", e.n, e.n_cases),
@@ -484,10 +484,4 @@ fn estimates_text(
         s.push('\n');
     }
     s
-}
-
-/// Whether a metric's unit is mm.
-pub(crate) fn is_mm(metric: &str) -> bool {
-    matches!(metric, "hd" | "assd" | "masd" | "lesion_wise_hd95")
-        || (metric.starts_with("hd") && metric != "hd")
 }

@@ -19,12 +19,12 @@ use segauge_lesion::MatchRule;
 use segauge_metrics::{EmptyState, MeshCompat, PercentileRule};
 use segauge_stats::CiMethod;
 
-use crate::aggregate::{
-    Estimate, EstimateKind, InfPolicy, ModelRun, PairedComparison, Ranking, Report, StratumTotals,
-    SubgroupEstimate,
+use segauge_eval::{
+    Better, Estimate, EstimateKind, EvalOptions, InfPolicy, LabelResult, Metric, ModelRun, PairedComparison,
+    Ranking, Report, StratumTotals, SubgroupEstimate, Unit,
 };
-use crate::eval::{EvalOptions, LabelResult};
-use crate::output::{SEGAUGE_VERSION, format_number, percentile_field};
+
+use crate::output::{SEGAUGE_VERSION, format_number};
 use crate::svg::{self, Scale};
 
 /// How many cases each worst-case table lists.
@@ -140,11 +140,11 @@ svg path.est { stroke: #fff; stroke-width: 0.8; }
 
 /// Renders the data-set report as one self-contained HTML5 document.
 ///
-/// `report` holds the per-case results and every aggregate; `eval_options` are the options the cases were
-/// evaluated with (surface, percentile, τ, lesion rule), which the settings section states. The document
-/// needs no network, no script and no other file.
-pub fn report_html(report: &Report, eval_options: &EvalOptions) -> String {
-    let ctx = Ctx::new(report, eval_options);
+/// `report` holds the per-case results, every aggregate and the options everything was computed with (surface,
+/// percentile, τ, lesion rule), which the settings section states. The document needs no network, no script and
+/// no other file.
+pub fn report_html(report: &Report) -> String {
+    let ctx = Ctx::new(report);
     let mut body = header(&ctx);
     body.push_str(&settings_section(&ctx));
     body.push_str(&summary_section(&ctx));
@@ -191,68 +191,11 @@ pub(crate) fn escape(s: &str) -> String {
 // -----------------------------------------------------------------------------------------------------------
 // Metrics, units and numbers
 
-/// The unit of a metric's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unit {
-    /// A score in [0, 1]: 4 decimals, no unit.
-    Score,
-    /// A distance: 2 decimals, mm.
-    Mm,
-    /// A volume: 1 decimal, mm³.
-    Mm3,
-    /// Anything else: 4 decimals, no unit.
-    Plain,
-}
-
-impl Unit {
-    fn suffix(self) -> &'static str {
-        match self {
-            Unit::Mm => " mm",
-            Unit::Mm3 => " mm³",
-            Unit::Score | Unit::Plain => "",
-        }
-    }
-}
-
-/// Which direction of a metric is better (for the "favours" column and nothing else).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Better {
-    Higher,
-    Lower,
-    Neither,
-}
-
-/// How a metric is named and written.
-#[derive(Debug, Clone)]
-struct Metric {
-    name: String,
-    unit: Unit,
-    better: Better,
-}
-
-/// The display name, unit and direction of a metric field (`dice`, `hd95`, `lesion_f1`, …).
-fn metric(key: &str) -> Metric {
-    let fixed = |name: &str, unit, better| Metric { name: name.to_string(), unit, better };
-    match key {
-        "dice" => fixed("Dice", Unit::Score, Better::Higher),
-        "iou" => fixed("IoU", Unit::Score, Better::Higher),
-        "hd" => fixed("HD", Unit::Mm, Better::Lower),
-        "assd" => fixed("ASSD", Unit::Mm, Better::Lower),
-        "masd" => fixed("MASD", Unit::Mm, Better::Lower),
-        "nsd" => fixed("NSD", Unit::Score, Better::Higher),
-        "biou" => fixed("BIoU", Unit::Score, Better::Higher),
-        "volume_pred_mm3" => fixed("Volume (pred)", Unit::Mm3, Better::Neither),
-        "volume_gt_mm3" => fixed("Volume (GT)", Unit::Mm3, Better::Neither),
-        "lesion_precision" => fixed("Lesion precision", Unit::Score, Better::Higher),
-        "lesion_recall" => fixed("Lesion recall", Unit::Score, Better::Higher),
-        "lesion_f1" => fixed("Lesion F1", Unit::Score, Better::Higher),
-        other => match other.strip_prefix("hd") {
-            Some(p) if p.parse::<f64>().is_ok() => {
-                Metric { name: format!("HD{p}"), unit: Unit::Mm, better: Better::Lower }
-            }
-            _ if other.ends_with("_mm3") => fixed(other, Unit::Mm3, Better::Neither),
-            _ => fixed(other, Unit::Plain, Better::Neither),
-        },
+/// The unit after a number (` mm`, ` mm³`), empty for scores.
+fn suffix(unit: Unit) -> String {
+    match unit.symbol() {
+        "" => String::new(),
+        symbol => format!(" {symbol}"),
     }
 }
 
@@ -262,9 +205,10 @@ fn num(v: f64, unit: Unit) -> String {
         return format_number(v);
     }
     let s = match unit {
-        Unit::Score | Unit::Plain => format!("{v:.4}"),
         Unit::Mm => format!("{v:.2}"),
         Unit::Mm3 => format!("{v:.1}"),
+        Unit::Voxels | Unit::Lesions => format!("{v:.0}"),
+        _ => format!("{v:.4}"),
     };
     match s.strip_prefix('-') {
         Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
@@ -274,7 +218,7 @@ fn num(v: f64, unit: Unit) -> String {
 
 /// A number with its unit (`3.46 mm`, `0.8123`, `inf mm`).
 fn val(v: f64, unit: Unit) -> String {
-    format!("{}{}", num(v, unit), unit.suffix())
+    format!("{}{}", num(v, unit), suffix(unit))
 }
 
 /// An interval `[lo, hi] unit`, or a muted "no interval" when neither bound exists.
@@ -282,7 +226,7 @@ fn interval(lo: f64, hi: f64, unit: Unit) -> String {
     if lo.is_nan() && hi.is_nan() {
         return "<span class=\"muted\">no interval</span>".to_string();
     }
-    format!("[{}, {}]{}", num(lo, unit), num(hi, unit), unit.suffix())
+    format!("[{}, {}]{}", num(lo, unit), num(hi, unit), suffix(unit))
 }
 
 /// Plain text `estimate [lo, hi] unit` (the unit once), or `estimate unit (no interval)`.
@@ -290,14 +234,14 @@ fn est_ci(estimate: f64, lo: f64, hi: f64, unit: Unit) -> String {
     if lo.is_nan() && hi.is_nan() {
         return format!("{} (no interval)", val(estimate, unit));
     }
-    format!("{} [{}, {}]{}", num(estimate, unit), num(lo, unit), num(hi, unit), unit.suffix())
+    format!("{} [{}, {}]{}", num(estimate, unit), num(lo, unit), num(hi, unit), suffix(unit))
 }
 
 /// The axis title of a metric: its name and unit.
-fn axis_title(m: &Metric) -> String {
-    match m.unit.suffix().trim() {
-        "" => m.name.clone(),
-        unit => format!("{} ({unit})", m.name),
+fn axis_title(ctx: &Ctx<'_>, m: Metric) -> String {
+    match m.unit().symbol() {
+        "" => ctx.name(m),
+        unit => format!("{} ({unit})", ctx.name(m)),
     }
 }
 
@@ -327,25 +271,11 @@ fn method_name(m: CiMethod) -> &'static str {
     }
 }
 
-/// The value of a metric field for one label of one case (`None` when not computed).
-fn case_value(l: &LabelResult, key: &str, hd_field: Option<&str>) -> Option<f64> {
-    let surface = l.surface.as_ref();
-    let lesions = l.lesions.as_ref();
-    match key {
-        "dice" => Some(l.dice()),
-        "iou" => Some(l.iou()),
-        "hd" => surface.map(|s| s.hd),
-        "assd" => surface.map(|s| s.assd),
-        "masd" => surface.map(|s| s.masd),
-        "nsd" => surface.map(|s| s.nsd),
-        "biou" => surface.map(|s| s.biou),
-        "volume_pred_mm3" => Some(l.volume_pred_mm3()),
-        "volume_gt_mm3" => Some(l.volume_gt_mm3()),
-        "lesion_precision" => lesions.map(|r| r.precision()),
-        "lesion_recall" => lesions.map(|r| r.recall()),
-        "lesion_f1" => lesions.map(|r| r.f1()),
-        k if Some(k) == hd_field => surface.map(|s| s.hd_percentile),
-        _ => None,
+/// The value of a metric for one label of one case (`None` when not computed).
+fn case_value(l: &LabelResult, m: Metric) -> Option<f64> {
+    match m.value(l) {
+        segauge_eval::Value::Missing | segauge_eval::Value::Text(_) => None,
+        v => Some(v.as_f64()),
     }
 }
 
@@ -375,8 +305,8 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 struct Ctx<'a> {
     report: &'a Report,
     options: &'a EvalOptions,
-    /// The field name of HD_p (`hd95`), when surface metrics were computed.
-    hd_field: Option<String>,
+    /// HD_p, when surface metrics were computed.
+    hd: Option<Metric>,
     /// Every label of the report, ascending.
     labels: Vec<u32>,
     /// More than one model.
@@ -386,7 +316,8 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(report: &'a Report, options: &'a EvalOptions) -> Ctx<'a> {
+    fn new(report: &'a Report) -> Ctx<'a> {
+        let options = &report.options.eval;
         let mut labels: BTreeSet<u32> = report.summary.iter().map(|e| e.label).collect();
         for m in &report.models {
             for c in &m.evaluation.cases {
@@ -396,10 +327,10 @@ impl<'a> Ctx<'a> {
         Ctx {
             report,
             options,
-            hd_field: options.surface.as_ref().map(|s| percentile_field(s.percentile)),
+            hd: options.surface.as_ref().map(|_| Metric::HdPercentile),
             labels: labels.into_iter().collect(),
             multi: report.models.len() > 1,
-            level: percent(report.options.level),
+            level: percent(report.options.aggregate.level),
         }
     }
 
@@ -426,38 +357,41 @@ impl<'a> Ctx<'a> {
         ids
     }
 
+    /// A metric's display name.
+    fn name(&self, m: Metric) -> String {
+        self.report.catalogue.name(m).into_owned()
+    }
+
     /// The summary estimate of a metric, label and model.
-    fn summary(&self, metric: &str, label: u32, model: &str) -> Option<&'a Estimate> {
+    fn summary(&self, metric: Metric, label: u32, model: &str) -> Option<&'a Estimate> {
         self.report.summary.iter().find(|e| e.metric == metric && e.label == label && model_matches(e, model))
     }
 
-    /// The metric fields whose per-case values exist for a label, in reading order.
-    fn case_metrics(&self, label: u32) -> Vec<String> {
-        let mut keys: Vec<String> = ["dice", "iou", "hd"].iter().map(|s| s.to_string()).collect();
-        keys.extend(self.hd_field.clone());
-        keys.extend(["assd", "masd", "nsd", "biou", "lesion_f1"].iter().map(|s| s.to_string()));
-        keys.into_iter()
-            .filter(|k| {
+    /// The metrics whose per-case values exist for a label, in reading order.
+    fn case_metrics(&self, label: u32) -> Vec<Metric> {
+        use Metric::*;
+        [Dice, Iou, Hd, HdPercentile, Assd, Masd, Nsd, Biou, LesionF1]
+            .into_iter()
+            .filter(|&k| {
                 self.report.models.iter().any(|m| {
-                    m.evaluation.cases.iter().any(|c| {
-                        c.labels
-                            .iter()
-                            .any(|l| l.label == label && case_value(l, k, self.hd_field.as_deref()).is_some())
-                    })
+                    m.evaluation
+                        .cases
+                        .iter()
+                        .any(|c| c.labels.iter().any(|l| l.label == label && case_value(l, k).is_some()))
                 })
             })
             .collect()
     }
 
     /// `(case id, value)` of every evaluated case of a model that has the label and the metric.
-    fn values(&self, model: &'a ModelRun, label: u32, key: &str) -> Vec<(&'a str, f64)> {
+    fn values(&self, model: &'a ModelRun, label: u32, key: Metric) -> Vec<(&'a str, f64)> {
         model
             .evaluation
             .cases
             .iter()
             .filter_map(|c| {
                 let l = c.labels.iter().find(|l| l.label == label)?;
-                Some((c.case.as_str(), case_value(l, key, self.hd_field.as_deref())?))
+                Some((c.case.as_str(), case_value(l, key)?))
             })
             .collect()
     }
@@ -560,7 +494,7 @@ fn kv_table(caption: &str, rows: &[(&str, String)]) -> String {
 
 fn settings_section(ctx: &Ctx<'_>) -> String {
     let r = ctx.report;
-    let o = &r.options;
+    let o = &r.options.aggregate;
     let mut s = open_section("settings", "Settings");
     s.push_str("<div class=\"settings\">\n");
     let n_failed: usize = r.models.iter().map(|m| m.evaluation.failures.len()).sum();
@@ -614,7 +548,7 @@ fn surface_settings(ctx: &Ctx<'_>) -> String {
         PercentileRule::DirectedMax => "directed-max (the larger directed percentile)",
         PercentileRule::Pooled => "pooled (both directions together)",
     };
-    let field = ctx.hd_field.clone().unwrap_or_default();
+    let field = ctx.hd.map_or_else(String::new, |m| ctx.report.catalogue.key(m).into_owned());
     let compat = match so.mesh_compat {
         MeshCompat::Exact => "exact",
         MeshCompat::VtkF32 => "vtk-f32",
@@ -713,9 +647,9 @@ fn summary_section(ctx: &Ctx<'_>) -> String {
         s.push_str("<p>No estimates.</p>\n</section>\n");
         return s;
     }
-    let order: Vec<&str> = ctx.report.summary.iter().fold(Vec::new(), |mut acc, e| {
-        if !acc.contains(&e.metric.as_str()) {
-            acc.push(e.metric.as_str());
+    let order: Vec<Metric> = ctx.report.summary.iter().fold(Vec::new(), |mut acc, e| {
+        if !acc.contains(&e.metric) {
+            acc.push(e.metric);
         }
         acc
     });
@@ -746,20 +680,19 @@ fn summary_table(ctx: &Ctx<'_>, rows: &[&Estimate]) -> String {
          <th class=\"num\">both empty</th><th>flags</th></tr></thead><tbody>\n",
         ctx.level
     );
-    let mut previous = "";
+    let mut previous = None;
     for e in rows {
-        let m = metric(&e.metric);
+        let m = e.metric;
         let kind =
             if e.kind == EstimateKind::Micro { format!(" {}", tag("micro", false)) } else { String::new() };
         let mut flags: Vec<String> = e.flags.iter().map(|f| tag(f, true)).collect();
-        if e.method != ctx.report.options.method {
+        if e.method != ctx.report.options.aggregate.method {
             flags.push(tag(&format!("interval: {}", method_name(e.method)), false));
         }
-        let continued = e.metric == previous;
-        let group =
-            if ctx.multi && !continued && !previous.is_empty() { " class=\"group-start\"" } else { "" };
-        previous = &e.metric;
-        let name = if continued { String::new() } else { format!("{}{kind}", escape(&m.name)) };
+        let continued = Some(e.metric) == previous;
+        let group = if ctx.multi && !continued && previous.is_some() { " class=\"group-start\"" } else { "" };
+        previous = Some(e.metric);
+        let name = if continued { String::new() } else { format!("{}{kind}", escape(&ctx.name(m))) };
         let model = if ctx.multi {
             let name = e.model.as_deref().unwrap_or("");
             format!("<td class=\"model\">{}{}</td>", swatch(ctx.colour(e.model.as_deref())), escape(name))
@@ -770,8 +703,8 @@ fn summary_table(ctx: &Ctx<'_>, rows: &[&Estimate]) -> String {
             "<tr{group}><td class=\"metric\">{name}</td>{model}<td class=\"num\">{}</td><td \
              class=\"num\">{}</td>\
              <td class=\"num\">{} / {}</td>{}{}{}{}{}<td>{}</td></tr>\n",
-            val(e.estimate, m.unit),
-            interval(e.ci_low, e.ci_high, m.unit),
+            val(e.estimate, m.unit()),
+            interval(e.ci_low, e.ci_high, m.unit()),
             e.n,
             e.n_cases,
             count_cell(e.n_failed),
@@ -809,7 +742,7 @@ fn distributions_section(ctx: &Ctx<'_>) -> String {
         }
         any = true;
         s.push_str(&format!("<h3>Label {label}</h3>\n<div class=\"grid\">\n"));
-        for key in &keys {
+        for &key in &keys {
             s.push_str(&distribution_figure(ctx, label, key));
         }
         s.push_str("</div>\n");
@@ -833,8 +766,8 @@ struct Lane<'a> {
     estimate: Option<&'a Estimate>,
 }
 
-fn distribution_figure(ctx: &Ctx<'_>, label: u32, key: &str) -> String {
-    let m = metric(key);
+fn distribution_figure(ctx: &Ctx<'_>, label: u32, key: Metric) -> String {
+    let m = key;
     let lanes: Vec<Lane<'_>> = ctx
         .report
         .models
@@ -847,7 +780,7 @@ fn distribution_figure(ctx: &Ctx<'_>, label: u32, key: &str) -> String {
                 model: &run.name,
                 n_inf: values.iter().filter(|v| v.1.is_infinite()).count(),
                 n_nan: values.iter().filter(|v| v.1.is_nan()).count(),
-                both_empty: both_empty(ctx, run, label, key),
+                both_empty: both_empty(run, label, key),
                 estimate: ctx.summary(key, label, &run.name).filter(|e| e.kind == EstimateKind::Mean),
                 values,
                 sorted,
@@ -860,7 +793,7 @@ fn distribution_figure(ctx: &Ctx<'_>, label: u32, key: &str) -> String {
     let right = width - 16.0 - if has_inf { 46.0 } else { 0.0 };
     let inf_x = width - 16.0 - 18.0;
     let height = top + lane_h * lanes.len() as f64 + 36.0;
-    let score = m.unit == Unit::Score;
+    let score = m.unit() == Unit::Score;
     let domain = svg::domain(
         lanes.iter().flat_map(|l| {
             l.sorted
@@ -874,14 +807,14 @@ fn distribution_figure(ctx: &Ctx<'_>, label: u32, key: &str) -> String {
     let scale = Scale::new(domain.0, domain.1, left, right);
     let pos = |v: f64| if v == f64::INFINITY && has_inf { inf_x } else { scale.at(v) };
     let axis_y = top + lane_h * lanes.len() as f64 + 2.0;
-    let mut g = svg::open(width, height, &format!("{} of label {label}, per case", m.name));
+    let mut g = svg::open(width, height, &format!("{} of label {label}, per case", ctx.name(m)));
     if has_inf {
         g.push_str(&svg::rect(inf_x - 16.0, top, 32.0, axis_y - top, "inf-lane", None));
         g.push_str(&svg::text(inf_x, axis_y + 13.0, "middle", "tick", "∞"));
         g.push_str(&svg::line(right + 8.0, axis_y - 4.0, right + 12.0, axis_y + 4.0, "break"));
         g.push_str(&svg::line(right + 12.0, axis_y - 4.0, right + 16.0, axis_y + 4.0, "break"));
     }
-    g.push_str(&svg::x_axis(&scale, axis_y, top, 5, &axis_title(&m)));
+    g.push_str(&svg::x_axis(&scale, axis_y, top, 5, &axis_title(ctx, m)));
     for (i, lane) in lanes.iter().enumerate() {
         let yc = top + lane_h * i as f64 + 17.0;
         let colour = ctx.colour(Some(lane.model));
@@ -898,12 +831,13 @@ fn distribution_figure(ctx: &Ctx<'_>, label: u32, key: &str) -> String {
             if v.is_nan() {
                 continue;
             }
-            let tip = format!("{case}: {}", val(*v, m.unit));
+            let tip = format!("{case}: {}", val(*v, m.unit()));
             g.push_str(&svg::dot(pos(*v), yc + 7.5 * svg::jitter(j), 2.6, colour, "pt", &tip));
         }
         if let Some(e) = lane.estimate {
             let y = yc + 17.0;
-            let tip = format!("mean {} ({} CI)", est_ci(e.estimate, e.ci_low, e.ci_high, m.unit), ctx.level);
+            let tip =
+                format!("mean {} ({} CI)", est_ci(e.estimate, e.ci_low, e.ci_high, m.unit()), ctx.level);
             if e.ci_low.is_finite() && e.ci_high.is_finite() {
                 g.push_str(&svg::line(pos(e.ci_low), y, pos(e.ci_high), y, "ci"));
                 g.push_str(&svg::line(pos(e.ci_low), y - 3.0, pos(e.ci_low), y + 3.0, "ci-end"));
@@ -919,31 +853,31 @@ fn distribution_figure(ctx: &Ctx<'_>, label: u32, key: &str) -> String {
     format!(
         "<figure>\n<figcaption><b>{}</b> · label {label}</figcaption>\n{g}\n<p \
          class=\"note\">{}</p>\n</figure>\n",
-        escape(&m.name),
+        escape(&ctx.name(m)),
         notes.join("<br>")
     )
 }
 
 /// How many evaluated cases of a model lack the label in both masks, and their (conventional) value.
-fn both_empty(ctx: &Ctx<'_>, run: &ModelRun, label: u32, key: &str) -> (usize, f64) {
+fn both_empty(run: &ModelRun, label: u32, key: Metric) -> (usize, f64) {
     let values: Vec<f64> = run
         .evaluation
         .cases
         .iter()
         .filter_map(|c| c.labels.iter().find(|l| l.label == label))
         .filter(|l| l.empty_state() == EmptyState::BothEmpty)
-        .filter_map(|l| case_value(l, key, ctx.hd_field.as_deref()))
+        .filter_map(|l| case_value(l, key))
         .filter(|v| !v.is_nan())
         .collect();
     (values.len(), values.first().copied().unwrap_or(f64::NAN))
 }
 
 /// The counts under a distribution plot for one model.
-fn lane_note(ctx: &Ctx<'_>, lane: &Lane<'_>, key: &str, label: u32) -> String {
-    let m = metric(key);
+fn lane_note(ctx: &Ctx<'_>, lane: &Lane<'_>, key: Metric, label: u32) -> String {
+    let m = key;
     let mut parts = vec![format!("{} cases", lane.values.len())];
     if lane.n_inf > 0 {
-        let fate = match ctx.report.options.inf_policy {
+        let fate = match ctx.report.options.aggregate.inf_policy {
             InfPolicy::Cap => "capped in the mean",
             InfPolicy::Omit => "left out of the mean",
             InfPolicy::Propagate => "the mean is inf",
@@ -957,11 +891,11 @@ fn lane_note(ctx: &Ctx<'_>, lane: &Lane<'_>, key: &str, label: u32) -> String {
         parts.push(format!(
             "{} both empty (at {} by convention)",
             lane.both_empty.0,
-            val(lane.both_empty.1, m.unit)
+            val(lane.both_empty.1, m.unit())
         ));
     }
     match (lane.estimate, ctx.summary(key, label, lane.model)) {
-        (Some(e), _) => parts.push(format!("mean {}", est_ci(e.estimate, e.ci_low, e.ci_high, m.unit))),
+        (Some(e), _) => parts.push(format!("mean {}", est_ci(e.estimate, e.ci_low, e.ci_high, m.unit()))),
         (None, Some(e)) if e.kind == EstimateKind::Micro => {
             parts.push("micro estimate: see the summary".to_string())
         }
@@ -999,14 +933,15 @@ fn subgroups_section(ctx: &Ctx<'_>) -> String {
         ctx.level
     ));
     s.push_str(&model_legend(ctx));
-    let mut keys = vec!["dice".to_string()];
-    keys.extend(ctx.hd_field.clone());
-    keys.push("lesion_f1".to_string());
+    let mut keys = vec![Metric::Dice];
+    keys.extend(ctx.hd);
+    keys.push(Metric::LesionF1);
     for &label in &ctx.labels {
-        let present: Vec<&String> = keys
+        let present: Vec<Metric> = keys
             .iter()
-            .filter(|k| {
-                ctx.report.subgroups.iter().any(|g| g.estimate.label == label && &g.estimate.metric == *k)
+            .copied()
+            .filter(|&k| {
+                ctx.report.subgroups.iter().any(|g| g.estimate.label == label && g.estimate.metric == k)
             })
             .collect();
         if present.is_empty() {
@@ -1029,8 +964,8 @@ enum ForestRow<'a> {
     Value { group: &'a SubgroupEstimate, first: bool, stripe: bool },
 }
 
-fn forest_figure(ctx: &Ctx<'_>, label: u32, key: &str) -> String {
-    let m = metric(key);
+fn forest_figure(ctx: &Ctx<'_>, label: u32, key: Metric) -> String {
+    let m = key;
     let groups: Vec<&SubgroupEstimate> = ctx
         .report
         .subgroups
@@ -1049,9 +984,9 @@ fn forest_figure(ctx: &Ctx<'_>, label: u32, key: &str) -> String {
         .map(|g| &g.estimate)
         .chain(overall.iter().copied())
         .flat_map(|e| [e.estimate, e.ci_low, e.ci_high]);
-    let domain = svg::domain(bounds, false, m.unit == Unit::Score);
+    let domain = svg::domain(bounds, false, m.unit() == Unit::Score);
     let scale = Scale::new(domain.0, domain.1, x0, x1);
-    let mut g = svg::open(width, height, &format!("Forest plot of {} for label {label}", m.name));
+    let mut g = svg::open(width, height, &format!("Forest plot of {} for label {label}", ctx.name(m)));
     g.push_str(&svg::text(8.0, 13.0, "start", "head", "subgroup"));
     if ctx.multi {
         g.push_str(&svg::text(x_model, 13.0, "start", "head", "model"));
@@ -1063,7 +998,7 @@ fn forest_figure(ctx: &Ctx<'_>, label: u32, key: &str) -> String {
             g.push_str(&svg::rect(0.0, head + row_h * i as f64, width, row_h, "stripe", None));
         }
     }
-    g.push_str(&svg::x_axis(&scale, bottom, head, 5, &axis_title(&m)));
+    g.push_str(&svg::x_axis(&scale, bottom, head, 5, &axis_title(ctx, m)));
     for e in overall.iter().filter(|e| e.estimate.is_finite()) {
         let x = scale.at(e.estimate);
         g.push_str(&format!(
@@ -1092,13 +1027,13 @@ fn forest_figure(ctx: &Ctx<'_>, label: u32, key: &str) -> String {
             } else {
                 String::new()
             };
-            format!("{who}{}", escape(&est_ci(e.estimate, e.ci_low, e.ci_high, m.unit)))
+            format!("{who}{}", escape(&est_ci(e.estimate, e.ci_low, e.ci_high, m.unit())))
         })
         .collect();
     format!(
         "<figure>\n<figcaption><b>{}</b> · label {label}</figcaption>\n{g}\n\
          <p class=\"note\">All cases (dashed line): {}</p>\n</figure>\n",
-        escape(&m.name),
+        escape(&ctx.name(m)),
         overall_text.join(" · ")
     )
 }
@@ -1173,7 +1108,7 @@ fn forest_row(
             yc = svg::c(yc),
         ));
     }
-    let text = est_ci(e.estimate, e.ci_low, e.ci_high, m.unit);
+    let text = est_ci(e.estimate, e.ci_low, e.ci_high, m.unit());
     if e.estimate.is_finite() {
         let tip = format!("{} = {}: {text} (n {})", group.column, group.value, e.n);
         g.push_str(&svg::diamond(scale.at(e.estimate), yc, 5.0, colour, &tip));
@@ -1187,8 +1122,7 @@ fn forest_row(
 
 fn detection_section(ctx: &Ctx<'_>) -> String {
     let mut s = open_section("detection", "Lesion detection");
-    let micro: Vec<&Estimate> =
-        ctx.report.summary.iter().filter(|e| e.metric.starts_with("lesion_")).collect();
+    let micro: Vec<&Estimate> = ctx.report.summary.iter().filter(|e| e.metric.is_lesion_field()).collect();
     if ctx.report.strata.is_empty() && micro.is_empty() {
         s.push_str("<p>Lesion detection was not computed.</p>\n</section>\n");
         return s;
@@ -1208,7 +1142,7 @@ fn detection_section(ctx: &Ctx<'_>) -> String {
             continue;
         }
         s.push_str(&format!("<h3>Label {label}</h3>\n"));
-        scores.sort_by_key(|e| (ctx.model_index(e.model.as_deref()), e.metric.clone()));
+        scores.sort_by_key(|e| (ctx.model_index(e.model.as_deref()), ctx.report.catalogue.key(e.metric)));
         if !scores.is_empty() {
             s.push_str(&micro_table(ctx, &scores));
         }
@@ -1243,7 +1177,7 @@ fn micro_table(ctx: &Ctx<'_>, scores: &[&Estimate]) -> String {
         ctx.level
     );
     for e in scores {
-        let m = metric(&e.metric);
+        let m = e.metric;
         let model = if ctx.multi {
             format!(
                 "<td>{}{}</td>",
@@ -1258,9 +1192,9 @@ fn micro_table(ctx: &Ctx<'_>, scores: &[&Estimate]) -> String {
         s.push_str(&format!(
             "<tr>{model}<td class=\"metric\">{}{kind}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td>{}</td></tr>\n",
-            escape(&m.name),
-            val(e.estimate, m.unit),
-            interval(e.ci_low, e.ci_high, m.unit),
+            escape(&ctx.name(m)),
+            val(e.estimate, m.unit()),
+            interval(e.ci_low, e.ci_high, m.unit()),
             e.n_cases,
             flags.join(" ")
         ));
@@ -1396,7 +1330,7 @@ fn worst_cases_section(ctx: &Ctx<'_>) -> String {
         "<p class=\"note\">Per label, the {WORST_CASES} evaluated cases with the lowest Dice and the \
          {WORST_CASES} with \
          the highest {} (infinite first), with their metadata.</p>\n",
-        ctx.hd_field.as_deref().map_or("HD_p".to_string(), |k| metric(k).name)
+        ctx.hd.map_or("HD_p".to_string(), |k| ctx.name(k))
     ));
     let mut any = false;
     for &label in &ctx.labels {
@@ -1422,13 +1356,13 @@ fn worst_cases_section(ctx: &Ctx<'_>) -> String {
             let mut by_dice = rows.clone();
             by_dice.sort_by(|a, b| nan_last(a.1.dice(), b.1.dice()).then_with(|| a.0.cmp(b.0)));
             block.push_str(&worst_table(ctx, "Lowest Dice", &by_dice));
-            if let Some(hd) = ctx.hd_field.as_deref() {
+            if let Some(hd) = ctx.hd {
                 let hd_of = |l: &LabelResult| l.surface.as_ref().map_or(f64::NAN, |s| s.hd_percentile);
                 let mut by_hd: Vec<(&str, &LabelResult)> =
                     rows.iter().copied().filter(|r| r.1.surface.is_some()).collect();
                 by_hd.sort_by(|a, b| nan_last(-hd_of(a.1), -hd_of(b.1)).then_with(|| a.0.cmp(b.0)));
                 if !by_hd.is_empty() {
-                    block.push_str(&worst_table(ctx, &format!("Highest {}", metric(hd).name), &by_hd));
+                    block.push_str(&worst_table(ctx, &format!("Highest {}", ctx.name(hd)), &by_hd));
                 }
             }
             block.push_str("</div>\n");
@@ -1457,7 +1391,7 @@ fn nan_last(a: f64, b: f64) -> std::cmp::Ordering {
 
 fn worst_table(ctx: &Ctx<'_>, caption: &str, rows: &[(&str, &LabelResult)]) -> String {
     let columns = ctx.metadata_columns();
-    let hd_name = ctx.hd_field.as_deref().map(|k| metric(k).name);
+    let hd_name = ctx.hd.map(|k| ctx.name(k));
     let mut s =
         format!("<table class=\"data\"><caption>{}</caption><thead><tr><th>case</th>", escape(caption));
     for c in &columns {
@@ -1548,15 +1482,15 @@ fn comparison_section(ctx: &Ctx<'_>) -> String {
         ctx.level
     ));
     for p in &ctx.report.paired {
-        s.push_str(&comparison_row(p));
+        s.push_str(&comparison_row(ctx, p));
     }
     s.push_str("</tbody></table>\n</section>\n");
     s
 }
 
-fn comparison_row(p: &PairedComparison) -> String {
-    let m = metric(&p.metric);
-    let favours = match (m.better, p.ci_low > 0.0, p.ci_high < 0.0) {
+fn comparison_row(ctx: &Ctx<'_>, p: &PairedComparison) -> String {
+    let m = p.metric;
+    let favours = match (m.better(), p.ci_low > 0.0, p.ci_high < 0.0) {
         (Better::Higher, true, _) | (Better::Lower, _, true) => escape(&p.model_a),
         (Better::Higher, _, true) | (Better::Lower, true, _) => escape(&p.model_b),
         _ => "—".to_string(),
@@ -1566,14 +1500,14 @@ fn comparison_row(p: &PairedComparison) -> String {
         "<tr><td class=\"metric\">{}</td><td class=\"num\">{}</td><td>{} vs {}</td><td class=\"num\">{}</td>\
          <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
          <td class=\"num{sig}\">{}</td><td>{favours}</td></tr>\n",
-        escape(&m.name),
+        escape(&ctx.name(m)),
         p.label,
         escape(&p.model_a),
         escape(&p.model_b),
         p.n,
         p.n_dropped,
-        val(p.mean_diff, m.unit),
-        interval(p.ci_low, p.ci_high, m.unit),
+        val(p.mean_diff, m.unit()),
+        interval(p.ci_low, p.ci_high, m.unit()),
         p_value(p.p_value),
         p_value(p.p_holm)
     )
@@ -1609,14 +1543,15 @@ fn rank_colour(r: usize, k: usize) -> String {
 }
 
 fn ranking_figure(ctx: &Ctx<'_>, r: &Ranking) -> String {
-    let m = metric(&r.metric);
+    let m = r.metric;
     let mut models: Vec<_> = r.models.iter().collect();
     models.sort_by_key(|mr| (mr.rank, ctx.model_index(Some(&mr.model))));
     let k = models.iter().map(|mr| mr.rank_counts.len()).max().unwrap_or(0);
     let (width, row_h, top) = (560.0, 26.0, 22.0);
     let (x0, x1) = (118.0, 330.0);
     let height = top + row_h * models.len() as f64 + 8.0;
-    let mut g = svg::open(width, height, &format!("Rank distribution of {} for label {}", m.name, r.label));
+    let mut g =
+        svg::open(width, height, &format!("Rank distribution of {} for label {}", ctx.name(m), r.label));
     g.push_str(&svg::text(x0, 12.0, "start", "head", "bootstrap ranks"));
     g.push_str(&svg::text(x1 + 10.0, 12.0, "start", "head", "P(rank 1)"));
     g.push_str(&svg::text(width - 4.0, 12.0, "end", "head", "median rank [95 % range]"));
@@ -1660,12 +1595,12 @@ fn ranking_figure(ctx: &Ctx<'_>, r: &Ranking) -> String {
         "<figure>\n<figcaption><b>{}</b> · label {} · {} cases · Kendall τ<sub>b</sub> median {} (IQR {} to \
          {})</figcaption>\n{g}\n\
          <p class=\"legend\">{legend}</p>\n</figure>\n",
-        escape(&m.name),
+        escape(&ctx.name(m)),
         r.label,
         r.n,
-        num(r.tau_median, Unit::Plain),
-        num(r.tau_q1, Unit::Plain),
-        num(r.tau_q3, Unit::Plain)
+        num(r.tau_median, Unit::Score),
+        num(r.tau_q1, Unit::Score),
+        num(r.tau_q3, Unit::Score)
     )
 }
 
@@ -1691,8 +1626,6 @@ mod tests {
         assert_eq!(p_value(0.00001234), "1.2e-5");
         assert_eq!(p_value(0.0312), "0.0312");
         assert_eq!(percent(0.95), "95 %");
-        assert_eq!(metric("hd99.5").name, "HD99.5");
-        assert_eq!(metric("hd95").unit, Unit::Mm);
     }
 
     #[test]

@@ -6,13 +6,13 @@
 use std::io::Write;
 use std::path::Path;
 
+use segauge_eval::{CaseResult, Catalogue, EvalOptions, LabelResult, Metric, Report};
 use segauge_lesion::{Lesion, LesionOptions, LesionReport, MatchRule};
-use segauge_metrics::{EmptyState, LabelCounts, MeshCompat, PercentileRule, SurfaceMetrics};
+use segauge_metrics::{MeshCompat, PercentileRule};
 use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::csv_write::CsvWriter;
-use crate::eval::{CaseResult, EvalOptions, Evaluation, LabelResult};
 
 /// The version written into every output.
 pub const SEGAUGE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -75,58 +75,41 @@ pub(crate) fn num(v: f64) -> Value {
     }
 }
 
-/// The name of the `HD_p` field: `hd95`, `hd99`, `hd99.5`, …
-pub fn percentile_field(p: f64) -> String {
-    format!("hd{}", format_number(p))
+/// A catalogue value as JSON: numbers (non-finite as strings), counts, text; a missing value is `null`.
+fn json_value(v: segauge_eval::Value) -> Value {
+    match v {
+        segauge_eval::Value::Number(x) => num(x),
+        segauge_eval::Value::Count(n) => Value::from(n),
+        segauge_eval::Value::Text(t) => Value::from(t),
+        segauge_eval::Value::Missing => Value::Null,
+    }
 }
 
-/// The metric fields of one label row, in output order, as (name, value).
-fn label_fields(l: &LabelResult, percentile: Option<f64>) -> Vec<(String, Value)> {
-    let mut f: Vec<(String, Value)> = vec![
-        ("label".into(), Value::from(l.label)),
-        ("dice".into(), num(l.dice())),
-        ("iou".into(), num(l.iou())),
-    ];
-    if let (Some(sm), Some(p)) = (&l.surface, percentile) {
-        f.extend([
-            ("hd".into(), num(sm.hd)),
-            (percentile_field(p), num(sm.hd_percentile)),
-            ("assd".into(), num(sm.assd)),
-            ("masd".into(), num(sm.masd)),
-            ("nsd".into(), num(sm.nsd)),
-            ("biou".into(), num(sm.biou)),
-        ]);
+/// A catalogue value as a CSV cell (a missing value is empty).
+fn cell(v: segauge_eval::Value) -> String {
+    match v {
+        segauge_eval::Value::Number(x) => format_number(x),
+        segauge_eval::Value::Count(n) => n.to_string(),
+        segauge_eval::Value::Text(t) => t.to_string(),
+        segauge_eval::Value::Missing => String::new(),
     }
-    f.extend([
-        ("tp".into(), Value::from(l.counts.tp)),
-        ("fp".into(), Value::from(l.counts.fp())),
-        ("fn".into(), Value::from(l.counts.fn_())),
-        ("voxels_pred".into(), Value::from(l.counts.voxels_pred)),
-        ("voxels_gt".into(), Value::from(l.counts.voxels_gt)),
-        ("volume_pred_mm3".into(), num(l.volume_pred_mm3())),
-        ("volume_gt_mm3".into(), num(l.volume_gt_mm3())),
-        ("empty_state".into(), Value::from(l.empty_state().as_str())),
-    ]);
-    f
 }
 
-/// The lesion summary of a label as flat `lesion_*` columns (for the CSV).
-fn lesion_columns(r: &LesionReport) -> Vec<(String, Value)> {
-    let mut f: Vec<(String, Value)> = vec![
-        ("lesion_gt".into(), Value::from(r.gt.len())),
-        ("lesion_pred".into(), Value::from(r.pred.len())),
-        ("lesion_tp".into(), Value::from(r.tp)),
-        ("lesion_fp".into(), Value::from(r.fp)),
-        ("lesion_fn".into(), Value::from(r.fn_)),
-        ("lesion_precision".into(), num(r.precision())),
-        ("lesion_recall".into(), num(r.recall())),
-        ("lesion_f1".into(), num(r.f1())),
-        ("lesion_pq".into(), num(r.pq())),
-    ];
-    if let Some(b) = &r.brats {
-        f.push(("lesion_wise_dice".into(), num(b.lesion_wise_dice)));
-        f.push(("lesion_wise_hd95".into(), b.lesion_wise_hd95.map_or(Value::Null, num)));
-    }
+/// The fields of one label row, in output order, as (key, value): `label`, then every metric of the catalogue
+/// (in the JSON without the flat `lesion_*` fields, which its `lesions` object holds).
+fn label_fields(
+    l: &LabelResult,
+    catalogue: &Catalogue,
+    lesion_fields: bool,
+) -> Vec<(String, segauge_eval::Value)> {
+    let mut f = vec![("label".to_string(), segauge_eval::Value::Count(u64::from(l.label)))];
+    f.extend(
+        catalogue
+            .metrics()
+            .iter()
+            .filter(|m| lesion_fields || !m.is_lesion_field())
+            .map(|&m| (catalogue.key(m).into_owned(), m.value(l))),
+    );
     f
 }
 
@@ -149,7 +132,7 @@ fn lesion_list(ls: &[Lesion]) -> Value {
 }
 
 /// The `lesions` object of a JSON row.
-fn lesion_object(r: &LesionReport, percentile: Option<f64>) -> Value {
+fn lesion_object(r: &LesionReport, catalogue: &Catalogue, surface: bool) -> Value {
     let mut f: Vec<(String, Value)> = vec![
         ("n_gt".into(), Value::from(r.gt.len())),
         ("n_pred".into(), Value::from(r.pred.len())),
@@ -185,10 +168,10 @@ fn lesion_object(r: &LesionReport, percentile: Option<f64>) -> Value {
                 ("iou".into(), num(m.iou)),
                 ("dice".into(), num(m.dice)),
             ];
-            if let (Some(sm), Some(p)) = (&m.surface, percentile) {
+            if let (Some(sm), true) = (&m.surface, surface) {
                 g.extend([
                     ("hd".into(), num(sm.hd)),
-                    (percentile_field(p), num(sm.hd_percentile)),
+                    (catalogue.key(Metric::HdPercentile).into_owned(), num(sm.hd_percentile)),
                     ("assd".into(), num(sm.assd)),
                     ("masd".into(), num(sm.masd)),
                     ("nsd".into(), num(sm.nsd)),
@@ -224,19 +207,11 @@ fn lesion_object(r: &LesionReport, percentile: Option<f64>) -> Value {
 }
 
 /// A JSON row: the label fields and, when computed, the `lesions` object.
-pub(crate) fn json_row(l: &LabelResult, percentile: Option<f64>) -> Vec<(String, Value)> {
-    let mut f = label_fields(l, percentile);
+pub(crate) fn json_row(l: &LabelResult, catalogue: &Catalogue, surface: bool) -> Vec<(String, Value)> {
+    let mut f: Vec<(String, Value)> =
+        label_fields(l, catalogue, false).into_iter().map(|(k, v)| (k, json_value(v))).collect();
     if let Some(r) = &l.lesions {
-        f.push(("lesions".into(), lesion_object(r, percentile)));
-    }
-    f
-}
-
-/// A CSV row: the label fields and, when computed, the `lesion_*` columns.
-fn csv_fields(l: &LabelResult, percentile: Option<f64>) -> Vec<(String, Value)> {
-    let mut f = label_fields(l, percentile);
-    if let Some(r) = &l.lesions {
-        f.extend(lesion_columns(r));
+        f.push(("lesions".into(), lesion_object(r, catalogue, surface)));
     }
     f
 }
@@ -296,12 +271,10 @@ fn object(fields: Vec<(String, Value)>) -> Value {
     Value::Object(fields.into_iter().collect::<Map<String, Value>>())
 }
 
-fn percentile_of(options: &EvalOptions) -> Option<f64> {
-    options.surface.as_ref().map(|s| s.percentile)
-}
-
 /// The JSON document of `segauge compare` (see the README for the contract).
 pub fn compare_json(result: &CaseResult, options: &EvalOptions) -> String {
+    let options = &options.resolved();
+    let catalogue = Catalogue::new(options);
     let mut doc = vec![
         ("segauge_version".into(), Value::from(SEGAUGE_VERSION)),
         ("pred".into(), Value::from(result.pred.display().to_string())),
@@ -310,47 +283,9 @@ pub fn compare_json(result: &CaseResult, options: &EvalOptions) -> String {
         ("spacing".into(), Value::Array(result.spacing.iter().map(|&v| num(v)).collect())),
     ];
     doc.extend(settings(options));
-    let p = percentile_of(options);
-    doc.push(("labels".into(), Value::Array(result.labels.iter().map(|l| object(json_row(l, p))).collect())));
-    to_json(&object(doc))
-}
-
-/// The JSON document of `segauge eval`: the settings, one row per case and label, and the failures.
-pub fn eval_json(eval: &Evaluation, pred_dir: &Path, gt_dir: &Path, options: &EvalOptions) -> String {
-    let p = percentile_of(options);
-    let rows = eval
-        .cases
-        .iter()
-        .flat_map(|c| {
-            c.labels.iter().map(move |l| {
-                let mut f = vec![("case".to_string(), Value::from(c.case.clone()))];
-                f.extend(json_row(l, p));
-                object(f)
-            })
-        })
-        .collect();
-    let failures = eval
-        .failures
-        .iter()
-        .map(|f| {
-            object(vec![
-                ("case".into(), Value::from(f.case.clone())),
-                ("error".into(), Value::from(f.error.clone())),
-            ])
-        })
-        .collect();
-    let mut doc = vec![
-        ("segauge_version".into(), Value::from(SEGAUGE_VERSION)),
-        ("pred_dir".into(), Value::from(pred_dir.display().to_string())),
-        ("gt_dir".into(), Value::from(gt_dir.display().to_string())),
-    ];
-    doc.extend(settings(options));
-    doc.extend([
-        ("n_cases".into(), Value::from(eval.cases.len() + eval.failures.len())),
-        ("n_failed".into(), Value::from(eval.failures.len())),
-        ("cases".into(), Value::Array(rows)),
-        ("failures".into(), Value::Array(failures)),
-    ]);
+    let surface = options.surface.is_some();
+    let rows = result.labels.iter().map(|l| object(json_row(l, &catalogue, surface))).collect();
+    doc.push(("labels".into(), Value::Array(rows)));
     to_json(&object(doc))
 }
 
@@ -361,82 +296,58 @@ pub(crate) fn to_json(doc: &Value) -> String {
     s
 }
 
-/// The per-case CSV header: `case`, the label fields of the JSON rows (with the surface fields when computed), and
+/// The per-case CSV header: `model` (several models only), `case`, `label`, every metric of the catalogue, and
 /// `error`.
-pub fn csv_columns(options: &EvalOptions) -> Vec<String> {
-    let probe = LabelResult {
-        label: 0,
-        counts: LabelCounts::default(),
-        voxel_volume_mm3: 1.0,
-        surface: options.surface.as_ref().map(|_| SurfaceMetrics::empty(EmptyState::BothEmpty)),
-        lesions: options.lesions.as_ref().map(LesionReport::none),
-    };
-    let mut cols = vec!["case".to_string()];
-    cols.extend(csv_fields(&probe, percentile_of(options)).into_iter().map(|(k, _)| k));
+pub fn csv_columns(report: &Report) -> Vec<String> {
+    let mut cols = Vec::new();
+    if report.models.len() > 1 {
+        cols.push("model".to_string());
+    }
+    cols.extend(["case".to_string(), "label".to_string()]);
+    cols.extend(report.catalogue.metrics().iter().map(|&m| report.catalogue.key(m).into_owned()));
     cols.push("error".into());
     cols
 }
 
-fn csv_cell(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.as_f64().filter(|_| n.is_f64()).map_or_else(|| n.to_string(), format_number),
-        other => other.to_string(),
-    }
-}
-
-/// Writes the per-case CSV: one row per case and label, then one row per failed case (label and metrics empty,
-/// `error` filled) so that failures are never silently missing from a table.
+/// Writes the per-case CSV: one row per case and label, then one row per failed case and label (metrics empty,
+/// `error` filled), model after model, so that failures are never silently missing from a table and the
+/// `label` column stays a column of integers.
 ///
 /// # Errors
 /// [`Error::Write`] when the writer fails.
-pub fn write_eval_csv<W: Write>(
-    eval: &Evaluation,
-    options: &EvalOptions,
-    out: W,
-    path: &Path,
-) -> Result<(), Error> {
-    write_cases_csv(&[(None, eval)], options, out, path)
-}
-
-/// The per-case CSV of several models: [`write_eval_csv`]'s columns after a `model` column (when a name is
-/// given), model after model.
-///
-/// # Errors
-/// [`Error::Write`] when the writer fails.
-pub fn write_cases_csv<W: Write>(
-    models: &[(Option<&str>, &Evaluation)],
-    options: &EvalOptions,
-    out: W,
-    path: &Path,
-) -> Result<(), Error> {
-    let named = models.iter().any(|(m, _)| m.is_some());
-    let mut columns = csv_columns(options);
-    if named {
-        columns.insert(0, "model".into());
-    }
+pub fn write_cases_csv<W: Write>(report: &Report, out: W, path: &Path) -> Result<(), Error> {
+    let named = report.models.len() > 1;
+    let columns = csv_columns(report);
     let mut w = CsvWriter::new(out, path);
     w.record(&columns)?;
-    let p = percentile_of(options);
-    for (model, eval) in models {
-        let prefix: Vec<String> = if named { vec![model.unwrap_or_default().to_string()] } else { vec![] };
-        for c in &eval.cases {
-            for l in &c.labels {
+    let c = &report.catalogue;
+    for m in &report.models {
+        let prefix: Vec<String> = if named { vec![m.name.clone()] } else { vec![] };
+        for case in &m.evaluation.cases {
+            for l in &case.labels {
                 let mut row = prefix.clone();
-                row.push(c.case.clone());
-                row.extend(csv_fields(l, p).iter().map(|(_, v)| csv_cell(v)));
+                row.push(case.case.clone());
+                row.extend(label_fields(l, c, true).into_iter().map(|(_, v)| cell(v)));
                 row.push(String::new());
                 w.record(&row)?;
             }
         }
-        for f in &eval.failures {
-            let mut row = vec![String::new(); columns.len()];
-            if named {
-                row[0] = model.unwrap_or_default().to_string();
+        let labels = &m.evaluation.labels;
+        for f in &m.evaluation.failures {
+            let one = |label: Option<u32>| {
+                let mut row = prefix.clone();
+                row.push(f.case.clone());
+                row.push(label.map_or_else(String::new, |l| l.to_string()));
+                row.resize(columns.len() - 1, String::new());
+                row.push(f.error.clone());
+                row
+            };
+            if labels.is_empty() {
+                w.record(&one(None))?;
             }
-            row[prefix.len()] = f.case.clone();
-            row[columns.len() - 1] = f.error.clone();
-            w.record(&row)?;
+            for &label in labels {
+                w.record(&one(Some(label)))?;
+            }
         }
     }
     w.finish()
@@ -444,6 +355,7 @@ pub fn write_cases_csv<W: Write>(
 
 /// A plain-text table of one comparison, for reading in a terminal.
 pub fn compare_table(result: &CaseResult, options: &EvalOptions) -> String {
+    let options = &options.resolved();
     let mut s = format!(
         "pred: {}\ngt:   {}\ngrid: {} x {} x {} voxels, spacing {} x {} x {} mm\n",
         result.pred.display(),
@@ -472,25 +384,27 @@ pub fn compare_table(result: &CaseResult, options: &EvalOptions) -> String {
         s.push_str("no labels: both volumes are all background\n");
         return s;
     }
-    let p = percentile_of(options);
-    let skip = ["voxels_pred", "voxels_gt"];
-    let header: Vec<String> = label_fields(&result.labels[0], p)
-        .into_iter()
-        .map(|(k, _)| k)
-        .filter(|k| !skip.contains(&k.as_str()))
-        .collect();
-    let mut rows: Vec<Vec<String>> = vec![header];
+    let catalogue = Catalogue::new(options);
+    let shown = |l: &LabelResult| {
+        label_fields(l, &catalogue, false)
+            .into_iter()
+            .filter(|(k, _)| k != "voxels_pred" && k != "voxels_gt")
+            .collect::<Vec<_>>()
+    };
+    let mut rows: Vec<Vec<String>> = vec![shown(&result.labels[0]).into_iter().map(|(k, _)| k).collect()];
     for l in &result.labels {
         rows.push(
-            label_fields(l, p)
+            shown(l)
                 .into_iter()
-                .filter(|(k, _)| !skip.contains(&k.as_str()))
                 .map(|(k, v)| match v {
-                    Value::Number(n) if n.is_f64() => {
-                        let x = n.as_f64().unwrap_or(f64::NAN);
-                        if k.starts_with("volume") { format!("{x:.1}") } else { format!("{x:.4}") }
+                    segauge_eval::Value::Number(x) if x.is_finite() => {
+                        if k.starts_with("volume") {
+                            format!("{x:.1}")
+                        } else {
+                            format!("{x:.4}")
+                        }
                     }
-                    other => csv_cell(&other),
+                    other => cell(other),
                 })
                 .collect(),
         );
@@ -561,8 +475,6 @@ mod tests {
     fn non_finite_numbers_are_strings() {
         let v = Value::Array([1.5, f64::INFINITY, f64::NEG_INFINITY, f64::NAN].map(num).to_vec());
         assert_eq!(serde_json::to_string(&v).unwrap(), r#"[1.5,"inf","-inf","nan"]"#);
-        assert_eq!(percentile_field(95.0), "hd95");
-        assert_eq!(percentile_field(99.5), "hd99.5");
         assert_eq!(format_number(f64::NAN), "nan");
         assert_eq!(format_number(0.1), "0.1");
         assert_eq!(format_number(2.0), "2");

@@ -1,92 +1,68 @@
 //! segauge: evaluate medical image segmentations against ground truth, and say exactly what was computed.
 //!
-//! This facade re-exports the layers and turns on the batteries (parallel evaluation, NIfTI and `.npy` readers).
-//! Use a layer crate directly when you need only that layer: [`io`] to read label volumes, [`metrics`] for the
-//! metric definitions, [`lesion`] for per-lesion detection, [`stats`] for bootstrap intervals, paired tests and
-//! rankings of per-case numbers, [`report`] for data-set evaluation and output formats.
+//! This facade re-exports the layers and turns on the batteries (parallel evaluation, every reader). Use a layer
+//! crate directly when you need only that layer: [`io`] to read label volumes, [`metrics`] for the metric
+//! definitions, [`lesion`] for per-lesion detection, [`stats`] for bootstrap intervals, paired tests and rankings
+//! of per-case numbers, [`eval`] for the evaluation pipeline, [`report`] for the output formats.
 //!
 //! # Overview
+//! - [`evaluate_dirs`]: a folder of predictions against a folder of ground truths, as `segauge eval` does.
 //! - [`evaluate`] (and [`evaluate_models`] for several models): cases in, [`Results`] out, with
 //!   [`Results::summary`], [`Results::by_subgroup`], [`Results::to_html`], [`Results::to_csv`],
 //!   [`Results::to_json`].
-//! - [`evaluate_dirs`]: a folder of predictions against a folder of ground truths, per case only.
-//! - [`compare`]: one pair.
+//! - [`compare`]: one pair of files.
 //!
 //! # Semantics
 //! Units are mm; Dice and IoU come from exact integer voxel counts; empty masks follow MeshMetrics (both empty 1,
-//! one empty 0) with an `empty_state` beside every row. Failed cases are reported, never dropped.
+//! one empty 0) with an `empty_state` beside every row. Failed cases are reported, never dropped. The
+//! definitions are in the repository's `docs/METHODS.md`.
 //!
 //! # Example
 //! ```
 //! # let dir = tempfile::tempdir()?;
 //! # segauge_tests::write_example(dir.path())?;
 //! let (pred, gt) = (dir.path().join("pred"), dir.path().join("gt"));
-//! let eval = segauge::evaluate_dirs(&pred, &gt, &segauge::EvalOptions::default())?;
-//! assert!(eval.failures.is_empty());
-//! for case in &eval.cases {
+//! let mut options = segauge::Options::default();
+//! options.aggregate.resamples = 999;
+//! let results = segauge::evaluate_dirs(&pred, &gt, &options)?;
+//! assert_eq!(results.failures().count(), 0);
+//! for case in results.cases() {
 //!     for label in &case.labels {
 //!         assert!((0.0..=1.0).contains(&label.dice()));
 //!     }
 //! }
+//! print!("{}", results.summary()); // every metric with its 95 % interval
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! ## Feature flags
 //! - `parallel` (default): cases and voxel counts on all cores.
-//! - `nifti` (default), `npy` (default): input formats.
+//! - `nifti`, `npy`, `dicom` (all default): input formats.
 #![deny(missing_docs)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use segauge_eval as eval;
 pub use segauge_io as io;
 pub use segauge_lesion as lesion;
 pub use segauge_metrics as metrics;
 pub use segauge_report as report;
 pub use segauge_stats as stats;
 
-pub use segauge_report::{
-    AggregateOptions, Case, CaseResult, DataSet, EvalOptions, Evaluation, Failure, InfPolicy, Report,
-    compare, pair_dirs,
+pub use segauge_eval::{
+    AggregateOptions, Case, CaseResult, Catalogue, DataSet, EvalOptions, Evaluation, Failure, InfPolicy,
+    LabelResult, Metric, Options, Report, compare, pair_dirs,
 };
 
-/// Evaluates every case of `pred_dir` against `gt_dir` (paired by case id), per case only (no aggregates).
-///
-/// Cases whose partner is missing, whose files cannot be read or whose grids differ are in
-/// [`Evaluation::failures`]; all others are in [`Evaluation::cases`].
-///
-/// # Errors
-/// Only when a directory cannot be listed; per-case problems are failures, not errors.
-pub fn evaluate_dirs(
-    pred_dir: &Path,
-    gt_dir: &Path,
-    options: &EvalOptions,
-) -> Result<Evaluation, report::Error> {
-    Ok(report::evaluate(&pair_dirs(pred_dir, gt_dir)?, options, &|| {}))
-}
-
-/// What [`evaluate`] computes: the per-case options and the aggregate options.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Metrics per case (surface, lesions, labels, reading).
-    pub eval: EvalOptions,
-    /// Aggregates (bootstrap, inf policy, subgroups).
-    pub aggregate: AggregateOptions,
-}
-
-/// A data set evaluated and aggregated: per-case results, intervals, subgroups, comparisons.
+/// A data set evaluated and aggregated: per-case results, intervals, subgroups, comparisons, and the writers.
 #[derive(Debug, Clone)]
 pub struct Results {
-    /// Everything computed.
+    /// Everything computed, with the options and the metric catalogue.
     pub report: Report,
-    /// The per-case options used (the outputs state them).
-    pub options: EvalOptions,
-    /// The ground-truth folder, when the cases came from one (written into the JSON).
-    pub gt_dir: Option<PathBuf>,
 }
 
-/// Evaluates `cases` (one model) and aggregates every metric with a bootstrap confidence interval, per subgroup of
-/// the cases' metadata.
+/// Evaluates `cases` (one model, named `pred`) and aggregates every metric with a bootstrap confidence interval,
+/// per subgroup of the cases' metadata.
 ///
 /// ```
 /// # let dir = tempfile::tempdir()?;
@@ -101,14 +77,15 @@ pub struct Results {
 /// let results = segauge::evaluate(cases, &options)?;
 /// assert!(results.summary().contains("dice"));
 /// assert!(results.by_subgroup("scanner").unwrap().contains("B"));
-/// let dice = results.report.summary.iter().find(|e| e.metric == "dice" && e.label == 1).unwrap();
+/// let dice = results.report.summary.iter().find(|e| e.metric == segauge::Metric::Dice && e.label == 1).unwrap();
 /// assert!(dice.ci_low <= dice.estimate && dice.estimate <= dice.ci_high);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Errors
-/// Invalid aggregate options ([`report::Error::Aggregate`]); per-case problems are failures, not errors.
-pub fn evaluate(cases: Vec<Case>, options: &Options) -> Result<Results, report::Error> {
+/// [`eval::Error::InvalidOption`] for invalid options, before any file is read; per-case problems are
+/// failures, not errors.
+pub fn evaluate(cases: Vec<Case>, options: &Options) -> Result<Results, eval::Error> {
     evaluate_models(vec![("pred".to_string(), cases)], options)
 }
 
@@ -117,29 +94,32 @@ pub fn evaluate(cases: Vec<Case>, options: &Options) -> Result<Results, report::
 ///
 /// # Errors
 /// As [`evaluate`].
-pub fn evaluate_models(
-    models: Vec<(String, Vec<Case>)>,
-    options: &Options,
-) -> Result<Results, report::Error> {
-    let mut metadata: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut runs = Vec::new();
-    let mut gt_dirs = std::collections::BTreeSet::new();
-    for (name, mut cases) in models {
-        cases.sort_by(|a, b| a.id.cmp(&b.id));
-        for c in &cases {
-            if !c.metadata.is_empty() {
-                metadata.insert(c.id.clone(), c.metadata.clone());
-            }
-            if let Some(dir) = c.gt.as_ref().and_then(|g| g.parent()) {
-                gt_dirs.insert(dir.to_path_buf());
-            }
-        }
-        let evaluation = report::evaluate(&DataSet { cases, failures: vec![] }, &options.eval, &|| {});
-        runs.push(report::ModelRun { name, evaluation });
-    }
-    let report = report::aggregate(runs, metadata, &options.eval, &options.aggregate)?;
-    let gt_dir = if gt_dirs.len() == 1 { gt_dirs.pop_first() } else { None };
-    Ok(Results { report, options: options.eval.clone(), gt_dir })
+pub fn evaluate_models(models: Vec<(String, Vec<Case>)>, options: &Options) -> Result<Results, eval::Error> {
+    let gt_dirs: std::collections::BTreeSet<PathBuf> = models
+        .iter()
+        .flat_map(|(_, cases)| cases.iter().filter_map(|c| c.gt.as_ref()?.parent().map(Path::to_path_buf)))
+        .collect();
+    let gt_dir = if gt_dirs.len() == 1 { gt_dirs.into_iter().next() } else { None };
+    let models =
+        models.into_iter().map(|(name, cases)| (name, DataSet { cases, failures: vec![] })).collect();
+    let inputs = eval::Inputs { models, metadata: Default::default(), gt_dir };
+    Ok(Results { report: eval::run(inputs, options, &|_| {})? })
+}
+
+/// Evaluates every case of `pred_dir` against `gt_dir` (paired by case id) and aggregates, as `segauge eval
+/// --pred pred_dir --gt gt_dir` does (the same report, byte for byte).
+///
+/// Cases whose partner is missing, whose files cannot be read or whose grids differ are failures.
+///
+/// # Errors
+/// When a directory cannot be listed, or [`evaluate`]'s errors.
+pub fn evaluate_dirs(pred_dir: &Path, gt_dir: &Path, options: &Options) -> Result<Results, eval::Error> {
+    let inputs = eval::Inputs {
+        models: vec![("pred".to_string(), pair_dirs(pred_dir, gt_dir)?)],
+        metadata: Default::default(),
+        gt_dir: Some(gt_dir.to_path_buf()),
+    };
+    Ok(Results { report: eval::run(inputs, options, &|_| {})? })
 }
 
 impl Results {
@@ -153,13 +133,23 @@ impl Results {
         report::subgroup_text(&self.report, column)
     }
 
+    /// Every evaluated case of every model.
+    pub fn cases(&self) -> impl Iterator<Item = &CaseResult> {
+        self.report.models.iter().flat_map(|m| m.evaluation.cases.iter())
+    }
+
+    /// Every case that could not be evaluated, with its reason.
+    pub fn failures(&self) -> impl Iterator<Item = &Failure> {
+        self.report.models.iter().flat_map(|m| m.evaluation.failures.iter())
+    }
+
     /// Writes the self-contained HTML report, whole or not at all (see [`io::write_atomically`]).
     ///
     /// # Errors
     /// [`report::Error::Io`] when `path` is an input of these results ([`io::check_outputs`]) or cannot be
     /// written; an existing file is then left as it was.
     pub fn to_html(&self, path: &Path) -> Result<(), report::Error> {
-        self.write(path, "to_html", |w| text(w, path, &report::report_html(&self.report, &self.options)))
+        self.write(path, "to_html", |w| text(w, path, &report::report_html(&self.report)))
     }
 
     /// Writes the per-case CSV (one row per case and label, and per failure), whole or not at all.
@@ -167,10 +157,7 @@ impl Results {
     /// # Errors
     /// As [`Results::to_html`].
     pub fn to_csv(&self, path: &Path) -> Result<(), report::Error> {
-        let several = self.report.models.len() > 1;
-        let models: Vec<(Option<&str>, &Evaluation)> =
-            self.report.models.iter().map(|m| (several.then_some(m.name.as_str()), &m.evaluation)).collect();
-        self.write(path, "to_csv", |w| report::write_cases_csv(&models, &self.options, w, path))
+        self.write(path, "to_csv", |w| report::write_cases_csv(&self.report, w, path))
     }
 
     /// Writes the results JSON (schema `segauge-eval/2`), whole or not at all.
@@ -178,7 +165,7 @@ impl Results {
     /// # Errors
     /// As [`Results::to_html`].
     pub fn to_json(&self, path: &Path) -> Result<(), report::Error> {
-        let json = report::report_json(&self.report, self.gt_dir.as_deref(), &self.options);
+        let json = report::report_json(&self.report);
         self.write(path, "to_json", |w| text(w, path, &json))
     }
 
@@ -194,15 +181,14 @@ impl Results {
         let cases = models.iter().flat_map(|m| m.evaluation.cases.iter());
         let mut inputs: Vec<io::Input<'_>> =
             cases.flat_map(|c| [io::Input::File(&c.pred), io::Input::File(&c.gt)]).collect();
-        inputs.extend(self.gt_dir.as_deref().map(io::Input::Folder));
+        inputs.extend(self.report.gt_dir.as_deref().map(io::Input::Folder));
         io::check_outputs(&[(what, path)], &inputs)?;
         io::write_atomically(path, fill)
     }
 }
 
 fn text(w: &mut dyn std::io::Write, path: &Path, text: &str) -> Result<(), report::Error> {
-    w.write_all(text.as_bytes())
-        .map_err(|e| report::Error::Write { path: path.to_path_buf(), detail: e.to_string() })
+    w.write_all(text.as_bytes()).map_err(|source| report::Error::Write { path: path.to_path_buf(), source })
 }
 
 #[cfg(test)]

@@ -146,16 +146,19 @@ fn eval_writes_every_good_case_and_lists_every_failure() {
             assert_eq!(row["tp"].as_u64(), Some(both));
         }
     }
-    // The CSV has the same rows plus one per failure, with the error filled in.
+    // The CSV has the same rows plus one per failure and label, with the error filled in.
     let csv_text = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = csv_text.lines().collect();
-    assert_eq!(lines.len(), 1 + EXAMPLE_CASES * 3 + bad.len());
+    assert_eq!(lines.len(), 1 + EXAMPLE_CASES * 3 + bad.len() * 3);
     assert!(lines[0].ends_with(
         ",empty_state,lesion_gt,lesion_pred,lesion_tp,lesion_fp,lesion_fn,lesion_precision,lesion_recall,\
          lesion_f1,lesion_pq,error"
     ));
     for (id, ..) in &bad {
-        assert!(lines.iter().any(|l| l.starts_with(&format!("{id},,")) && !l.ends_with(',')), "{id} in csv");
+        for label in 1..=3 {
+            let start = format!("{id},{label},,");
+            assert!(lines.iter().any(|l| l.starts_with(&start) && !l.ends_with(',')), "{id} in csv");
+        }
     }
 }
 
@@ -531,7 +534,10 @@ fn eval_writes_aggregates_subgroups_and_every_output() {
     assert!(lesions.starts_with("model,case,label,side,lesion,"));
     assert!(lesions.lines().any(|l| l.starts_with("pred,case_000,1,gt,1,")));
     let cases = std::fs::read_to_string(out_file("per_case.csv")).unwrap();
-    assert!(cases.lines().any(|l| l.starts_with("broken,,")));
+    // A failed case has one row per label, so that `label` stays an integer column.
+    for label in 1..=3 {
+        assert!(cases.lines().any(|l| l.starts_with(&format!("broken,{label},,"))), "{cases}");
+    }
     let html = std::fs::read_to_string(out_file("report.html")).unwrap();
     for id in &segauge_tests::browser::REPORT_SECTIONS[..7] {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");

@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use segauge_eval::{
+    AggregateOptions, CaseResult, Catalogue, Estimate, EstimateKind, EvalOptions, Evaluation, Failure,
+    LabelResult, Metric, ModelRank, ModelRun, Options, PairedComparison, Ranking, Report, StratumTotals,
+    SubgroupEstimate,
+};
 use segauge_lesion::{LesionOptions, LesionReport};
 use segauge_metrics::{EmptyState, LabelCounts, SurfaceMetrics};
-use segauge_report::{
-    AggregateOptions, CaseResult, Estimate, EstimateKind, EvalOptions, Evaluation, Failure, LabelResult,
-    ModelRank, ModelRun, PairedComparison, Ranking, Report, StratumTotals, SubgroupEstimate, report_html,
-};
+use segauge_report::report_html;
 use segauge_stats::CiMethod;
 
 use segauge_tests::browser::REPORT_SECTIONS as SECTIONS;
@@ -74,12 +76,12 @@ fn evaluation(m: usize) -> Evaluation {
         .collect();
     let failures =
         if m == 0 { vec![Failure { case: "case_15".into(), error: FAILURE.into() }] } else { vec![] };
-    Evaluation { cases, failures }
+    Evaluation { cases, failures, labels: vec![1, 2] }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn estimate(
-    metric: &str,
+    metric: Metric,
     label: u32,
     model: &str,
     kind: EstimateKind,
@@ -89,7 +91,7 @@ fn estimate(
     n: usize,
 ) -> Estimate {
     Estimate {
-        metric: metric.into(),
+        metric,
         label,
         model: Some(model.into()),
         kind,
@@ -128,14 +130,14 @@ type Getter = fn(&LabelResult) -> f64;
 /// numbers.
 fn summary(models: &[ModelRun]) -> Vec<Estimate> {
     let mut out = Vec::new();
-    let metrics: [(&str, Getter); 7] = [
-        ("dice", |l| l.dice()),
-        ("iou", |l| l.iou()),
-        ("hd", |l| l.surface.as_ref().map_or(f64::NAN, |s| s.hd)),
-        ("hd95", |l| l.surface.as_ref().map_or(f64::NAN, |s| s.hd_percentile)),
-        ("assd", |l| l.surface.as_ref().map_or(f64::NAN, |s| s.assd)),
-        ("nsd", |l| l.surface.as_ref().map_or(f64::NAN, |s| s.nsd)),
-        ("volume_pred_mm3", |l| l.volume_pred_mm3()),
+    let metrics: [(Metric, Getter); 7] = [
+        (Metric::Dice, |l| l.dice()),
+        (Metric::Iou, |l| l.iou()),
+        (Metric::Hd, |l| l.surface.as_ref().map_or(f64::NAN, |s| s.hd)),
+        (Metric::HdPercentile, |l| l.surface.as_ref().map_or(f64::NAN, |s| s.hd_percentile)),
+        (Metric::Assd, |l| l.surface.as_ref().map_or(f64::NAN, |s| s.assd)),
+        (Metric::Nsd, |l| l.surface.as_ref().map_or(f64::NAN, |s| s.nsd)),
+        (Metric::VolumePred, |l| l.volume_pred_mm3()),
     ];
     for run in models {
         for label in [1, 2] {
@@ -145,7 +147,7 @@ fn summary(models: &[ModelRun]) -> Vec<Estimate> {
             }
             let f1 = if run.name == "baseline" { 0.58 } else { 0.71 };
             out.push(estimate(
-                "lesion_f1",
+                Metric::LesionF1,
                 label,
                 &run.name,
                 EstimateKind::Micro,
@@ -158,13 +160,13 @@ fn summary(models: &[ModelRun]) -> Vec<Estimate> {
     }
     // Fixed numbers the tests look for (model A, label 1).
     for e in out.iter_mut().filter(|e| e.model.as_deref() == Some("nnU-Net <v2>") && e.label == 1) {
-        match e.metric.as_str() {
-            "dice" => (e.estimate, e.ci_low, e.ci_high) = (0.74321, 0.70001, 0.78004),
-            "hd95" => {
+        match e.metric {
+            Metric::Dice => (e.estimate, e.ci_low, e.ci_high) = (0.74321, 0.70001, 0.78004),
+            Metric::HdPercentile => {
                 (e.estimate, e.ci_low, e.ci_high, e.n_inf, e.n_capped) = (15.456, 4.1, 28.8049, 1, 1);
                 e.flags = vec!["many_nan"];
             }
-            "volume_pred_mm3" => e.estimate = 1161.56,
+            Metric::VolumePred => e.estimate = 1161.56,
             _ => {}
         }
     }
@@ -173,12 +175,14 @@ fn summary(models: &[ModelRun]) -> Vec<Estimate> {
 
 fn subgroups(summary: &[Estimate]) -> Vec<SubgroupEstimate> {
     let mut out = Vec::new();
-    for e in summary.iter().filter(|e| ["dice", "hd95", "lesion_f1"].contains(&e.metric.as_str())) {
+    for e in
+        summary.iter().filter(|e| [Metric::Dice, Metric::HdPercentile, Metric::LesionF1].contains(&e.metric))
+    {
         for (value, shift, n) in [("A", 0.97, 5), ("B", 1.03, 5), ("C & D", 1.0, 4)] {
             let mut s = e.clone();
             (s.estimate, s.ci_low, s.ci_high, s.n, s.n_cases) =
                 (e.estimate * shift, e.ci_low * shift * 0.95, (e.ci_high * shift * 1.04).min(1e9), n, n);
-            if s.metric != "hd95" {
+            if s.metric != Metric::HdPercentile {
                 s.ci_high = s.ci_high.min(1.0);
             }
             s.flags.push("small_subgroup");
@@ -216,22 +220,25 @@ fn strata() -> Vec<StratumTotals> {
 }
 
 fn paired() -> Vec<PairedComparison> {
-    [("dice", 1, 0.0523, 0.0101, 0.0899, 0.0312, 0.0624), ("hd95", 1, -1.234, -2.5, -0.2, 0.00001234, 0.0001)]
-        .into_iter()
-        .map(|(metric, label, d, lo, hi, p, holm)| PairedComparison {
-            metric: metric.into(),
-            label,
-            model_a: "nnU-Net <v2>".into(),
-            model_b: "baseline".into(),
-            n: 13,
-            n_dropped: 1,
-            mean_diff: d,
-            ci_low: lo,
-            ci_high: hi,
-            p_value: p,
-            p_holm: holm,
-        })
-        .collect()
+    [
+        (Metric::Dice, 1, 0.0523, 0.0101, 0.0899, 0.0312, 0.0624),
+        (Metric::HdPercentile, 1, -1.234, -2.5, -0.2, 0.00001234, 0.0001),
+    ]
+    .into_iter()
+    .map(|(metric, label, d, lo, hi, p, holm)| PairedComparison {
+        metric,
+        label,
+        model_a: "nnU-Net <v2>".into(),
+        model_b: "baseline".into(),
+        n: 13,
+        n_dropped: 1,
+        mean_diff: d,
+        ci_low: lo,
+        ci_high: hi,
+        p_value: p,
+        p_holm: holm,
+    })
+    .collect()
 }
 
 fn ranking() -> Vec<Ranking> {
@@ -245,7 +252,7 @@ fn ranking() -> Vec<Ranking> {
         rank_counts: counts,
     };
     vec![Ranking {
-        metric: "dice".into(),
+        metric: Metric::Dice,
         label: 1,
         n: 13,
         models: vec![
@@ -278,7 +285,12 @@ fn fixture() -> Report {
         subgroups: subgroups(&summary),
         summary,
         models,
-        options: AggregateOptions { resamples: 9999, seed: 42, ..AggregateOptions::default() },
+        options: Options {
+            eval: EvalOptions::default(),
+            aggregate: AggregateOptions { resamples: 9999, seed: 42, ..AggregateOptions::default() },
+        },
+        catalogue: Catalogue::new(&EvalOptions::default()),
+        gt_dir: None,
         metadata,
         subgroup_columns: vec!["site".into()],
         strata: strata(),
@@ -309,7 +321,7 @@ fn section<'a>(html: &'a str, id: &str) -> &'a str {
 
 #[test]
 fn every_section_is_there_with_a_heading_and_nothing_external() {
-    let html = report_html(&fixture(), &EvalOptions::default());
+    let html = report_html(&fixture());
     assert!(html.starts_with("<!DOCTYPE html>"));
     for id in SECTIONS {
         assert_eq!(html.matches(&format!("<section id=\"{id}\">")).count(), 1, "{id}");
@@ -331,7 +343,7 @@ fn user_text_is_escaped() {
     let mut report = fixture();
     report.models[0].evaluation.failures[0].error =
         "<script>alert(1)</script> see https://example.org".into();
-    let html = report_html(&report, &EvalOptions::default());
+    let html = report_html(&report);
     assert!(html.contains("&lt;b&gt;&amp;x"), "case id");
     assert!(!html.contains("<b>&x"));
     assert!(html.contains("nnU-Net &lt;v2&gt;") && !html.contains("nnU-Net <v2>"), "model name");
@@ -342,7 +354,7 @@ fn user_text_is_escaped() {
 
 #[test]
 fn settings_state_what_was_computed() {
-    let html = report_html(&fixture(), &EvalOptions::default());
+    let html = report_html(&fixture());
     let s = section(&html, "settings");
     for needle in [
         env!("CARGO_PKG_VERSION"),
@@ -364,13 +376,13 @@ fn settings_state_what_was_computed() {
         assert!(s.contains(needle), "settings lack {needle:?}");
     }
     let mut report = fixture();
-    report.options.hd_cap = Some(374.0);
-    assert!(section(&report_html(&report, &EvalOptions::default()), "settings").contains("become 374.00 mm"));
+    report.options.aggregate.hd_cap = Some(374.0);
+    assert!(section(&report_html(&report), "settings").contains("become 374.00 mm"));
 }
 
 #[test]
 fn summary_numbers_are_formatted_with_units_and_counts() {
-    let html = report_html(&fixture(), &EvalOptions::default());
+    let html = report_html(&fixture());
     let s = section(&html, "summary");
     // Dice: 4 decimals, no unit; HD95: 2 decimals in mm; volume in mm³.
     assert!(s.contains("<td class=\"num\">0.7432</td><td class=\"num\">[0.7000, 0.7800]</td>"));
@@ -385,13 +397,13 @@ fn summary_numbers_are_formatted_with_units_and_counts() {
     // A missing interval says so instead of printing nan bounds.
     let mut report = fixture();
     (report.summary[0].ci_low, report.summary[0].ci_high) = (f64::NAN, f64::NAN);
-    assert!(section(&report_html(&report, &EvalOptions::default()), "summary").contains("no interval"));
+    assert!(section(&report_html(&report), "summary").contains("no interval"));
 }
 
 #[test]
 fn distributions_draw_every_case_and_count_infinite_values() {
     let report = fixture();
-    let html = report_html(&report, &EvalOptions::default());
+    let html = report_html(&report);
     let s = section(&html, "distributions");
     // Label 1 and 2, Dice IoU HD HD95 ASSD MASD NSD BIoU lesion F1.
     assert_eq!(s.matches("<figure>").count(), 2 * 9);
@@ -404,7 +416,7 @@ fn distributions_draw_every_case_and_count_infinite_values() {
 
 #[test]
 fn subgroups_detection_worst_cases_and_failures() {
-    let html = report_html(&fixture(), &EvalOptions::default());
+    let html = report_html(&fixture());
     let s = section(&html, "subgroups");
     // Dice, HD95 and lesion F1 for both labels.
     assert_eq!(s.matches("<figure>").count(), 6);
@@ -429,12 +441,12 @@ fn subgroups_detection_worst_cases_and_failures() {
     assert!(s.contains("Failed cases are not in any estimate"));
     let mut report = fixture();
     report.models[0].evaluation.failures.clear();
-    assert!(section(&report_html(&report, &EvalOptions::default()), "failures").contains("No failures"));
+    assert!(section(&report_html(&report), "failures").contains("No failures"));
 }
 
 #[test]
 fn comparison_and_ranking_show_the_paired_numbers() {
-    let html = report_html(&fixture(), &EvalOptions::default());
+    let html = report_html(&fixture());
     let s = section(&html, "comparison");
     assert!(s.contains("<td class=\"num\">0.0523</td><td class=\"num\">[0.0101, 0.0899]</td>"));
     assert!(
@@ -448,7 +460,7 @@ fn comparison_and_ranking_show_the_paired_numbers() {
 
 #[test]
 fn a_single_model_report_has_no_comparison() {
-    let html = report_html(&single_model(), &EvalOptions::default());
+    let html = report_html(&single_model());
     for id in &SECTIONS[..7] {
         assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
     }
@@ -464,11 +476,13 @@ fn a_report_without_surface_and_lesions_still_renders() {
             (l.surface, l.lesions) = (None, None);
         }
     }
-    report.summary.retain(|e| ["dice", "iou"].contains(&e.metric.as_str()));
-    report.subgroups.retain(|g| g.estimate.metric == "dice");
+    report.summary.retain(|e| [Metric::Dice, Metric::Iou].contains(&e.metric));
+    report.subgroups.retain(|g| g.estimate.metric == Metric::Dice);
     report.strata.clear();
     let options = EvalOptions { surface: None, lesions: None, ..EvalOptions::default() };
-    let html = report_html(&report, &options);
+    report.catalogue = Catalogue::new(&options);
+    report.options.eval = options;
+    let html = report_html(&report);
     assert!(section(&html, "settings").contains("not computed"));
     assert!(section(&html, "detection").contains("Lesion detection was not computed"));
     assert_eq!(section(&html, "distributions").matches("<figure>").count(), 2 * 2);
@@ -490,7 +504,7 @@ fn the_report_renders_in_a_headless_browser_without_console_errors() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.html");
-    let html = report_html(&fixture(), &EvalOptions::default());
+    let html = report_html(&fixture());
     std::fs::write(&path, &html).unwrap();
     if let Some(keep) = std::env::var_os("SEGAUGE_KEEP_HTML") {
         std::fs::write(keep, &html).unwrap();

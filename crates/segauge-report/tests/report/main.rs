@@ -1,47 +1,71 @@
-//! Integration tests of segauge-report: data-set evaluation on generated cases, label selection and settings.
+//! Integration tests of segauge-report: the outputs of real evaluations (JSON, CSV) and of a hand-built report
+//! (HTML).
 
-mod aggregate;
 mod html;
 
-use segauge_report::{EvalOptions, eval_json, evaluate, pair_dirs};
+use segauge_eval::{AggregateOptions, EvalOptions, Inputs, Options, pair_dirs, run};
 
-#[test]
-fn a_label_absent_from_one_case_gets_both_empty_rows_with_known_values() {
-    let dir = tempfile::tempdir().unwrap();
-    segauge_tests::write_example(dir.path()).unwrap();
-    let (pred, gt) = (dir.path().join("pred"), dir.path().join("gt"));
-    let data = pair_dirs(&pred, &gt).unwrap();
-    assert_eq!(data.cases.len(), segauge_tests::EXAMPLE_CASES);
-    let options = EvalOptions::default();
-    let eval = evaluate(&data, &options, &|| {});
-    assert!(eval.failures.is_empty());
-    let case2 = eval.cases.iter().find(|c| c.case == "case_002").unwrap();
-    let lesion = case2.labels.iter().find(|l| l.label == 3).unwrap();
-    assert_eq!(lesion.empty_state(), segauge_metrics::EmptyState::BothEmpty);
-    let s = lesion.surface.as_ref().unwrap();
-    assert_eq!((s.hd, s.hd_percentile, s.assd, s.masd, s.nsd, s.biou), (0.0, 0.0, 0.0, 0.0, 1.0, 1.0));
-    // Every case reports the same labels.
-    assert!(eval.cases.iter().all(|c| c.labels.iter().map(|l| l.label).eq([1, 2, 3])));
-    // The JSON says what was computed.
-    let doc: serde_json::Value = serde_json::from_str(&eval_json(&eval, &pred, &gt, &options)).unwrap();
-    assert_eq!(doc["surface"], options.surface.as_ref().unwrap().surface.as_str());
-    assert_eq!(doc["tau"].as_f64(), Some(2.0));
-    assert_eq!(doc["cases"].as_array().unwrap().len(), 3 * segauge_tests::EXAMPLE_CASES);
+/// The example data set evaluated (B = 499) with one unreadable ground truth and a prediction without partner.
+fn example_report(dir: &std::path::Path) -> segauge_eval::Report {
+    segauge_tests::write_example(dir).unwrap();
+    let (pred, gt) = (dir.join("pred"), dir.join("gt"));
+    std::fs::write(gt.join("case_003.nii.gz"), b"not a nifti").unwrap();
+    std::fs::copy(pred.join("case_000.nii.gz"), pred.join("orphan.nii.gz")).unwrap();
+    let inputs = Inputs {
+        models: vec![("pred".into(), pair_dirs(&pred, &gt).unwrap())],
+        gt_dir: Some(gt),
+        ..Default::default()
+    };
+    let options = Options {
+        eval: EvalOptions::default(),
+        aggregate: AggregateOptions { resamples: 499, ..Default::default() },
+    };
+    run(inputs, &options, &|_| {}).unwrap()
 }
 
 #[test]
-fn a_prediction_without_partner_and_a_duplicate_are_failures() {
+fn the_json_states_settings_rows_failures_and_denominators() {
     let dir = tempfile::tempdir().unwrap();
-    segauge_tests::write_example(dir.path()).unwrap();
-    let (pred, gt) = (dir.path().join("pred"), dir.path().join("gt"));
-    std::fs::copy(pred.join("case_000.nii.gz"), pred.join("extra.nii.gz")).unwrap();
-    std::fs::copy(gt.join("case_001.nii.gz"), gt.join("case_001.nii")).unwrap();
-    let data = pair_dirs(&pred, &gt).unwrap();
-    let eval = evaluate(&data, &EvalOptions { surface: None, ..EvalOptions::default() }, &|| {});
-    let failed: Vec<&str> = eval.failures.iter().map(|f| f.case.as_str()).collect();
-    assert_eq!(failed, ["case_001", "extra"]);
-    assert!(eval.failures[0].error.starts_with("2 files for one case: "));
-    assert!(eval.failures[1].error.starts_with("no ground truth for prediction "));
-    assert_eq!(eval.cases.len(), segauge_tests::EXAMPLE_CASES - 1);
-    assert!(eval.cases.iter().all(|c| c.labels.iter().all(|l| l.surface.is_none())));
+    let r = example_report(dir.path());
+    let doc: serde_json::Value = serde_json::from_str(&segauge_report::report_json(&r)).unwrap();
+    assert_eq!(doc["schema"], "segauge-eval/2");
+    assert_eq!(doc["surface"], r.options.eval.surface.as_ref().unwrap().surface.as_str());
+    assert_eq!(doc["tau"].as_f64(), Some(2.0));
+    assert_eq!(doc["n_failed"], 2);
+    assert_eq!(doc["cases"].as_array().unwrap().len(), 3 * (segauge_tests::EXAMPLE_CASES - 1));
+    assert!(doc["failures"][0]["error"].as_str().unwrap().contains("case_003.nii.gz"));
+    assert_eq!(doc["summary"][0]["n_failed"], 2);
+    assert_eq!(doc["gt_dir"], dir.path().join("gt").display().to_string());
+}
+
+#[test]
+fn failed_cases_keep_the_label_column_integer_in_the_per_case_csv() {
+    // One failure row per label the evaluated cases report, so that pandas reads `label` as integers.
+    let dir = tempfile::tempdir().unwrap();
+    let r = example_report(dir.path());
+    let mut buf = Vec::new();
+    segauge_report::write_cases_csv(&r, &mut buf, std::path::Path::new("cases.csv")).unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let (case_col, label_col, error_col) = (
+        header.iter().position(|h| h == "case").unwrap(),
+        header.iter().position(|h| h == "label").unwrap(),
+        header.iter().position(|h| h == "error").unwrap(),
+    );
+    let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert!(records.iter().all(|r| r[label_col].parse::<u32>().is_ok()), "{text}");
+    let failed: Vec<(&str, &str)> =
+        records.iter().filter(|r| !r[error_col].is_empty()).map(|r| (&r[case_col], &r[label_col])).collect();
+    assert_eq!(
+        failed,
+        [
+            ("case_003", "1"),
+            ("case_003", "2"),
+            ("case_003", "3"),
+            ("orphan", "1"),
+            ("orphan", "2"),
+            ("orphan", "3")
+        ]
+    );
 }

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use segauge_report::{
-    AggregateOptions, DataSet, EvalOptions, ModelRun, Report, aggregate, evaluate, pair_dirs, report_json,
+use segauge_eval::{
+    AggregateOptions, DataSet, EvalOptions, Metric, ModelRun, Options, Report, aggregate, evaluate, pair_dirs,
 };
 use segauge_stats::{CiMethod, ResampleMatrix};
 use serde_json::Value;
@@ -43,12 +43,13 @@ fn options() -> EvalOptions {
 }
 
 fn run(data: &DataSet, metadata: BTreeMap<String, BTreeMap<String, String>>, o: &AggregateOptions) -> Report {
-    let eval = evaluate(data, &options(), &|| {});
-    aggregate(vec![ModelRun { name: "pred".into(), evaluation: eval }], metadata, &options(), o).unwrap()
+    let eval = evaluate(data, &options(), &|| {}).unwrap();
+    let options = Options { eval: options(), aggregate: o.clone() };
+    aggregate(vec![ModelRun { name: "pred".into(), evaluation: eval }], metadata, None, &options).unwrap()
 }
 
-fn dice_row(r: &Report) -> &segauge_report::Estimate {
-    r.summary.iter().find(|e| e.metric == "dice" && e.label == 1).unwrap()
+fn dice_row(r: &Report) -> &segauge_eval::Estimate {
+    r.summary.iter().find(|e| e.metric == Metric::Dice && e.label == 1).unwrap()
 }
 
 #[test]
@@ -179,16 +180,14 @@ fn failed_cases_are_listed_and_counted_in_every_denominator() {
     let e = dice_row(&r);
     assert_eq!((e.n, e.n_cases, e.n_failed), (11, 11, 2));
     // Subgroup X holds one evaluated case and both failures; the rest have no scanner.
-    let x = r.subgroups.iter().find(|s| s.value == "X" && s.estimate.metric == "dice").unwrap();
+    let x = r.subgroups.iter().find(|s| s.value == "X" && s.estimate.metric == Metric::Dice).unwrap();
     assert_eq!((x.estimate.n_cases, x.estimate.n_failed), (1, 2));
     assert!(x.estimate.flags.contains(&"too_few_cases") && x.estimate.flags.contains(&"small_subgroup"));
-    let missing = r.subgroups.iter().find(|s| s.value == "(missing)" && s.estimate.metric == "dice").unwrap();
+    let missing =
+        r.subgroups.iter().find(|s| s.value == "(missing)" && s.estimate.metric == Metric::Dice).unwrap();
     assert_eq!((missing.estimate.n_cases, missing.estimate.n_failed), (10, 0));
-    let doc: Value = serde_json::from_str(&report_json(&r, Some(&gt), &options())).unwrap();
-    assert_eq!(doc["schema"], "segauge-eval/2");
-    assert_eq!(doc["n_failed"], 2);
-    assert!(doc["failures"][0]["error"].as_str().unwrap().contains("case_003.nii.gz"));
-    assert_eq!(doc["summary"][0]["n_failed"], 2);
+    assert!(r.models[0].evaluation.failures[0].error.contains("case_003.nii.gz"));
+    assert_eq!(r.summary[0].n_failed, 2);
 }
 
 #[test]
@@ -202,17 +201,17 @@ fn two_models_get_paired_comparisons_and_a_ranking() {
         .iter()
         .map(|(name, dir)| ModelRun {
             name: name.to_string(),
-            evaluation: evaluate(&pair_dirs(dir, &gt).unwrap(), &options(), &|| {}),
+            evaluation: evaluate(&pair_dirs(dir, &gt).unwrap(), &options(), &|| {}).unwrap(),
         })
         .collect();
-    let r = aggregate(models, BTreeMap::new(), &options(), &o).unwrap();
+    let r = aggregate(models, BTreeMap::new(), None, &Options { eval: options(), aggregate: o }).unwrap();
     let dice: Vec<f64> = ks.iter().map(|&k| 2.0 * k.min(10) as f64 / (10 + k) as f64).collect();
-    let c = r.paired.iter().find(|c| c.metric == "dice" && c.label == 1).unwrap();
+    let c = r.paired.iter().find(|c| c.metric == Metric::Dice && c.label == 1).unwrap();
     assert_eq!((c.model_a.as_str(), c.model_b.as_str(), c.n, c.n_dropped), ("model", "perfect", 40, 0));
     let want = dice.iter().map(|d| d - 1.0).sum::<f64>() / 40.0;
     assert!((c.mean_diff - want).abs() < 1e-15);
     assert!(c.ci_high < 0.0 && c.p_value < 1e-6 && c.p_holm >= c.p_value);
-    let rank = r.ranking.iter().find(|x| x.metric == "dice" && x.label == 1).unwrap();
+    let rank = r.ranking.iter().find(|x| x.metric == Metric::Dice && x.label == 1).unwrap();
     assert_eq!(rank.models[1].rank, 1);
     assert_eq!(rank.models[1].p_first, 1.0);
     // Every summary row names its model.

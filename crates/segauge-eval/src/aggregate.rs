@@ -1,127 +1,31 @@
 //! Data-set aggregates: every metric and label with a bootstrap confidence interval, per subgroup of the case
-//! metadata, and, for several models, paired comparisons and ranking stability (segauge-stats, METHODS C).
+//! metadata, and, for several models, paired comparisons and ranking stability (segauge-stats; METHODS.md C).
 //!
-//! One resample matrix per case set (scope `boot/<dataset>/all`, or `boot/<dataset>/<column>=<value>` for a
-//! subgroup) is shared by every metric, label and model of that set. Per-case values go through the inf/NaN
-//! policy first (distances: +inf capped at `--hd-cap` or at the case's physical image diagonal by default); the
-//! counts of what the policy did are kept with every estimate. Detection scores are micro: ratios of case totals
-//! (METHODS C.1), recomputed from the resampled totals. Failed cases are never silently dropped: every estimate
-//! states `n` (values used), `n_cases` (cases evaluated) and `n_failed`.
+//! Every case set has one resample matrix, shared by every metric, label and model of that set. Its random
+//! stream's scope is `boot/<dataset>/<hex>`, `<hex>` being the first 8 bytes of the SHA-256 of the set's sorted
+//! case ids (each followed by a newline), so that the same cases get the same intervals however they were selected:
+//! a subgroup evaluated on its own reproduces its subgroup row exactly. Per-case values go through the inf/NaN
+//! policy first (distances: +inf capped at the cap option or at the case's physical image diagonal by default);
+//! the counts of what the policy did are kept with every estimate. Detection scores are micro: ratios of case
+//! totals (METHODS.md C.1), recomputed from the resampled totals. Failed cases are never silently dropped: every
+//! estimate states `n` (values used), `n_cases` (cases evaluated) and `n_failed`.
+//!
+//! **Architecture Invariant:** a resample matrix depends only on the seed and the case ids of its set, never on
+//! the order cases finished in, the thread count or which other sets exist, because intervals must be
+//! bit-identical between runs, machines and shardings.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use segauge_stats::{
     BootstrapOptions, CiMethod, Policy, RankingOptions, Replicates, ResampleMatrix, WilcoxonOptions,
     apply_policy, holm, ranking_stability, wilcoxon,
 };
 
-use crate::eval::{CaseResult, Evaluation};
-
-/// How non-finite per-case values enter aggregates (METHODS C.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum InfPolicy {
-    /// Distances: +inf (a missed or invented structure) becomes the cap; NaN values are left out and counted.
-    #[default]
-    Cap,
-    /// Non-finite values are left out (optimistic; counted).
-    Omit,
-    /// Non-finite values make the mean non-finite (diagnostics).
-    Propagate,
-}
-
-impl InfPolicy {
-    /// The policy's name in outputs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InfPolicy::Cap => "cap",
-            InfPolicy::Omit => "omit",
-            InfPolicy::Propagate => "propagate",
-        }
-    }
-}
-
-/// Options of [`aggregate`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct AggregateOptions {
-    /// Bootstrap replicates B (default 9999).
-    pub resamples: usize,
-    /// Interval method (default BCa).
-    pub method: CiMethod,
-    /// Confidence level (default 0.95).
-    pub level: f64,
-    /// Master seed of the random streams (default 0).
-    pub seed: u64,
-    /// The inf/NaN policy (default cap).
-    pub inf_policy: InfPolicy,
-    /// The cap of infinite distances, mm; `None` (default): each case's physical image diagonal.
-    pub hd_cap: Option<f64>,
-    /// Metadata columns to slice by; `None` (default): every column.
-    pub subgroups: Option<Vec<String>>,
-    /// The data-set name in random-stream scopes (default `eval`).
-    pub dataset: String,
-}
-
-impl Default for AggregateOptions {
-    fn default() -> Self {
-        AggregateOptions {
-            resamples: segauge_stats::DEFAULT_RESAMPLES,
-            method: CiMethod::Bca,
-            level: 0.95,
-            seed: 0,
-            inf_policy: InfPolicy::Cap,
-            hd_cap: None,
-            subgroups: None,
-            dataset: "eval".into(),
-        }
-    }
-}
-
-impl AggregateOptions {
-    /// The metadata columns sliced into subgroups: those of [`AggregateOptions::subgroups`], else every column
-    /// of `metadata` (case id → column → value). Call it before evaluating to catch a misspelt column early.
-    ///
-    /// # Errors
-    /// [`crate::Error::Aggregate`] naming a requested column that no case has, and the columns there are.
-    pub fn subgroup_columns(
-        &self,
-        metadata: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> Result<Vec<String>, crate::Error> {
-        let all: std::collections::BTreeSet<&String> = metadata.values().flat_map(|m| m.keys()).collect();
-        match &self.subgroups {
-            Some(cols) => match cols.iter().find(|c| !all.contains(c)) {
-                Some(c) => Err(crate::Error::Aggregate {
-                    detail: format!(
-                        "subgroup column {c:?} is not in the metadata (columns: {})",
-                        all.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
-                }),
-                None => Ok(cols.clone()),
-            },
-            None => Ok(all.into_iter().cloned().collect()),
-        }
-    }
-
-    /// An upper estimate of the memory (bytes) [`aggregate`] needs for `n_cases` cases per model, `n_models`
-    /// models and `n_columns` metadata columns sliced into subgroups, on `threads` worker threads.
-    ///
-    /// Every case set keeps its resample matrix (B × n indices of 4 bytes) until the end: each model's
-    /// evaluated cases, the cases all models share, and per column the subgroups, which partition the cases.
-    /// Each metric row being computed holds B replicates (8 bytes, twice for ratios), a ranking B ranks per
-    /// model. Use it to refuse a `resamples` that cannot fit before evaluating anything.
-    ///
-    /// ```
-    /// let options = segauge_report::AggregateOptions { resamples: 1000, ..Default::default() };
-    /// // One model, 100 cases, no metadata: matrices 2 × 1000 × 100 × 4 bytes, replicates 1000 × 8 × (2 × 1 + 2).
-    /// assert_eq!(options.memory_estimate(100, 1, 0, 1), 800_000 + 32_000);
-    /// ```
-    pub fn memory_estimate(&self, n_cases: usize, n_models: usize, n_columns: usize, threads: usize) -> u64 {
-        let b = self.resamples as u64;
-        let (n, m, c, t) = (n_cases as u64, n_models.max(1) as u64, n_columns as u64, threads.max(1) as u64);
-        let matrices = 4u64.saturating_mul(b).saturating_mul(n).saturating_mul(m * (1 + c) + 1);
-        let replicates = 8u64.saturating_mul(b).saturating_mul(2 * t + 2 * m);
-        matrices.saturating_add(replicates)
-    }
-}
+use crate::Error;
+use crate::catalogue::{Aggregation, Better, Catalogue, Metric};
+use crate::measure::{CaseResult, Evaluation};
+use crate::options::{AggregateOptions, InfPolicy, Metadata, Options};
 
 /// Whether an estimate is a mean of per-case values or a ratio of case totals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,8 +39,8 @@ pub enum EstimateKind {
 /// One aggregate: a metric of a label (of a model) over a case set, with its interval and its counts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
-    /// Metric name as in the per-case outputs (`dice`, `hd95`, …, `lesion_f1`).
-    pub metric: String,
+    /// The metric (its key, name, unit and direction: [`Report::catalogue`]).
+    pub metric: Metric,
     /// The label.
     pub label: u32,
     /// The model (when several are compared).
@@ -187,7 +91,7 @@ pub struct SubgroupEstimate {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairedComparison {
     /// Metric.
-    pub metric: String,
+    pub metric: Metric,
     /// Label.
     pub label: u32,
     /// First model.
@@ -233,7 +137,7 @@ pub struct ModelRank {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ranking {
     /// Metric.
-    pub metric: String,
+    pub metric: Metric,
     /// Label.
     pub label: u32,
     /// Cases used (evaluated by every model).
@@ -268,15 +172,21 @@ pub struct ModelRun {
     pub evaluation: Evaluation,
 }
 
-/// Everything a data-set report shows: the per-case results of each model and every aggregate.
+/// Everything a data-set evaluation computed: the per-case results of each model and every aggregate, with the
+/// options and the metric catalogue that say what was computed. The output formats (segauge-report) render it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     /// The models, in the order given.
     pub models: Vec<ModelRun>,
-    /// The options the aggregates were computed with.
-    pub options: AggregateOptions,
+    /// The options everything was computed with (per-case options as resolved, see
+    /// [`EvalOptions::resolved`](crate::EvalOptions::resolved)).
+    pub options: Options,
+    /// The metrics of these options: keys, names, units, directions.
+    pub catalogue: Catalogue,
+    /// The ground-truth folder the cases came from, when there is one.
+    pub gt_dir: Option<PathBuf>,
     /// Case metadata: case id → column → value.
-    pub metadata: BTreeMap<String, BTreeMap<String, String>>,
+    pub metadata: Metadata,
     /// The metadata columns sliced by.
     pub subgroup_columns: Vec<String>,
     /// Every metric and label (and model) over all cases.
@@ -291,65 +201,9 @@ pub struct Report {
     pub ranking: Vec<Ranking>,
 }
 
-/// Whether a metric is a distance in mm (capped by the inf policy, lower is better).
-fn is_distance(metric: &str) -> bool {
-    metric == "hd" || metric == "assd" || metric == "masd" || (metric.starts_with("hd") && metric.len() > 2)
-}
-
-/// Whether larger values of a metric are better (for rankings).
-fn higher_is_better(metric: &str) -> bool {
-    !is_distance(metric)
-}
-
-/// The per-case metrics that are averaged, in output order.
-fn mean_metrics(eval_options: &crate::EvalOptions) -> Vec<String> {
-    let mut m: Vec<String> = vec!["dice".into(), "iou".into()];
-    if let Some(s) = &eval_options.surface {
-        m.extend(["hd".into(), crate::percentile_field(s.percentile), "assd".into(), "masd".into()]);
-        m.extend(["nsd".into(), "biou".into()]);
-    }
-    if let Some(l) = &eval_options.lesions {
-        if l.rule == segauge_lesion::MatchRule::Brats2023 {
-            m.push("lesion_wise_dice".into());
-            if l.surface.is_some() {
-                m.push("lesion_wise_hd95".into());
-            }
-        }
-    }
-    m
-}
-
-/// Numerator and denominator of a micro score from the totals (TP, FP, FN).
-type MicroRatio = fn(f64, f64, f64) -> (f64, f64);
-
-/// The micro detection scores: name, and (numerator, denominator) from the totals.
-const MICRO: [(&str, MicroRatio); 3] = [
-    ("lesion_precision", |tp, fp, _| (tp, tp + fp)),
-    ("lesion_recall", |tp, _, fn_| (tp, tp + fn_)),
-    ("lesion_f1", |tp, fp, fn_| (2.0 * tp, 2.0 * tp + fp + fn_)),
-];
-
-/// The value of a mean metric for one label of one case (NaN when the label or metric is missing).
-fn value(case: &CaseResult, label: u32, metric: &str) -> f64 {
-    let Some(l) = case.labels.iter().find(|l| l.label == label) else { return f64::NAN };
-    let s = l.surface.as_ref();
-    match metric {
-        "dice" => l.dice(),
-        "iou" => l.iou(),
-        "hd" => s.map_or(f64::NAN, |s| s.hd),
-        "assd" => s.map_or(f64::NAN, |s| s.assd),
-        "masd" => s.map_or(f64::NAN, |s| s.masd),
-        "nsd" => s.map_or(f64::NAN, |s| s.nsd),
-        "biou" => s.map_or(f64::NAN, |s| s.biou),
-        "lesion_wise_dice" => {
-            l.lesions.as_ref().and_then(|r| r.brats).map_or(f64::NAN, |b| b.lesion_wise_dice)
-        }
-        "lesion_wise_hd95" => {
-            l.lesions.as_ref().and_then(|r| r.brats).and_then(|b| b.lesion_wise_hd95).unwrap_or(f64::NAN)
-        }
-        _ if metric.starts_with("hd") => s.map_or(f64::NAN, |s| s.hd_percentile),
-        _ => f64::NAN,
-    }
+/// The value of a metric for one label of one case (NaN when the label or metric is missing).
+fn value(case: &CaseResult, label: u32, metric: Metric) -> f64 {
+    case.labels.iter().find(|l| l.label == label).map_or(f64::NAN, |l| metric.value(l).as_f64())
 }
 
 /// The physical diagonal of a case's image, mm: the largest distance inside its field of view.
@@ -394,13 +248,13 @@ impl Matrices<'_> {
 fn cleaned(
     cases: &[&CaseResult],
     label: u32,
-    metric: &str,
+    metric: Metric,
     options: &AggregateOptions,
 ) -> Result<(Vec<f64>, Vec<f64>, segauge_stats::PolicyCounts), segauge_stats::Error> {
     let raw: Vec<f64> = cases.iter().map(|c| value(c, label, metric)).collect();
     let caps: Vec<f64> = cases.iter().map(|c| options.hd_cap.unwrap_or_else(|| diagonal(c))).collect();
     let policy = match options.inf_policy {
-        InfPolicy::Cap if is_distance(metric) => Policy::CapEach(&caps),
+        InfPolicy::Cap if metric.is_distance() => Policy::CapEach(&caps),
         InfPolicy::Cap | InfPolicy::Omit => Policy::Omit,
         InfPolicy::Propagate => Policy::Propagate,
     };
@@ -427,8 +281,7 @@ fn estimates(
     cases: &[&CaseResult],
     n_failed: usize,
     labels: &[u32],
-    metrics: &[String],
-    micro: bool,
+    metrics: &[Metric],
     model: Option<&str>,
     matrices: &mut Matrices<'_>,
     options: &AggregateOptions,
@@ -451,10 +304,10 @@ fn estimates(
                     .any(|l| l.label == label && l.empty_state() == segauge_metrics::EmptyState::BothEmpty)
             })
             .count();
-        let mut push = |metric: &str, kind, reps: Replicates, counts: segauge_stats::PolicyCounts| {
+        let mut push = |metric: Metric, kind, reps: Replicates, counts: segauge_stats::PolicyCounts| {
             let ci = reps.interval(&boot)?;
             out.push(Estimate {
-                metric: metric.to_string(),
+                metric,
                 label,
                 model: model.map(str::to_string),
                 kind,
@@ -474,7 +327,31 @@ fn estimates(
             });
             Ok::<(), segauge_stats::Error>(())
         };
-        for metric in metrics {
+        let lesion_totals: Vec<(f64, f64, f64)> = cases
+            .iter()
+            .map(|c| {
+                c.labels
+                    .iter()
+                    .find(|l| l.label == label)
+                    .and_then(|l| l.lesions.as_ref())
+                    .map_or((0.0, 0.0, 0.0), |r| (r.tp as f64, r.fp as f64, r.fn_ as f64))
+            })
+            .collect();
+        for &metric in metrics {
+            if metric.aggregation() == Aggregation::Micro {
+                let (num, den): (Vec<f64>, Vec<f64>) = lesion_totals
+                    .iter()
+                    .map(|&(tp, fp, fn_)| metric.micro_ratio(tp, fp, fn_).unwrap_or((f64::NAN, 1.0)))
+                    .unzip();
+                let reps = Replicates::ratio(&matrix, &num, &den)?;
+                let counts = segauge_stats::PolicyCounts {
+                    n_total: cases.len(),
+                    n_used: cases.len(),
+                    ..Default::default()
+                };
+                push(metric, EstimateKind::Micro, reps, counts)?;
+                continue;
+            }
             let (num, den, counts) = cleaned(cases, label, metric, options)?;
             let reps = if den.iter().all(|&d| d == 1.0) {
                 Replicates::mean(&matrix, &num)?
@@ -483,62 +360,34 @@ fn estimates(
             };
             push(metric, EstimateKind::Mean, reps, counts)?;
         }
-        if micro {
-            let counts_of = |c: &&CaseResult| -> (f64, f64, f64) {
-                c.labels
-                    .iter()
-                    .find(|l| l.label == label)
-                    .and_then(|l| l.lesions.as_ref())
-                    .map_or((0.0, 0.0, 0.0), |r| (r.tp as f64, r.fp as f64, r.fn_ as f64))
-            };
-            let totals: Vec<(f64, f64, f64)> = cases.iter().map(counts_of).collect();
-            for (name, f) in MICRO {
-                let (num, den): (Vec<f64>, Vec<f64>) =
-                    totals.iter().map(|&(tp, fp, fn_)| f(tp, fp, fn_)).unzip();
-                let reps = Replicates::ratio(&matrix, &num, &den)?;
-                let counts = segauge_stats::PolicyCounts {
-                    n_total: cases.len(),
-                    n_used: cases.len(),
-                    ..Default::default()
-                };
-                push(name, EstimateKind::Micro, reps, counts)?;
-            }
-        }
     }
     Ok(out)
 }
 
-/// Computes every aggregate of a data-set report from the per-case results of one or more models.
+/// Computes every aggregate of a data-set report from the per-case results of one or more models: the second
+/// step of [`run`](crate::run), usable on its own on records computed elsewhere.
 ///
-/// `metadata` maps case ids to their metadata columns (cases without an entry have no values).
+/// `metadata` maps case ids to their metadata columns (cases without an entry have no values); `gt_dir` is
+/// written into the outputs as where the ground truths came from.
 ///
 /// # Errors
-/// [`crate::Error::Aggregate`] for invalid options (B = 0, a level outside (0, 1), a cap that is not positive and
-/// finite, a subgroup column that no case has).
+/// [`Error::InvalidOption`] for invalid options (B = 0, a level outside (0, 1), a cap that is not positive and
+/// finite, a subgroup column that no case has); [`Error::Stats`] if an interval cannot be formed.
 pub fn aggregate(
     models: Vec<ModelRun>,
-    metadata: BTreeMap<String, BTreeMap<String, String>>,
-    eval_options: &crate::EvalOptions,
-    options: &AggregateOptions,
-) -> Result<Report, crate::Error> {
-    let bad = |detail: String| crate::Error::Aggregate { detail };
-    if options.resamples == 0 {
-        return Err(bad("the number of bootstrap resamples must be at least 1".into()));
-    }
-    if !(options.level > 0.0 && options.level < 1.0) {
-        return Err(bad(format!("confidence level {} is not in (0, 1)", options.level)));
-    }
-    if let Some(c) = options.hd_cap {
-        if !(c.is_finite() && c > 0.0) {
-            return Err(bad(format!("distance cap {c} must be a positive number of mm")));
-        }
-    }
-    let subgroup_columns = options.subgroup_columns(&metadata)?;
-    let stats_err = |e: segauge_stats::Error| bad(e.to_string());
-    let metrics = mean_metrics(eval_options);
-    let micro = eval_options.lesions.as_ref().is_some_and(|l| l.rule != segauge_lesion::MatchRule::Brats2023);
+    metadata: Metadata,
+    gt_dir: Option<PathBuf>,
+    options: &Options,
+) -> Result<Report, Error> {
+    options.aggregate.validate()?;
+    let eval_options = options.eval.resolved();
+    let options = &Options { eval: eval_options, aggregate: options.aggregate.clone() };
+    let aggregate_options = &options.aggregate;
+    let subgroup_columns = aggregate_options.subgroup_columns(&metadata)?;
+    let catalogue = Catalogue::new(&options.eval);
+    let metrics: Vec<Metric> = catalogue.aggregated().collect();
     let several = models.len() > 1;
-    let mut matrices = Matrices { options, cache: BTreeMap::new() };
+    let mut matrices = Matrices { options: aggregate_options, cache: BTreeMap::new() };
     let (mut summary, mut subgroups, mut strata) = (Vec::new(), Vec::new(), Vec::new());
     let meta_value = |case: &str, column: &str| -> String {
         metadata.get(case).and_then(|m| m.get(column)).cloned().unwrap_or_else(|| "(missing)".into())
@@ -554,10 +403,15 @@ pub fn aggregate(
             .into_iter()
             .collect();
         let cases: Vec<&CaseResult> = ev.cases.iter().collect();
-        summary.extend(
-            estimates(&cases, ev.failures.len(), &labels, &metrics, micro, model, &mut matrices, options)
-                .map_err(stats_err)?,
-        );
+        summary.extend(estimates(
+            &cases,
+            ev.failures.len(),
+            &labels,
+            &metrics,
+            model,
+            &mut matrices,
+            aggregate_options,
+        )?);
         for column in &subgroup_columns {
             let mut values: BTreeMap<String, Vec<&CaseResult>> = BTreeMap::new();
             for c in &cases {
@@ -569,8 +423,7 @@ pub fn aggregate(
             for (value, members) in values {
                 let failed = ev.failures.iter().filter(|f| meta_value(&f.case, column) == value).count();
                 let rows =
-                    estimates(&members, failed, &labels, &metrics, micro, model, &mut matrices, options)
-                        .map_err(stats_err)?;
+                    estimates(&members, failed, &labels, &metrics, model, &mut matrices, aggregate_options)?;
                 for mut e in rows {
                     if e.n_cases < 10 {
                         e.flags.push("small_subgroup");
@@ -604,14 +457,20 @@ pub fn aggregate(
             strata.extend(totals);
         }
     }
+    // Paired tests and rankings compare per-case values, so they cover the means; a micro score is a ratio of
+    // case totals, which no per-case difference tests.
+    let means: Vec<Metric> =
+        metrics.iter().copied().filter(|m| m.aggregation() == Aggregation::Mean).collect();
     let (paired, ranking) = if several {
-        compare_models(&models, &metrics, &mut matrices, options).map_err(stats_err)?
+        compare_models(&models, &means, &mut matrices, aggregate_options)?
     } else {
         (Vec::new(), Vec::new())
     };
     Ok(Report {
         models,
         options: options.clone(),
+        catalogue,
+        gt_dir,
         metadata,
         subgroup_columns,
         summary,
@@ -626,7 +485,7 @@ pub fn aggregate(
 /// cases every model involved evaluated.
 fn compare_models(
     models: &[ModelRun],
-    metrics: &[String],
+    metrics: &[Metric],
     matrices: &mut Matrices<'_>,
     options: &AggregateOptions,
 ) -> Result<(Vec<PairedComparison>, Vec<Ranking>), segauge_stats::Error> {
@@ -642,7 +501,7 @@ fn compare_models(
         .collect();
     // Per-case values after the policy (NaN where the policy leaves a value out).
     let policed =
-        |cases: &[&CaseResult], label: u32, metric: &str| -> Result<Vec<f64>, segauge_stats::Error> {
+        |cases: &[&CaseResult], label: u32, metric: Metric| -> Result<Vec<f64>, segauge_stats::Error> {
             let (num, den, _) = cleaned(cases, label, metric, options)?;
             Ok(num.iter().zip(&den).map(|(&v, &d)| if d == 1.0 { v } else { f64::NAN }).collect())
         };
@@ -653,7 +512,7 @@ fn compare_models(
                 by_id[a].keys().filter(|id| by_id[b].contains_key(*id)).copied().collect();
             let all = by_id[a].len().max(by_id[b].len());
             for &label in &labels {
-                for metric in metrics {
+                for &metric in metrics {
                     let ca: Vec<&CaseResult> = common.iter().map(|id| by_id[a][id]).collect();
                     let cb: Vec<&CaseResult> = common.iter().map(|id| by_id[b][id]).collect();
                     let (va, vb) = (policed(&ca, label, metric)?, policed(&cb, label, metric)?);
@@ -670,7 +529,7 @@ fn compare_models(
                         p = wilcoxon(&d, &WilcoxonOptions::default())?.p_value;
                     }
                     paired.push(PairedComparison {
-                        metric: metric.clone(),
+                        metric,
                         label,
                         model_a: models[a].name.clone(),
                         model_b: models[b].name.clone(),
@@ -701,7 +560,7 @@ fn compare_models(
     if common.len() >= 2 {
         let matrix = matrices.get(&common)?.clone();
         for &label in &labels {
-            for metric in metrics {
+            for &metric in metrics {
                 let mut scores = Vec::new();
                 for m in &by_id {
                     let cases: Vec<&CaseResult> = common.iter().map(|id| m[id]).collect();
@@ -709,12 +568,12 @@ fn compare_models(
                 }
                 let refs: Vec<&[f64]> = scores.iter().map(Vec::as_slice).collect();
                 let ro = RankingOptions {
-                    higher_is_better: higher_is_better(metric),
+                    higher_is_better: metric.better() == Better::Higher,
                     ..RankingOptions::default()
                 };
                 let st = ranking_stability(&refs, &matrix, &ro)?;
                 ranking.push(Ranking {
-                    metric: metric.clone(),
+                    metric,
                     label,
                     n: common.len(),
                     models: models

@@ -1,53 +1,19 @@
-//! Evaluation of one pair of files and of a whole data set, case by case, without losing failed cases.
+//! Measurement: one pair of files ([`compare`]) and the cases of a data set ([`evaluate`]), each case either a
+//! record or a failure with its reason; [`pair_dirs`] pairs two folders by case id.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use segauge_io::{GridTolerance, LabelVolume, ReadOptions};
+use segauge_io::LabelVolume;
 use segauge_lesion::{LesionOptions, LesionReport, MatchRule};
 use segauge_mesh::Frame;
-use segauge_metrics::{EmptyState, LabelCounts, OverlapCounts, SurfaceMetrics, SurfaceOptions, VoxelBox};
+use segauge_metrics::{EmptyState, LabelCounts, OverlapCounts, SurfaceMetrics, VoxelBox};
 
 use crate::Error;
-
-/// What to evaluate and how to read the files.
-#[derive(Debug, Clone)]
-pub struct EvalOptions {
-    /// The labels to report. `None`: for one pair, every non-zero label present in either volume; for a data set,
-    /// every label present in any case, so that a case where a label is (correctly) absent from both volumes still
-    /// gets a `both_empty` row.
-    pub labels: Option<Vec<u32>>,
-    /// Reader options (e.g. the spacing of `.npy` files).
-    pub read: ReadOptions,
-    /// Tolerances of the prediction/ground-truth grid check.
-    pub grid_tolerance: GridTolerance,
-    /// Surface-distance metrics and their options; `None` computes overlap only.
-    pub surface: Option<SurfaceOptions>,
-    /// Per-lesion detection of every label and its options; `None` skips it.
-    pub lesions: Option<LesionOptions>,
-    /// The image series of a DICOM prediction (SEG or RTSTRUCT) when it is not found beside the file.
-    pub pred_series: Option<PathBuf>,
-    /// The image series of a DICOM ground truth.
-    pub gt_series: Option<PathBuf>,
-}
-
-impl Default for EvalOptions {
-    /// Every label present, default reader options and grid tolerances, surface metrics with their defaults.
-    fn default() -> Self {
-        EvalOptions {
-            labels: None,
-            read: ReadOptions::default(),
-            grid_tolerance: GridTolerance::default(),
-            surface: Some(SurfaceOptions::default()),
-            lesions: Some(LesionOptions::default()),
-            pred_series: None,
-            gt_series: None,
-        }
-    }
-}
+use crate::options::EvalOptions;
 
 /// One case of a data set: its id and the two files (either may be missing).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Case {
     /// Case id (the file name without `.nii.gz`, `.nii` or `.npy`).
     pub id: String,
@@ -60,7 +26,7 @@ pub struct Case {
 }
 
 /// The metrics of one label of one case.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LabelResult {
     /// The label.
     pub label: u32,
@@ -102,7 +68,7 @@ impl LabelResult {
 }
 
 /// The result of one prediction/ground-truth pair.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CaseResult {
     /// Case id.
     pub case: String,
@@ -119,7 +85,7 @@ pub struct CaseResult {
 }
 
 /// A case that could not be evaluated, with the one-line reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Failure {
     /// Case id.
     pub case: String,
@@ -128,12 +94,15 @@ pub struct Failure {
 }
 
 /// The results of a data set: every case either in `cases` or in `failures`, both sorted by case id.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Evaluation {
     /// Evaluated cases.
     pub cases: Vec<CaseResult>,
     /// Cases that could not be evaluated.
     pub failures: Vec<Failure>,
+    /// The labels every evaluated case reports, ascending: the requested ones, or every label present in any
+    /// case (outputs give a failed case one row per label, so that `label` stays a column of integers).
+    pub labels: Vec<u32>,
 }
 
 /// What one pair yields before the labels to report are chosen (volumes are already dropped).
@@ -311,8 +280,11 @@ fn no_lesions(options: &LesionOptions) -> LesionReport {
 /// Compares one prediction with its ground truth.
 ///
 /// # Errors
-/// Unreadable or invalid files, or grids that differ, as one [`Error`] naming the file(s).
+/// [`Error::InvalidOption`] for invalid options; unreadable or invalid files, or grids that differ, as one
+/// [`Error`] naming the file(s).
 pub fn compare(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<CaseResult, Error> {
+    options.validate()?;
+    let options = &options.resolved();
     let m = measure(pred, gt, options)?;
     let labels: Vec<u32> = match &options.labels {
         Some(l) => l.clone(),
@@ -324,7 +296,7 @@ pub fn compare(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<CaseResu
 
 /// A data set to evaluate: the cases, and the cases already known to fail before reading (e.g. two files for one
 /// case id).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DataSet {
     /// Cases to evaluate, sorted by id.
     pub cases: Vec<Case>,
@@ -384,8 +356,18 @@ fn reason(text: String) -> String {
 ///
 /// Volumes are dropped as soon as a case's counts are computed, so memory holds at most one case per thread.
 /// A case that fails (missing partner, unreadable file, grid mismatch) is listed in [`Evaluation::failures`] and
-/// every other case still completes. Results do not depend on the number of threads.
-pub fn evaluate(data: &DataSet, options: &EvalOptions, on_case_done: &(dyn Fn() + Sync)) -> Evaluation {
+/// every other case still completes. Results do not depend on the number of threads. This is the per-case step
+/// of [`run`](crate::run), which also aggregates.
+///
+/// # Errors
+/// [`Error::InvalidOption`] for invalid options, before any case is read.
+pub fn evaluate(
+    data: &DataSet,
+    options: &EvalOptions,
+    on_case_done: &(dyn Fn() + Sync),
+) -> Result<Evaluation, Error> {
+    options.validate()?;
+    let options = &options.resolved();
     let cases = &data.cases;
     let run = |case: &Case| -> Result<Measured, Failure> {
         let out = match (&case.pred, &case.gt) {
@@ -422,7 +404,7 @@ pub fn evaluate(data: &DataSet, options: &EvalOptions, on_case_done: &(dyn Fn() 
             .into_iter()
             .collect(),
     };
-    let mut eval = Evaluation::default();
+    let mut eval = Evaluation { labels: labels.clone(), ..Evaluation::default() };
     for (case, outcome) in cases.iter().zip(outcomes) {
         match outcome {
             Ok(m) => eval.cases.push(m.result(case.id.clone(), &labels, options)),
@@ -433,7 +415,7 @@ pub fn evaluate(data: &DataSet, options: &EvalOptions, on_case_done: &(dyn Fn() 
         data.failures.iter().map(|f| Failure { case: f.case.clone(), error: reason(f.error.clone()) }),
     );
     eval.failures.sort_by(|a, b| a.case.cmp(&b.case));
-    eval
+    Ok(eval)
 }
 
 /// The labels requested in `options` that occur in no evaluated case (likely a typo in `--labels`).
