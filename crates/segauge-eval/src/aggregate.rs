@@ -1,5 +1,5 @@
 //! Data-set aggregates: every metric and label with a bootstrap confidence interval, per subgroup of the case
-//! metadata, and, for several models, paired comparisons and ranking stability (segauge-stats; METHODS.md C).
+//! metadata, and, for several models, paired comparisons and ranking stability (segauge-stats; docs/METHODS.md C).
 //!
 //! Every case set has one resample matrix, shared by every metric, label and model of that set. Its random
 //! stream's scope is `boot/<dataset>/<hex>`, `<hex>` being the first 8 bytes of the SHA-256 of the set's sorted
@@ -7,7 +7,7 @@
 //! a subgroup evaluated on its own reproduces its subgroup row exactly. Per-case values go through the inf/NaN
 //! policy first (distances: +inf capped at the cap option or at the case's physical image diagonal by default);
 //! the counts of what the policy did are kept with every estimate. Detection scores are micro: ratios of case
-//! totals (METHODS.md C.1), recomputed from the resampled totals. Failed cases are never silently dropped: every
+//! totals (docs/METHODS.md C.1), recomputed from the resampled totals. Failed cases are never silently dropped: every
 //! estimate states `n` (values used), `n_cases` (cases evaluated) and `n_failed`.
 //!
 //! **Architecture Invariant:** a resample matrix depends only on the seed and the case ids of its set, never on
@@ -304,17 +304,21 @@ fn estimates(
                     .any(|l| l.label == label && l.empty_state() == segauge_metrics::EmptyState::BothEmpty)
             })
             .count();
-        let mut push = |metric: Metric, kind, reps: Replicates, counts: segauge_stats::PolicyCounts| {
-            let ci = reps.interval(&boot)?;
+        let mut push_estimate = |metric: Metric,
+                                 kind,
+                                 (estimate, ci_low, ci_high): (f64, f64, f64),
+                                 method,
+                                 flags,
+                                 counts: segauge_stats::PolicyCounts| {
             out.push(Estimate {
                 metric,
                 label,
                 model: model.map(str::to_string),
                 kind,
-                estimate: ci.estimate,
-                ci_low: ci.low,
-                ci_high: ci.high,
-                method: ci.method,
+                estimate,
+                ci_low,
+                ci_high,
+                method,
                 n: counts.n_used,
                 n_cases: cases.len(),
                 n_failed,
@@ -322,10 +326,9 @@ fn estimates(
                 n_nan: counts.n_nan,
                 n_capped: counts.n_capped,
                 n_both_empty: both_empty,
-                flags: flags_of(&ci),
+                flags,
                 scope: case_scope.clone(),
             });
-            Ok::<(), segauge_stats::Error>(())
         };
         let lesion_totals: Vec<(f64, f64, f64)> = cases
             .iter()
@@ -349,16 +352,45 @@ fn estimates(
                     n_used: cases.len(),
                     ..Default::default()
                 };
-                push(metric, EstimateKind::Micro, reps, counts)?;
+                let ci = reps.interval(&boot)?;
+                push_estimate(
+                    metric,
+                    EstimateKind::Micro,
+                    (ci.estimate, ci.low, ci.high),
+                    ci.method,
+                    flags_of(&ci),
+                    counts,
+                );
                 continue;
             }
             let (num, den, counts) = cleaned(cases, label, metric, options)?;
+            if num.iter().any(|v| !v.is_finite()) {
+                // Only under `propagate`: the mean is inf or NaN, as asked, and no interval exists.
+                let mean = num.iter().sum::<f64>() / num.len() as f64;
+                push_estimate(
+                    metric,
+                    EstimateKind::Mean,
+                    (mean, f64::NAN, f64::NAN),
+                    options.method,
+                    vec!["non_finite"],
+                    counts,
+                );
+                continue;
+            }
             let reps = if den.iter().all(|&d| d == 1.0) {
                 Replicates::mean(&matrix, &num)?
             } else {
                 Replicates::ratio(&matrix, &num, &den)?
             };
-            push(metric, EstimateKind::Mean, reps, counts)?;
+            let ci = reps.interval(&boot)?;
+            push_estimate(
+                metric,
+                EstimateKind::Mean,
+                (ci.estimate, ci.low, ci.high),
+                ci.method,
+                flags_of(&ci),
+                counts,
+            );
         }
     }
     Ok(out)

@@ -102,7 +102,7 @@ impl EvalOptions {
     }
 }
 
-/// How non-finite per-case values enter aggregates (METHODS.md C.3).
+/// How non-finite per-case values enter aggregates (docs/METHODS.md C.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InfPolicy {
     /// Distances: +inf (a missed or invented structure) becomes the cap; NaN values are left out and counted.

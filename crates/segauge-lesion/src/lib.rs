@@ -352,10 +352,11 @@ impl LesionReport {
         ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
     }
 
-    /// Segmentation quality: mean IoU of the matched pairs; 0 with no match but some lesion, NaN with none.
+    /// Segmentation quality: mean IoU of the matched pairs; NaN without a matched pair (undefined: panoptica 2.1.7
+    /// writes 0 there, which would count a detection failure twice, once in RQ and once in SQ).
     pub fn sq(&self) -> f64 {
         if self.matches.is_empty() {
-            return if self.tp + self.fp + self.fn_ == 0 { f64::NAN } else { 0.0 };
+            return f64::NAN;
         }
         self.matches.iter().map(|m| m.iou).sum::<f64>() / self.matches.len() as f64
     }
@@ -365,24 +366,29 @@ impl LesionReport {
         self.f1()
     }
 
-    /// Panoptic quality SQ·RQ.
+    /// Panoptic quality `Σ IoU / (TP + FP/2 + FN/2)` = SQ·RQ: 0 when there are lesions but none matched, NaN
+    /// without any lesion.
     pub fn pq(&self) -> f64 {
+        if self.matches.is_empty() {
+            return if self.tp + self.fp + self.fn_ == 0 { f64::NAN } else { 0.0 };
+        }
         self.sq() * self.rq()
     }
 
     /// The names of the scores that are undefined (NaN) for this pair, among `precision`, `recall`, `f1`, `sq`
-    /// and `pq`; `sq` and `pq` are also listed when they are 0 only because nothing matched.
+    /// and `pq`: exactly those whose value is NaN.
     pub fn undefined(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        for (name, v) in [("precision", self.precision()), ("recall", self.recall()), ("f1", self.f1())] {
-            if v.is_nan() {
-                out.push(name);
-            }
-        }
-        if self.matches.is_empty() {
-            out.extend(["sq", "pq"]);
-        }
-        out
+        [
+            ("precision", self.precision()),
+            ("recall", self.recall()),
+            ("f1", self.f1()),
+            ("sq", self.sq()),
+            ("pq", self.pq()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.is_nan())
+        .map(|(name, _)| name)
+        .collect()
     }
 }
 

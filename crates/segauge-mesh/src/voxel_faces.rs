@@ -1,7 +1,7 @@
 //! The voxel-face surface: the boundary of the union of foreground voxel boxes, triangulated exactly as
 //! MeshMetrics' mesh (VTK's vtkSurfaceNets3D without smoothing, on the mask padded by one background voxel).
 //!
-//! Rule (METHODS.md A.2): for every pair of 6-neighbours `(v, v + e_a)` with exactly one in the foreground (voxels
+//! Rule (docs/METHODS.md A.2): for every pair of 6-neighbours `(v, v + e_a)` with exactly one in the foreground (voxels
 //! outside the mask are background), the unit face perpendicular to axis `a` at index coordinate `v_a + ½` is
 //! emitted. With `(u, w)` its in-plane axes — `(x, y)` for `a = z`, `(x, z)` for `a = y`, `(y, z)` for `a = x` —
 //! and `(u₀, w₀)` its centre, the face is split along the diagonal from `(u₀−½, w₀+½)` to `(u₀+½, w₀−½)` (VTK's
@@ -29,7 +29,7 @@ pub fn voxel_faces(mask: &Mask, frame: &Frame) -> Mesh {
     faces(mask, &|index| frame.point(index))
 }
 
-/// The voxel-face mesh with vertices placed exactly as VTK places them (MeshMetrics compatibility, METHODS.md
+/// The voxel-face mesh with vertices placed exactly as VTK places them (MeshMetrics compatibility, docs/METHODS.md
 /// A.4): see [`VtkF32`]. Use [`Mesh::vtk_centroids`] and [`Mesh::vtk_areas`] with it to reproduce MeshMetrics'
 /// samples to the last bit of their inputs.
 pub fn voxel_faces_vtk_f32(mask: &Mask, vtk: &VtkF32) -> Mesh {

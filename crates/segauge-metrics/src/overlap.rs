@@ -1,6 +1,6 @@
 //! Exact per-label overlap: voxel counts from one pass over both volumes, then Dice and IoU from the integers.
 //!
-//! Definitions (Metrics Reloaded; METHODS.md A.3), for label `l` with `P = {pred == l}` and `G = {gt == l}`:
+//! Definitions (Metrics Reloaded; docs/METHODS.md A.3), for label `l` with `P = {pred == l}` and `G = {gt == l}`:
 //! - `tp = |P ∩ G|`, `fp = |P| − tp`, `fn = |G| − tp`;
 //! - Dice `= 2·tp / (|P| + |G|)`, IoU `= tp / (|P| + |G| − tp)`;
 //! - both empty: Dice = IoU = 1; exactly one empty: Dice = IoU = 0 (MeshMetrics' convention), with

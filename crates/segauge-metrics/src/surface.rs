@@ -9,13 +9,15 @@
 //! - directed percentile `P_q`: sort by `d`; `C_k = w_1 + … + w_k`; the smallest `k` with `C_k / W ≥ q/100`
 //!   (no interpolation; `W` summed as numpy's pairwise `np.sum`, `C_k` sequentially as `np.cumsum`, so that
 //!   results match MeshMetrics and DeepMind bit for bit at ties);
-//! - `HD_p = max(P_p(gt→pred), P_p(pred→gt))`, `HD = HD_100` (METHODS.md A.3);
+//! - `HD_p = max(P_p(gt→pred), P_p(pred→gt))`, `HD = HD_100` (docs/METHODS.md A.3);
 //! - `ASSD = (Σ w·d over both) / (W_gt + W_pred)` (pooled); `MASD` = mean of the two directed weighted means;
 //! - `NSD_τ` = weight of samples with `d ≤ τ` over both directions / `(W_gt + W_pred)`;
 //! - `BIoU_τ`: for each mask, its foreground voxels whose centre lies closer than `τ` (strict) to the mask's own
 //!   voxel-face surface (MeshMetrics' definition, whatever the surface chosen for the distances: BIoU is a metric
 //!   of the voxel grid); BIoU is the IoU of these two voxel sets. Voxel centres are placed correctly for any
-//!   direction matrix (MeshMetrics' BIoU is only right for an identity direction).
+//!   direction matrix (MeshMetrics' BIoU is only right for an identity direction). When both masks have voxels
+//!   but neither has a voxel centre within `τ` of its surface (τ at most half the smallest spacing), both boundary
+//!   bands are empty and BIoU is undefined: NaN, never 1 (two disjoint masks would otherwise score perfect).
 //!
 //! Empty masks: both empty gives distances 0 and NSD = BIoU = 1; one empty gives distances +inf and NSD = BIoU = 0,
 //! as MeshMetrics; [`crate::EmptyState`] says which applied.
@@ -661,7 +663,8 @@ fn metrics_of(
         assd: dist.assd(),
         masd: dist.masd(),
         nsd: dist.nsd(options.tau),
-        biou: if union == 0 { 1.0 } else { inter as f64 / union as f64 },
+        // Two empty bands of non-empty masks: 0/0, undefined (only two empty masks score 1, above).
+        biou: if union == 0 { f64::NAN } else { inter as f64 / union as f64 },
         empty_state: state,
     })
 }

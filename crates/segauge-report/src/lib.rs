@@ -36,7 +36,6 @@ mod csv_write;
 mod dataset;
 mod html;
 mod output;
-mod svg;
 
 use std::path::PathBuf;
 

@@ -206,10 +206,19 @@ fn lesion_object(r: &LesionReport, catalogue: &Catalogue, surface: bool) -> Valu
     object(f)
 }
 
-/// A JSON row: the label fields and, when computed, the `lesions` object.
+/// A JSON row: the label fields, `undefined` (the metrics whose value is NaN, such as a BIoU whose boundary bands
+/// are both empty) when there is any, and, when computed, the `lesions` object.
 pub(crate) fn json_row(l: &LabelResult, catalogue: &Catalogue, surface: bool) -> Vec<(String, Value)> {
-    let mut f: Vec<(String, Value)> =
-        label_fields(l, catalogue, false).into_iter().map(|(k, v)| (k, json_value(v))).collect();
+    let fields = label_fields(l, catalogue, false);
+    let undefined: Vec<Value> = fields
+        .iter()
+        .filter(|(_, v)| matches!(v, segauge_eval::Value::Number(x) if x.is_nan()))
+        .map(|(k, _)| Value::from(k.clone()))
+        .collect();
+    let mut f: Vec<(String, Value)> = fields.into_iter().map(|(k, v)| (k, json_value(v))).collect();
+    if !undefined.is_empty() {
+        f.push(("undefined".into(), Value::Array(undefined)));
+    }
     if let Some(r) = &l.lesions {
         f.push(("lesions".into(), lesion_object(r, catalogue, surface)));
     }

@@ -1,5 +1,5 @@
 //! Case-resampling bootstrap: replicates of a statistic over the shared resample matrix, and percentile, basic
-//! and BCa confidence intervals (METHODS C.1).
+//! and BCa confidence intervals (docs/METHODS.md C.1).
 //!
 //! The work is split in two steps. [`Replicates`] evaluates the statistic on the full data (the estimate), on
 //! every row of a [`ResampleMatrix`] (the replicates θ*₁..θ*_B) and with each case left out in turn (the
@@ -16,7 +16,7 @@ pub const DEFAULT_RESAMPLES: usize = 9999;
 /// Fraction of non-finite replicates above which [`CiFlags::many_nan`] is raised (1 %).
 const MANY_NAN_FRACTION: f64 = 0.01;
 
-/// Below this many cases an interval is flagged [`CiFlags::small_sample`] (METHODS C.4).
+/// Below this many cases an interval is flagged [`CiFlags::small_sample`] (docs/METHODS.md C.4).
 const SMALL_SAMPLE: usize = 10;
 
 /// How a bootstrap confidence interval is formed from the replicates.
@@ -59,7 +59,7 @@ pub struct CiFlags {
     pub degenerate: bool,
     /// More than 1 % of the replicates were non-finite (e.g. a ratio with a zero denominator) and were excluded.
     pub many_nan: bool,
-    /// Fewer than 2 cases: no interval is reported (METHODS C.4).
+    /// Fewer than 2 cases: no interval is reported (docs/METHODS.md C.4).
     pub too_few_cases: bool,
     /// Fewer than 10 cases: the interval is reported but its coverage (and BCa's acceleration) is unreliable.
     pub small_sample: bool,
@@ -78,7 +78,7 @@ pub struct BcaParams {
     pub alpha_high: f64,
 }
 
-/// A bootstrap confidence interval with everything a report must state (METHODS C.1).
+/// A bootstrap confidence interval with everything a report must state (docs/METHODS.md C.1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BootstrapCi {
     /// The statistic on the full data.

@@ -21,7 +21,7 @@
 //! case, in a fixed case order (e.g. sorted case IDs); sums run in that order (or the order of a resample row),
 //! never as parallel reductions, so results are bit-identical for any thread count. Defaults follow scipy:
 //! BCa, 95 %, B = 9999, two-sided tests, no continuity correction. The definitions are those of segauge's
-//! METHODS section C; each function documents its formula and the reference it agrees with.
+//! docs/METHODS.md section C; each function documents its formula and the reference it agrees with.
 //!
 //! # Example
 //! ```

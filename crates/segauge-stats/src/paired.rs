@@ -1,5 +1,5 @@
 //! Paired comparison of two models on the same cases: the Wilcoxon signed-rank test and the sign-flip
-//! permutation test on the mean difference (METHODS C.5).
+//! permutation test on the mean difference (docs/METHODS.md C.5).
 
 use crate::normal::ndtr;
 use crate::{Error, Stream};

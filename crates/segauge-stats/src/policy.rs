@@ -1,4 +1,4 @@
-//! The NaN / inf policy applied to per-case values before aggregation, bootstrap and tests (METHODS C.3).
+//! The NaN / inf policy applied to per-case values before aggregation, bootstrap and tests (docs/METHODS.md C.3).
 
 use crate::Error;
 

@@ -1,5 +1,5 @@
 //! Rankings of models in the style of challengeR (Wiesenfarth et al. 2021), Kendall's τ_b, and the stability of
-//! a ranking under the case bootstrap (METHODS C.6).
+//! a ranking under the case bootstrap (docs/METHODS.md C.6).
 
 use std::cmp::Ordering;
 
@@ -248,9 +248,11 @@ pub fn rank_models(scores: &[&[f64]], options: &RankingOptions) -> Result<Vec<u3
 /// The bootstrap distribution of one model's rank.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankDistribution {
-    /// `counts[r − 1]`: the number of replicates in which the model had rank r (r = 1..number of models).
+    /// `counts[r − 1]`: the number of replicates in which the model had rank r (r = 1..number of models; tied
+    /// models share the smallest rank, as in [`rank_values`]).
     pub counts: Vec<u32>,
-    /// The fraction of replicates in which the model ranked first.
+    /// The share of replicates in which the model ranked first, ties shared: in a replicate where k models tie
+    /// for first, each gets 1/k. The shares of all models add up to 1.
     pub p_first: f64,
     /// The median rank over the replicates.
     pub median: f64,
@@ -329,6 +331,15 @@ pub(crate) fn stability_with(
     let mut defined: Vec<f64> = taus.iter().copied().filter(|t| !t.is_nan()).collect();
     sort(&mut defined);
 
+    // P(rank 1) with ties shared: a replicate in which k models tie for first gives each 1/k, so the shares of
+    // all models add up to 1 (counting a tie as first for every tied model would not).
+    let mut first_share = vec![0.0f64; n_models];
+    for row in replicate_ranks.chunks_exact(n_models) {
+        let k = row.iter().filter(|&&r| r == 1).count();
+        for (share, _) in first_share.iter_mut().zip(row).filter(|(_, r)| **r == 1) {
+            *share += 1.0 / k as f64;
+        }
+    }
     let models = (0..n_models)
         .map(|m| {
             let mut counts = vec![0u32; n_models];
@@ -343,7 +354,7 @@ pub(crate) fn stability_with(
                 .collect();
             sort(&mut ranks);
             RankDistribution {
-                p_first: f64::from(counts[0]) / b as f64,
+                p_first: first_share[m] / b as f64,
                 counts,
                 median: quantile_sorted(&ranks, 0.5),
                 low: quantile_sorted(&ranks, 0.025),
@@ -428,5 +439,26 @@ mod tests {
             assert_eq!(serial.ranking, rank_models(&scores, &opts).unwrap());
             assert!(serial.tau_q1 <= serial.tau_median && serial.tau_median <= serial.tau_q3);
         }
+    }
+
+    #[test]
+    fn tied_models_share_first_place_so_shares_add_to_one() {
+        // Two identical models tie in every replicate: each gets half of P(rank 1), not all of it. A third model
+        // always worse gets none.
+        let a: Vec<f64> = (0..20).map(|i| f64::from(i % 4) / 4.0).collect();
+        let worse: Vec<f64> = a.iter().map(|v| v - 1.0).collect();
+        let scores: [&[f64]; 3] = [&a, &a, &worse];
+        let matrix = ResampleMatrix::generate(0, "rank/ties", 20, 200).unwrap();
+        let st = ranking_stability(&scores, &matrix, &RankingOptions::default()).unwrap();
+        let shares: Vec<f64> = st.models.iter().map(|m| m.p_first).collect();
+        assert_eq!(shares, [0.5, 0.5, 0.0]);
+        // Both tied models still have rank 1 in every replicate (the smallest rank of the tie).
+        assert_eq!(st.models[0].counts[0], 200);
+        assert_eq!(st.models[1].counts[0], 200);
+        // Without ties the share is the plain fraction, and shares add to 1 whatever the data.
+        let b: Vec<f64> = (0..20).map(|i| f64::from((i * 7) % 5) / 5.0).collect();
+        let st = ranking_stability(&[&a, &b], &matrix, &RankingOptions::default()).unwrap();
+        let total: f64 = st.models.iter().map(|m| m.p_first).sum();
+        assert!((total - 1.0).abs() < 1e-12, "{total}");
     }
 }

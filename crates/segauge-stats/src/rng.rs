@@ -1,5 +1,5 @@
 //! Deterministic random numbers: the seeded xoshiro256++ stream, the unbiased bounded draw and the shared
-//! case-resample matrix (METHODS C.2).
+//! case-resample matrix (docs/METHODS.md C.2).
 //!
 //! The recipe is short enough to re-implement in any language, so that every resample index can be reproduced:
 //! 1. state = SHA-256(`"segauge/v1/"` ‖ u64_le(master_seed) ‖ `"/"` ‖ scope), read as four little-endian u64

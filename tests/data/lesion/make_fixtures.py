@@ -138,7 +138,7 @@ def match_cases():
             pr.append((rng.uniform(1, 2), rng.uniform(1, 3), rng.uniform(1, 3)))
         pred = blobs(shape, pc, pr)
         out.append((f"blobs{n}", gt, pred))
-    # Edge cases of METHODS B.4.
+    # Edge cases of docs/METHODS.md B.4.
     empty = np.zeros((4, 5, 6), bool)
     one = empty.copy()
     one[1:3, 1:3, 1:3] = True

@@ -9,9 +9,9 @@ Nothing here calls segauge. Every expected value comes from one of:
 
 * scipy.stats (wilcoxon, kendalltau, bootstrap, permutation_test, rankdata) and scipy.special (ndtr, ndtri);
 * statsmodels.stats.multitest.multipletests (holm, fdr_bh);
-* this script's own ~30-line re-implementation of segauge's random-number recipe (METHODS C.2: SHA-256 seeding,
+* this script's own ~30-line re-implementation of segauge's random-number recipe (docs/METHODS.md C.2: SHA-256 seeding,
   xoshiro256++, Lemire's bounded draw), checked below against the published xoshiro256++ reference outputs, and
-  numpy re-implementations of the interval formulas of METHODS C.1 and the ranking rules of C.6 on the resample
+  numpy re-implementations of the interval formulas of docs/METHODS.md C.1 and the ranking rules of C.6 on the resample
   indices that recipe produces.
 
 Inputs are rounded to at most 9 decimals (under 16 significant digits) so that any JSON reader parses them to
@@ -61,7 +61,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MASK = (1 << 64) - 1
 
 # --------------------------------------------------------------------------------------------------------------
-# segauge's random numbers (METHODS C.2), re-implemented from the recipe.
+# segauge's random numbers (docs/METHODS.md C.2), re-implemented from the recipe.
 
 
 def rotl(x, k):
@@ -149,11 +149,11 @@ def quantile(sorted_or_not, q):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Bootstrap intervals recomputed with numpy from the indices (METHODS C.1).
+# Bootstrap intervals recomputed with numpy from the indices (docs/METHODS.md C.1).
 
 
 def intervals(estimate, reps, jack, level):
-    """Percentile, basic and BCa intervals of METHODS C.1 from replicates (NaN excluded) and jackknife values."""
+    """Percentile, basic and BCa intervals of docs/METHODS.md C.1 from replicates (NaN excluded) and jackknife values."""
     finite = np.sort(reps[np.isfinite(reps)])
     alpha = (1 - level) / 2
     q_lo, q_hi = quantile(finite, alpha), quantile(finite, 1 - alpha)
@@ -454,7 +454,10 @@ def ranking_fixtures():
             "master_seed": 0, "scope": "rank/fixture", "b": b, "scores": scores,
             "ranking": full,
             "counts": [[int(np.count_nonzero(reps[:, m] == r)) for r in range(1, models + 1)] for m in range(models)],
-            "p_first": [float(np.mean(reps[:, m] == 1)) for m in range(models)],
+            # P(rank 1), a tie for first shared equally: a replicate where k models rank first gives each 1/k;
+            # summed replicate by replicate in order, then divided by B (the order segauge sums in).
+            "p_first": [sum(1.0 / int(np.count_nonzero(r == 1)) for r in reps if r[m] == 1) / b
+                        for m in range(models)],
             "median": [quantile(reps[:, m], 0.5) for m in range(models)],
             "low": [quantile(reps[:, m], 0.025) for m in range(models)],
             "high": [quantile(reps[:, m], 0.975) for m in range(models)],

@@ -793,3 +793,33 @@ fn eval_folders_may_mix_nifti_and_dicom_with_series_beside_or_under_a_root() {
     let err = text(&out.stderr);
     assert!(err.contains("a.dcm") && err.contains("mismatch") && err.lines().count() == 1, "{err}");
 }
+
+#[test]
+fn the_cli_and_the_library_write_the_same_report_byte_for_byte() {
+    // One pipeline for every front end: `segauge eval` and `segauge::evaluate_dirs` + `Results::to_json`/`to_csv`.
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = example(dir.path());
+    let (cli_json, cli_csv) = (dir.path().join("cli.json"), dir.path().join("cli.csv"));
+    let out = segauge(&[
+        "eval",
+        "--pred",
+        pred.to_str().unwrap(),
+        "--gt",
+        gt.to_str().unwrap(),
+        "--bootstrap",
+        "999",
+        "--json",
+        cli_json.to_str().unwrap(),
+        "--csv",
+        cli_csv.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut options = segauge::Options::default();
+    options.aggregate.resamples = 999;
+    let results = segauge::evaluate_dirs(&pred, &gt, &options).unwrap();
+    let (lib_json, lib_csv) = (dir.path().join("lib.json"), dir.path().join("lib.csv"));
+    results.to_json(&lib_json).unwrap();
+    results.to_csv(&lib_csv).unwrap();
+    assert_eq!(std::fs::read(&cli_json).unwrap(), std::fs::read(&lib_json).unwrap());
+    assert_eq!(std::fs::read(&cli_csv).unwrap(), std::fs::read(&lib_csv).unwrap());
+}

@@ -116,3 +116,37 @@ fn brats2023_gets_lesion_wise_distances_however_the_options_were_built() {
     assert!(hd > 0.0 && hd <= 1.0 + 1e-9, "{hd}");
     assert_eq!(Metric::LesionWiseHd95.value(&case.labels[0]), segauge_eval::Value::Number(hd));
 }
+
+#[test]
+fn propagate_gives_an_infinite_mean_without_interval_instead_of_aborting() {
+    // Case 1 of the example misses label 3 entirely (HD inf); the policy `propagate` must say so, not fail.
+    let dir = tempfile::tempdir().unwrap();
+    segauge_tests::write_example(dir.path()).unwrap();
+    let (pred, gt) = (dir.path().join("pred"), dir.path().join("gt"));
+    let mut options = Options::default();
+    options.aggregate.resamples = 99;
+    options.aggregate.inf_policy = segauge_eval::InfPolicy::Propagate;
+    let inputs = segauge_eval::Inputs {
+        models: vec![("pred".into(), pair_dirs(&pred, &gt).unwrap())],
+        ..Default::default()
+    };
+    let two = segauge_eval::Inputs {
+        models: vec![
+            ("a".into(), pair_dirs(&pred, &gt).unwrap()),
+            ("b".into(), pair_dirs(&gt, &gt).unwrap()),
+        ],
+        ..Default::default()
+    };
+    let r = segauge_eval::run(inputs, &options, &|_| {}).unwrap();
+    let hd = r.summary.iter().find(|e| e.metric == Metric::Hd && e.label == 3).unwrap();
+    assert_eq!(hd.estimate, f64::INFINITY);
+    assert!(hd.ci_low.is_nan() && hd.ci_high.is_nan());
+    assert_eq!(hd.flags, ["non_finite"]);
+    assert_eq!((hd.n_inf, hd.n_capped), (1, 0));
+    // Finite metrics keep their intervals.
+    let dice = r.summary.iter().find(|e| e.metric == Metric::Dice && e.label == 3).unwrap();
+    assert!(dice.ci_low.is_finite());
+    // Two models: comparisons and rankings still run.
+    let r = segauge_eval::run(two, &options, &|_| {}).unwrap();
+    assert!(!r.paired.is_empty() && !r.ranking.is_empty());
+}

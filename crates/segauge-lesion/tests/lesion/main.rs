@@ -1,6 +1,6 @@
 //! Integration tests of segauge-lesion: components against scipy and cc3d, matching against scipy's
 //! `linear_sum_assignment` and panoptica (values in tests/data/lesion, see its PROVENANCE.md), the edge cases of
-//! METHODS B.4, and the BraTS 2023 rule on a case computed by hand.
+//! docs/METHODS.md B.4, and the BraTS 2023 rule on a case computed by hand.
 
 use segauge_lesion::{Connectivity, LesionOptions, MatchRule, evaluate, label};
 use segauge_mesh::{Frame, Mask};
@@ -104,7 +104,12 @@ fn matching_equals_linear_sum_assignment_and_panoptica() {
             (p["tp"].as_u64().unwrap(), p["fp"].as_u64().unwrap(), p["fn"].as_u64().unwrap())
         );
         assert!(close(r.rq(), &p["rq"]), "{name} rq {} vs {}", r.rq(), p["rq"]);
-        assert!(close(r.sq(), &p["sq"]), "{name} sq {} vs {}", r.sq(), p["sq"]);
+        if r.tp == 0 {
+            // No matched pair: SQ is undefined here; panoptica writes 0 (or None without any lesion).
+            assert!(r.sq().is_nan() && (p["sq"] == 0.0 || p["sq"].is_null()), "{name} sq {}", p["sq"]);
+        } else {
+            assert!(close(r.sq(), &p["sq"]), "{name} sq {} vs {}", r.sq(), p["sq"]);
+        }
         assert!(close(r.pq(), &p["pq"]), "{name} pq {} vs {}", r.pq(), p["pq"]);
     }
 }
@@ -139,13 +144,15 @@ fn edge_cases_of_methods_b4() {
     assert_eq!((r.tp, r.fp, r.fn_), (0, 1, 0));
     assert_eq!((r.precision(), r.f1(), r.pq()), (0.0, 0.0, 0.0));
     assert!(r.recall().is_nan());
-    assert_eq!(r.undefined(), ["recall", "sq", "pq"]);
+    // SQ has no matched pair to average; PQ = ΣIoU/(TP + FP/2 + FN/2) = 0.
+    assert_eq!(r.undefined(), ["recall", "sq"]);
 
-    // GT lesion, no prediction: P undefined, R = 0, F1 = 0.
+    // GT lesion, no prediction: P undefined, R = 0, F1 = 0, SQ undefined, PQ = 0; the list says exactly that.
     let r = evaluate(&empty, &one, &frame, &o).unwrap();
     assert_eq!((r.tp, r.fp, r.fn_), (0, 0, 1));
-    assert_eq!((r.recall(), r.f1()), (0.0, 0.0));
-    assert!(r.precision().is_nan());
+    assert_eq!((r.recall(), r.f1(), r.pq()), (0.0, 0.0, 0.0));
+    assert!(r.precision().is_nan() && r.sq().is_nan());
+    assert_eq!(r.undefined(), ["precision", "sq"]);
 
     // Identical: everything 1.
     let r = evaluate(&one, &one, &frame, &o).unwrap();

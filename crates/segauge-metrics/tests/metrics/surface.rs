@@ -284,6 +284,13 @@ fn single_voxels_by_hand() {
     close("masd", m.masd, 1.5, 1e-15);
     assert_eq!(m.nsd, 0.5); // d ≤ 1.5: the two at 1 and the four at 4/3, of twelve
     assert_eq!(m.biou, 0.0); // each voxel's centre is 0.5 mm from its own surface; the voxels are disjoint
+    // At tau ≤ half the spacing no voxel centre is within tau of its surface: both bands are empty and BIoU is
+    // undefined (it was 1, perfect, for these disjoint voxels).
+    for tau in [0.5, 0.25] {
+        let o = SurfaceOptions { surface: Surface::VoxelFaces, tau, ..SurfaceOptions::default() };
+        let m = segauge_metrics::surface_metrics(&pred, &gt, &[1], &o).unwrap().remove(&1).unwrap();
+        assert!(m.biou.is_nan(), "tau {tau}: {}", m.biou);
+    }
     // The default surface on the same pair: finite, symmetric in the two directions.
     let d = label_surface_distances(&pred, &gt, 1, &SurfaceOptions::default()).unwrap().unwrap();
     close("directed means", d.gt_to_pred.mean(), d.pred_to_gt.mean(), 1e-12);

@@ -453,6 +453,17 @@ fn comparison_and_ranking_show_the_paired_numbers() {
         s.contains("<td class=\"num\">0.0312</td><td class=\"num\">0.0624</td><td>nnU-Net &lt;v2&gt;</td>")
     );
     assert!(s.contains("-1.23 mm") && s.contains("1.2e-5") && s.contains("class=\"num sig\">0.0001</td>"));
+    // The paired differences plotted, scores and distances apart, each with its interval around 0: Dice
+    // 0.0523 [0.0101, 0.0899] and HD95 -1.234 [-2.5, -0.2] mm (Holm p 0.0001: a dark diamond).
+    assert_eq!(s.matches("<b>Paired differences</b> · label 1").count(), 2);
+    assert!(s.contains("nnU-Net &lt;v2&gt; − baseline: 0.0523 [0.0101, 0.0899] (95 % CI)"));
+    assert!(s.contains("nnU-Net &lt;v2&gt; − baseline: -1.23 [-2.50, -0.20] mm (95 % CI), Holm p 0.0001"));
+    assert!(s.contains("left of 0 favours A") && s.contains("right of 0 favours A"));
+    // With several models the comparison is the headline: the first section and the first link.
+    let first = html.find("<section id=").map(|i| &html[i..i + 40]).unwrap();
+    assert!(first.starts_with("<section id=\"comparison\""), "{first}");
+    let nav = &html[html.find("<nav").unwrap()..];
+    assert!(nav.starts_with("<nav class=\"toc\"><a href=\"#comparison\">"), "{}", &nav[..80]);
     let s = section(&html, "ranking");
     assert!(s.contains("Kendall τ<sub>b</sub> median 1.0000 (IQR -1.0000 to 1.0000)"));
     assert!(s.contains("rank 1 in 8231 of 9999 replicates") && s.contains(">0.8231</text>"));

@@ -1,4 +1,4 @@
-//! Bootstrap intervals: (1) exactly, against numpy recomputations of METHODS C.1 from the same resample indices
+//! Bootstrap intervals: (1) exactly, against numpy recomputations of docs/METHODS.md C.1 from the same resample indices
 //! (re-derived in Python from the seed recipe); (2) statistically, against scipy.stats.bootstrap, which draws
 //! its own resamples.
 

@@ -30,7 +30,7 @@ fn zero_cases() {
     assert_eq!(c.counts, PolicyCounts::default());
 }
 
-/// One case: every replicate is that case, and there is no interval (METHODS C.4: n < 2, no CI).
+/// One case: every replicate is that case, and there is no interval (docs/METHODS.md C.4: n < 2, no CI).
 #[test]
 fn one_case() {
     let matrix = ResampleMatrix::generate(0, "boot/e/1", 1, 50).unwrap();

@@ -9,7 +9,7 @@ use segauge_stats::{
 use crate::{assert_close, expected, num, nums};
 
 /// scipy.stats.wilcoxon with `method` pinned ('exact' or 'asymptotic'), zero_method and correction as recorded.
-/// segauge runs with its own method choice where the fixture says "auto" (the METHODS rule: exact iff n <= 50
+/// segauge runs with its own method choice where the fixture says "auto" (the rule of docs/METHODS.md C.5: exact iff n <= 50
 /// without ties or zeros), and the fixture says which method that rule must pick.
 #[test]
 fn wilcoxon_matches_scipy() {

@@ -1,4 +1,4 @@
-//! The random-number recipe of METHODS C.2 against the fixture script's own Python implementation of it.
+//! The random-number recipe of docs/METHODS.md C.2 against the fixture script's own Python implementation of it.
 
 use std::num::NonZeroU64;
 

@@ -5,7 +5,7 @@
 //! Elements carry CSS classes only; their look lives in the report's one style block. Inline SVG inside HTML5
 //! needs no namespace declaration, so none is written.
 
-use crate::html::escape;
+use super::escape;
 
 /// A linear map from a data interval onto a pixel interval.
 #[derive(Debug, Clone, Copy)]
