@@ -8,7 +8,8 @@
 //! - Its two steps, usable on their own: [`evaluate`] (per case: every case becomes a [`CaseResult`] or a
 //!   [`Failure`] with a one-line reason) and [`aggregate`] (bootstrap intervals, subgroups, paired comparisons,
 //!   rankings).
-//! - [`compare`]: one prediction against its ground truth; [`pair_dirs`]: two folders paired by case id.
+//! - [`compare`]: one prediction against its ground truth; [`compare_volumes`]: the same for two volumes in
+//!   memory; [`pair_dirs`]: two folders paired by case id.
 //! - [`Catalogue`] and [`Metric`]: every metric's key, name, unit, direction and aggregation, the single source
 //!   every writer uses.
 //!
@@ -48,8 +49,8 @@ pub use aggregate::{
 };
 pub use catalogue::{ALL as ALL_METRICS, Aggregation, Better, Catalogue, Metric, Unit, Value};
 pub use measure::{
-    Case, CaseResult, DataSet, Evaluation, Failure, LabelResult, MAX_REASON_BYTES, compare, evaluate,
-    labels_never_seen, pair_dirs,
+    Case, CaseResult, DataSet, Evaluation, Failure, LabelResult, MAX_REASON_BYTES, compare, compare_volumes,
+    evaluate, labels_never_seen, pair_dirs,
 };
 pub use options::{AggregateOptions, EvalOptions, InfPolicy, Metadata, Options};
 pub use pipeline::{Inputs, Progress, run};

@@ -148,7 +148,18 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
         let pair = (read(pred, &options.pred_series, None), read(gt, &options.gt_series, None));
         pair
     };
-    let (p, g) = (p?, g?);
+    measure_volumes(&p?, &g?, pred, gt, options)
+}
+
+/// Counts every label of two volumes and computes the requested metrics; `pred` and `gt` name them in errors
+/// and records.
+fn measure_volumes(
+    p: &LabelVolume,
+    g: &LabelVolume,
+    pred: &Path,
+    gt: &Path,
+    options: &EvalOptions,
+) -> Result<Measured, Error> {
     p.grid().check_same(g.grid(), &options.grid_tolerance).map_err(|mismatch| {
         Error::Io(segauge_io::Error::GridMismatch {
             a: pred.to_path_buf(),
@@ -156,7 +167,7 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
             mismatch: Box::new(mismatch),
         })
     })?;
-    let counts = OverlapCounts::compute(&p, &g)?;
+    let counts = OverlapCounts::compute(p, g)?;
     // Labels absent from both volumes are both-empty: their values need no volume (see `result`).
     let present: Vec<u32> = match &options.labels {
         Some(l) => {
@@ -165,21 +176,21 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
         None => counts.labels().collect(),
     };
     // The label boxes (a pass over each volume) serve both the surface metrics and the lesions.
-    let boxes = || segauge_metrics::label_boxes(&p);
+    let boxes = || segauge_metrics::label_boxes(p);
     #[cfg(feature = "parallel")]
-    let (pb, gb) = rayon::join(boxes, || segauge_metrics::label_boxes(&g));
+    let (pb, gb) = rayon::join(boxes, || segauge_metrics::label_boxes(g));
     #[cfg(not(feature = "parallel"))]
-    let (pb, gb) = (boxes(), segauge_metrics::label_boxes(&g));
+    let (pb, gb) = (boxes(), segauge_metrics::label_boxes(g));
     let surface = || -> Result<_, Error> {
         Ok(match &options.surface {
             None => BTreeMap::new(),
-            Some(so) => segauge_metrics::surface_metrics_in_boxes(&p, &g, &present, so, &pb, &gb)?,
+            Some(so) => segauge_metrics::surface_metrics_in_boxes(p, g, &present, so, &pb, &gb)?,
         })
     };
     let lesions = || -> Result<_, Error> {
         Ok(match &options.lesions {
             None => BTreeMap::new(),
-            Some(lo) => lesion_reports(&p, &g, &present, lo, &pb, &gb)?,
+            Some(lo) => lesion_reports(p, g, &present, lo, &pb, &gb)?,
         })
     };
     // Independent work on the same volumes: lesions fill the gaps of the surface computation's parallel phases.
@@ -292,6 +303,37 @@ pub fn compare(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<CaseResu
     };
     let case = segauge_io::case_id(gt).map_or_else(|| gt.display().to_string(), |(id, _)| id);
     Ok(m.result(case, &labels, options))
+}
+
+/// Compares two volumes in memory (e.g. built with `LabelVolume::from_array`), as [`compare`] compares two
+/// files; the record's case id is empty and its paths are `pred` and `gt`.
+///
+/// ```
+/// use segauge_eval::{EvalOptions, compare_volumes};
+/// use segauge_io::{Grid, LabelVolume, Labels};
+/// let grid = Grid::new([4, 1, 1], [1.0, 1.0, 2.0])?;
+/// let pred = LabelVolume::new(grid.clone(), Labels::U8(vec![1, 1, 0, 0]))?;
+/// let gt = LabelVolume::new(grid, Labels::U8(vec![0, 1, 1, 0]))?;
+/// let result = compare_volumes(&pred, &gt, &EvalOptions::default())?;
+/// assert_eq!(result.labels[0].dice(), 0.5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidOption`] for invalid options; [`Error::Io`] when the grids differ.
+pub fn compare_volumes(
+    pred: &LabelVolume,
+    gt: &LabelVolume,
+    options: &EvalOptions,
+) -> Result<CaseResult, Error> {
+    options.validate()?;
+    let options = &options.resolved();
+    let m = measure_volumes(pred, gt, Path::new("pred"), Path::new("gt"), options)?;
+    let labels: Vec<u32> = match &options.labels {
+        Some(l) => l.clone(),
+        None => m.counts.labels().collect(),
+    };
+    Ok(m.result(String::new(), &labels, options))
 }
 
 /// A data set to evaluate: the cases, and the cases already known to fail before reading (e.g. two files for one

@@ -74,6 +74,12 @@ pub enum Error {
         /// Where the sidecar would be.
         sidecar: PathBuf,
     },
+    /// An in-memory array cannot be a label volume (its shape is not the grid's, or a value is not a label).
+    #[error("invalid array: {detail}")]
+    InvalidArray {
+        /// What is wrong.
+        detail: String,
+    },
     /// A grid (shape, spacing, origin, direction) is invalid.
     #[error("invalid grid: {reason}")]
     InvalidGrid {

@@ -29,10 +29,14 @@
 //! ## Feature flags
 //! - `nifti` (default): the NIfTI-1 reader, with gzip through flate2's zlib-rs backend.
 //! - `npy` (default): the NumPy `.npy` reader with JSON geometry sidecars.
+//! - `ndarray`: [`LabelVolume::from_array`] and [`LabelVolume::from_array_2d`], volumes from ndarray views
+//!   indexed `[x, y, z]` whatever their memory order.
 //! - `dicom`: the DICOM readers, through dicom-rs (pure Rust): Implicit/Explicit VR Little Endian, Deflated Explicit
 //!   VR Little Endian and RLE Lossless; no JPEG, JPEG-LS or JPEG 2000 codecs.
 #![deny(missing_docs)]
 
+#[cfg(feature = "ndarray")]
+mod array;
 #[cfg(any(feature = "nifti", feature = "npy"))]
 mod decode;
 #[cfg(feature = "dicom")]
@@ -52,6 +56,8 @@ mod volume;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "ndarray")]
+pub use array::LabelValue;
 #[cfg(feature = "dicom")]
 pub use dicom::{
     DicomKind, DicomOptions, FractionalType, LABELMAP_SEG_SOP_CLASS, RTSTRUCT_SOP_CLASS, Roi, RtStruct,

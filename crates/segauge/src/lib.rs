@@ -10,7 +10,8 @@
 //! - [`evaluate`] (and [`evaluate_models`] for several models): cases in, [`Results`] out, with
 //!   [`Results::summary`], [`Results::by_subgroup`], [`Results::to_html`], [`Results::to_csv`],
 //!   [`Results::to_json`].
-//! - [`compare`]: one pair of files.
+//! - [`compare`]: one pair of files; [`compare_volumes`]: two volumes in memory, e.g. from ndarray arrays
+//!   ([`io::LabelVolume::from_array`], indexed `[x, y, z]` whatever the memory order).
 //!
 //! # Semantics
 //! Units are mm; Dice and IoU come from exact integer voxel counts; empty masks follow MeshMetrics (both empty 1,
@@ -35,9 +36,34 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! In memory, arrays indexed `[x, y, z]` (a C-ordered ndarray or numpy array is fine as it is; a `[z, y, x]`
+//! array from SimpleITK goes in as `.t()`):
+//! ```
+//! use ndarray::Array3;
+//! use segauge::io::{Grid, LabelVolume};
+//! let grid = Grid::new([32, 32, 16], [0.8, 0.8, 1.5])?; // shape and spacing (mm) in x, y, z order
+//! let ball = |r: f64| {
+//!     Array3::from_shape_fn((32, 32, 16), |(x, y, z)| {
+//!         let (dx, dy, dz) = (x as f64 - 16.0, y as f64 - 16.0, (z as f64 - 8.0) * 1.5 / 0.8);
+//!         u8::from(dx * dx + dy * dy + dz * dz <= r * r)
+//!     })
+//! };
+//! let (pred, gt) = (ball(9.0), ball(10.0));
+//! let pred = LabelVolume::from_array(pred.view(), grid.clone())?;
+//! let gt = LabelVolume::from_array(gt.view(), grid)?;
+//! let result = segauge::compare_volumes(&pred, &gt, &segauge::EvalOptions::default())?;
+//! let label = &result.labels[0];
+//! assert!(label.dice() > 0.8 && label.dice() < 1.0);
+//! // Radii 9 and 10 voxels of 0.8 mm: the surfaces are 0.8 mm apart, give or take the voxel discretisation.
+//! let hd = label.surface.as_ref().unwrap().hd;
+//! assert!(hd > 0.4 && hd < 1.6, "{hd}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Feature flags
 //! - `parallel` (default): cases and voxel counts on all cores.
 //! - `nifti`, `npy`, `dicom` (all default): input formats.
+//! - `ndarray` (default): in-memory volumes from ndarray views.
 #![deny(missing_docs)]
 
 use std::path::{Path, PathBuf};
@@ -51,7 +77,7 @@ pub use segauge_stats as stats;
 
 pub use segauge_eval::{
     AggregateOptions, Case, CaseResult, Catalogue, DataSet, EvalOptions, Evaluation, Failure, InfPolicy,
-    LabelResult, Metric, Options, Report, compare, pair_dirs,
+    LabelResult, Metric, Options, Report, compare, compare_volumes, pair_dirs,
 };
 
 /// A data set evaluated and aggregated: per-case results, intervals, subgroups, comparisons, and the writers.
