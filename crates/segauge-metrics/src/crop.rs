@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use segauge_io::{LabelVolume, Labels};
+use segauge_io::{Grid, LabelVolume, Labels};
 use segauge_mesh::{Frame, Mask};
 
 use crate::overlap::Label;
@@ -139,6 +139,31 @@ pub fn crop_mask(volume: &LabelVolume, label: u32, b: &VoxelBox, pad: usize) -> 
     (mask, frame)
 }
 
+/// The frame in which VTK sees the voxels of `grid` from index `lo` on (per axis, may be negative), as MeshMetrics
+/// hands a mask to VTK: SimpleITK's LPS world frame (segauge's RAS with x and y negated: origin `o`, direction
+/// `D`), padded by one voxel (`sitk.ConstantPad` puts the padded origin at `o − D·spacing`), so that the frame's
+/// voxel `(0, 0, 0)` is the padded image's voxel `lo + 1`. Its origin is VTK's world position of that voxel,
+/// `((M₀·(lo₀+1) + M₁·(lo₁+1)) + M₂·(lo₂+1)) + (o − D·spacing)` with `M = D·diag(spacing)`, in f64.
+///
+/// VTK rounds its world points to float32, so a float32 mesh is VTK's own only in VTK's frame: meshed in this
+/// frame, a crop gives the points and triangles VTK gives for the whole padded image (bit for bit whenever these
+/// f64 sums are exact, as they are for axis-aligned grids whose origin and spacing have few significant bits; in
+/// general a point can differ by one float32 ulp where an f64 rounding straddles a float32 rounding boundary).
+/// LPS and RAS give the same bits up to the signs of x and y (IEEE rounding is symmetric), so every distance is the
+/// same in both.
+pub(crate) fn vtk_world_frame(grid: &Grid, lo: [isize; 3]) -> Frame {
+    const LPS: [f64; 3] = [-1.0, -1.0, 1.0];
+    let (spacing, o, d) = (grid.spacing(), grid.origin(), grid.direction());
+    let direction: [[f64; 3]; 3] = std::array::from_fn(|r| d[r].map(|x| LPS[r] * x));
+    let m: [[f64; 3]; 3] = std::array::from_fn(|r| std::array::from_fn(|a| direction[r][a] * spacing[a]));
+    let q = lo.map(|v| v as f64 + 1.0);
+    let origin = std::array::from_fn(|r| {
+        let padded = LPS[r] * o[r] - (m[r][0] + m[r][1] + m[r][2]);
+        ((m[r][0] * q[0] + m[r][1] * q[1]) + m[r][2] * q[2]) + padded
+    });
+    Frame { spacing, origin, direction }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +186,22 @@ mod tests {
         assert_eq!(mask.count(), 1);
         assert!(mask.get(1, 1, 1));
         assert_eq!(frame.origin, [3.0, -2.0, 0.0]);
+    }
+
+    #[test]
+    fn vtk_world_frame_is_lps_and_places_the_crop() {
+        let grid = Grid::new([5, 4, 3], [1.0, 2.0, 3.0])
+            .unwrap()
+            .with_origin([10.0, -20.0, 5.0])
+            .unwrap()
+            .with_direction([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+            .unwrap();
+        let f = vtk_world_frame(&grid, [2, -1, 1]);
+        // LPS: the RAS rows of x and y negated.
+        assert_eq!(f.direction, [[0.0, -1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]);
+        // Image voxel (2, -1, 1) in LPS: (-(10 + 2·(-1)), -(-20 + 1·2), 5 + 3·1).
+        assert_eq!(f.origin, [-8.0, 18.0, 8.0]);
+        assert_eq!(f.spacing, [1.0, 2.0, 3.0]);
     }
 
     #[test]

@@ -4,9 +4,17 @@
 use segauge_mesh::{Frame, Mask, Mesh, SurfaceNetsOptions, surface_nets, surface_nets_with};
 use serde_json::Value;
 
-/// The golden cases in `tests/data/surfacenets_golden/` (made with the VTK 9.7.2 wheel, see PROVENANCE.md).
-const CASES: [&str; 6] =
-    ["cube3", "ball_aniso", "ball_rotated", "touch_boundary", "nonmanifold_pairs", "blob12"];
+/// The golden cases in `tests/data/surfacenets_golden/` (made with the VTK 9.7.2 wheel, see PROVENANCE.md). The last
+/// is real thin anatomy: a rib of TotalSegmentator's test output at 3 mm, in SimpleITK's LPS frame.
+const CASES: [&str; 7] = [
+    "cube3",
+    "ball_aniso",
+    "ball_rotated",
+    "touch_boundary",
+    "nonmanifold_pairs",
+    "blob12",
+    "ts_rib_right_12",
+];
 
 /// One golden file: the input mask and frame, and VTK's output.
 struct Golden {

@@ -126,3 +126,4 @@ fn shapes_must_match() {
 }
 
 mod surface;
+mod totalseg;
