@@ -131,7 +131,7 @@ pub fn report_json(report: &Report) -> String {
     let surface = options.surface.is_some();
     let mut doc: Vec<(String, Value)> = vec![
         ("schema".into(), Value::from(SCHEMA)),
-        ("segauge_version".into(), Value::from(crate::SEGAUGE_VERSION)),
+        ("segauge_version".into(), Value::from(crate::output::SEGAUGE_VERSION)),
         (
             "gt_dir".into(),
             report.gt_dir.as_ref().map_or(Value::Null, |d| Value::from(d.display().to_string())),

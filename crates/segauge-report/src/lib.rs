@@ -43,9 +43,7 @@ pub use dataset::{
     SCHEMA, read_metadata, report_json, subgroup_text, summary_text, write_lesion_csv, write_summary_csv,
 };
 pub use html::report_html;
-pub use output::{
-    SEGAUGE_VERSION, compare_json, compare_table, csv_columns, format_number, printable, write_cases_csv,
-};
+pub use output::{compare_json, compare_table, printable, write_cases_csv};
 
 /// Errors of the output formats.
 ///

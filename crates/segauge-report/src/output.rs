@@ -15,7 +15,7 @@ use crate::Error;
 use crate::csv_write::CsvWriter;
 
 /// The version written into every output.
-pub const SEGAUGE_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const SEGAUGE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn non_finite(v: f64) -> Option<&'static str> {
     if v.is_nan() {
@@ -63,7 +63,7 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Formats a number for CSV and text: shortest round-trip form, or `inf`/`-inf`/`nan`.
-pub fn format_number(v: f64) -> String {
+pub(crate) fn format_number(v: f64) -> String {
     non_finite(v).map_or_else(|| format!("{v}"), str::to_string)
 }
 
@@ -307,7 +307,7 @@ pub(crate) fn to_json(doc: &Value) -> String {
 
 /// The per-case CSV header: `model` (several models only), `case`, `label`, every metric of the catalogue, and
 /// `error`.
-pub fn csv_columns(report: &Report) -> Vec<String> {
+pub(crate) fn csv_columns(report: &Report) -> Vec<String> {
     let mut cols = Vec::new();
     if report.models.len() > 1 {
         cols.push("model".to_string());

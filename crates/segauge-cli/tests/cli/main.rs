@@ -823,3 +823,28 @@ fn the_cli_and_the_library_write_the_same_report_byte_for_byte() {
     assert_eq!(std::fs::read(&cli_json).unwrap(), std::fs::read(&lib_json).unwrap());
     assert_eq!(std::fs::read(&cli_csv).unwrap(), std::fs::read(&lib_csv).unwrap());
 }
+
+#[test]
+fn convert_offers_only_the_options_it_uses() {
+    // `convert --labels 1` used to be accepted and ignored (every label was written), and its help listed about
+    // 25 metric options.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, gt) = example(dir.path());
+    let (input, output) = (gt.join("case_000.nii.gz"), dir.path().join("out.nii.gz"));
+    let out = segauge(&["convert", input.to_str().unwrap(), output.to_str().unwrap(), "--labels", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unexpected argument '--labels'"), "{}", text(&out.stderr));
+    assert!(!output.exists());
+    let help = text(&segauge(&["convert", "--help"]).stdout);
+    for flag in ["--tau", "--surface", "--percentile", "--lesion-rule", "--labels", "--dilation"] {
+        assert!(!help.contains(flag), "convert --help lists {flag}");
+    }
+    for flag in ["--series", "--reference", "--spacing", "--roi"] {
+        assert!(help.contains(flag), "convert --help lacks {flag}");
+    }
+    // eval's help groups its options under headings and shows examples.
+    let help = text(&segauge(&["eval", "--help"]).stdout);
+    for heading in ["Inputs:", "Outputs:", "Metrics:", "Lesions:", "Statistics:", "Run:", "Examples:"] {
+        assert!(help.contains(heading), "eval --help lacks {heading}");
+    }
+}
