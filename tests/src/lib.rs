@@ -3,8 +3,12 @@
 //!
 //! The NIfTI writer here is deliberately independent of the reader under test (segauge-io parses headers with the
 //! `nifti` crate); the fixtures written by nibabel under `tests/data/nifti` are the external reference.
+//! [`dicom`] builds and takes apart DICOM bytes without a DICOM library; [`mutate`] makes the seeded mutants of
+//! segauge-io's hostile-input test and of `cargo xtask fuzz`.
 
 pub mod browser;
+pub mod dicom;
+pub mod mutate;
 pub mod shapes;
 use std::io::Write;
 use std::path::Path;
@@ -155,6 +159,11 @@ pub fn write_npy(
     shape: &[usize],
     data: &[u8],
 ) -> std::io::Result<()> {
+    std::fs::write(path, npy_bytes(descr, fortran_order, shape, data))
+}
+
+/// The bytes of a `.npy` (version 1.0) file, as [`write_npy`] writes them.
+pub fn npy_bytes(descr: &str, fortran_order: bool, shape: &[usize], data: &[u8]) -> Vec<u8> {
     let shape_txt = match shape {
         [one] => format!("({one},)"),
         _ => format!("({})", shape.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
@@ -169,7 +178,7 @@ pub fn write_npy(
     out.extend(u16::try_from(header.len()).expect("short header").to_le_bytes());
     out.extend(header.as_bytes());
     out.extend(data);
-    std::fs::write(path, out)
+    out
 }
 
 /// A label map built voxel by voxel: `f(i, j, k)` gives the label; voxels in i-fastest order.
@@ -208,6 +217,21 @@ impl SplitMix {
     /// Uniform in [0, 1).
     pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in `0..n` (`n > 0`; the modulo bias is negligible for the small `n` of fixtures).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.next_f64() < p
+    }
+
+    /// One element of a non-empty slice.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
     }
 }
 

@@ -6,9 +6,12 @@
 //! - `cargo xtask bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom]`: criterion benchmarks and whole-process timings
 //!   against reference tools; accuracy of every surface against analytic truth.
 //! - `cargo xtask gen-example`: regenerates the example data set in `examples/data`.
+//! - `cargo xtask fuzz --minutes N [--out DIR] [--seed S]`: the hostile-input mutants of segauge-io's mutation test
+//!   for N minutes with a new seed, keeping every failing input (see `fuzz.rs`).
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "xtask reports to the terminal")]
 
 mod bench;
+mod fuzz;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +22,7 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("tidy") => tidy::run(&root, &args[1..]),
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("gen-example") => {
             let dir = root.join("examples/data");
             segauge_tests::write_example(&dir)?;
@@ -27,7 +31,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <tidy [--libraries] | bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom] | gen-example>"
+                "usage: cargo xtask <tidy [--libraries] | bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom] | fuzz --minutes N [--out DIR] [--seed S] | gen-example>"
             );
             anyhow::bail!("unknown or missing task")
         }

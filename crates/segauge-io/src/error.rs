@@ -1,4 +1,6 @@
-//! The error type of segauge-io: every variant names the file it is about.
+//! The error type of segauge-io: every variant names the file it is about, and the helpers that keep its messages
+//! one bounded line whatever the file holds ([`quote`] for file content, [`one_line`] for other libraries'
+//! messages, [`list`] for lists read from a file).
 
 use std::path::PathBuf;
 
@@ -175,5 +177,115 @@ impl Error {
             Error::InvalidGrid { reason } => Error::InvalidFileGrid { path: path.to_path_buf(), reason },
             other => other,
         }
+    }
+}
+
+/// The most bytes of file content that [`quote`] puts in a message.
+#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
+pub(crate) const QUOTE_MAX: usize = 200;
+
+/// The most bytes that [`one_line`] keeps of another library's message.
+#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
+pub(crate) const LINE_MAX: usize = 400;
+
+/// The most entries that [`list`] shows.
+#[cfg(any(feature = "npy", feature = "dicom"))]
+pub(crate) const LIST_MAX: usize = 8;
+
+/// File content (a header, a string attribute, a name) quoted for an error message: in double quotes, with double
+/// quotes, backslashes, control characters and the Unicode line separators and direction overrides escaped as Rust
+/// escapes them (`\"`, `\\`, `\n`, `\u{1b}`, `\u{202e}`), invalid UTF-8 as U+FFFD, and at most [`QUOTE_MAX`]
+/// bytes of it; longer content is cut and its length given: `"{'descr': '<u1', …" (104857600 bytes)`. Every
+/// message that quotes what a file holds goes through here, so no file can make a message long, break it over
+/// lines or reorder what a terminal shows.
+#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
+pub(crate) fn quote(content: impl AsRef<[u8]>) -> String {
+    let content = content.as_ref();
+    let head = &content[..content.len().min(QUOTE_MAX)];
+    // A character cut by the limit is dropped rather than shown as U+FFFD.
+    let head = match std::str::from_utf8(head) {
+        Err(e) if e.error_len().is_none() && head.len() < content.len() => &head[..e.valid_up_to()],
+        _ => head,
+    };
+    let text = String::from_utf8_lossy(head);
+    let mut out = String::with_capacity(text.len() + 32);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                out.extend(c.escape_unicode())
+            }
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    if head.len() < content.len() {
+        out.push_str(&format!("…\" ({} bytes)", content.len()));
+    } else {
+        out.push('"');
+    }
+    out
+}
+
+/// A message from another library (dicom-rs, serde_json, nifti), which may quote the file: control characters
+/// escaped so that it stays on one line, and cut after [`LINE_MAX`] bytes (marked with `…`).
+#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
+pub(crate) fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(LINE_MAX + 8));
+    for (i, c) in text.char_indices() {
+        if i >= LINE_MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// At most [`LIST_MAX`] items (numbers, quoted names, sizes) joined with `sep`, then how many were left out:
+/// `1, 2, 3, … (97 more)`. For lists whose length comes from a file (shapes, segment names).
+#[cfg(any(feature = "npy", feature = "dicom"))]
+pub(crate) fn list<T: std::fmt::Display>(items: &[T], sep: &str) -> String {
+    let mut out = items.iter().take(LIST_MAX).map(ToString::to_string).collect::<Vec<_>>().join(sep);
+    if items.len() > LIST_MAX {
+        out.push_str(&format!("{sep}… ({} more)", items.len() - LIST_MAX));
+    }
+    out
+}
+
+#[cfg(all(test, any(feature = "npy", feature = "dicom")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_escaped_one_line_and_bounded() {
+        assert_eq!(quote("SEG"), "\"SEG\"");
+        assert_eq!(quote("a\nb\"c\\"), "\"a\\nb\\\"c\\\\\"");
+        assert_eq!(quote(b"\xff\x00"), "\"\u{fffd}\\u{0}\"");
+        assert_eq!(quote("it's \u{202e}txt"), "\"it's \\u{202e}txt\"");
+        let long = "x".repeat(10_000);
+        assert_eq!(quote(&long), format!("\"{}…\" (10000 bytes)", "x".repeat(QUOTE_MAX)));
+        // A multi-byte character cut by the limit is dropped, not mangled.
+        let accents = "é".repeat(150);
+        let q = quote(&accents);
+        assert!(q.starts_with(&format!("\"{}…", "é".repeat(QUOTE_MAX / 2))), "{q}");
+        assert!(!q.contains('\u{fffd}'), "{q}");
+    }
+
+    #[test]
+    fn lines_and_lists_are_bounded() {
+        assert_eq!(one_line("a\r\nb"), "a\\r\\nb");
+        assert_eq!(one_line(&"y".repeat(1000)).len(), LINE_MAX + '…'.len_utf8());
+        assert_eq!(list(&[1, 2, 3], ", "), "1, 2, 3");
+        let many: Vec<usize> = (0..100).collect();
+        assert_eq!(list(&many, ", "), "0, 1, 2, 3, 4, 5, 6, 7, … (92 more)");
     }
 }

@@ -9,6 +9,12 @@
 //! `qform_code != 0`, else the Analyze-style base affine (`diag(-pixdim_x, pixdim_y, pixdim_z)` centred on the
 //! image). Spatial units from `xyzt_units` are converted to mm (metres ×1000, micrometres ×0.001; unknown units are
 //! taken as mm), as ITK does; nibabel leaves the affine in file units.
+//!
+//! # Hostile headers
+//! The header's dimensions say how many bytes of voxel data follow; nothing is allocated on their word alone. An
+//! uncompressed file shorter than `vox_offset` plus those bytes is refused ([`Error::Truncated`]) before any
+//! allocation. A gzip stream cannot inflate to more than 1032 times its compressed size (deflate's largest ratio),
+//! so the buffer reserved up front is at most that bound; past it, it grows only as data actually arrives.
 
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -17,7 +23,8 @@ use flate2::read::MultiGzDecoder;
 
 use crate::Error;
 use crate::decode::{self, Kind, Scaling};
-use crate::head::read_up_to;
+use crate::error::{one_line, quote};
+use crate::head::{inflate_bound, read_up_to};
 use crate::volume::{Grid, LabelVolume};
 
 const HEADER_SIZE: usize = 348;
@@ -33,6 +40,7 @@ const HEADER_SIZE: usize = 348;
 /// pairs, 4D, complex or RGB data), invalid header fields, or a voxel that is not an integer label.
 pub fn read_nifti(path: &Path) -> Result<LabelVolume, Error> {
     let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let file_len = file.metadata().map_err(|source| Error::Io { path: path.to_path_buf(), source })?.len();
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut magic = [0u8; 2];
     let n = read_up_to(&mut reader, &mut magic)
@@ -40,21 +48,30 @@ pub fn read_nifti(path: &Path) -> Result<LabelVolume, Error> {
     let head = std::io::Cursor::new(magic[..n].to_vec()).chain(reader);
     if n == 2 && magic == [0x1f, 0x8b] {
         let mut gz = MultiGzDecoder::new(BufReader::with_capacity(1 << 16, head));
-        let volume = read_stream(path, &mut gz)?;
+        let volume = read_stream(path, &mut gz, Size::AtMost(inflate_bound(file_len)))?;
         // Drain the stream so that the gzip trailer (CRC and length) is verified.
         std::io::copy(&mut gz, &mut std::io::sink())
             .map_err(|e| truncated(path, &e, "after the voxel data"))?;
         Ok(volume)
     } else {
-        read_stream(path, &mut { head })
+        read_stream(path, &mut { head }, Size::Exactly(file_len))
     }
+}
+
+/// What is known of the length of a (decompressed) stream before reading it.
+#[derive(Debug, Clone, Copy)]
+enum Size {
+    /// An uncompressed file of this many bytes.
+    Exactly(u64),
+    /// A compressed stream that inflates to at most this many bytes.
+    AtMost(u64),
 }
 
 fn truncated(path: &Path, e: &std::io::Error, where_: &str) -> Error {
     Error::Truncated { path: path.to_path_buf(), detail: format!("{where_}: {e}") }
 }
 
-fn read_stream(path: &Path, r: &mut impl Read) -> Result<LabelVolume, Error> {
+fn read_stream(path: &Path, r: &mut impl Read, size: Size) -> Result<LabelVolume, Error> {
     let mut raw = [0u8; HEADER_SIZE];
     let got = read_up_to(r, &mut raw).map_err(|e| truncated(path, &e, "in the header"))?;
     if got < 4 {
@@ -83,9 +100,10 @@ fn read_stream(path: &Path, r: &mut impl Read) -> Result<LabelVolume, Error> {
                 detail: "a .hdr/.img pair; convert it to a single .nii or .nii.gz file".into(),
             });
         }
-        m => return Err(not_nifti(path, format!("magic is {:?}, not \"n+1\"", String::from_utf8_lossy(m)))),
+        m => return Err(not_nifti(path, format!("magic is {}, not \"n+1\"", quote(m)))),
     }
-    let h = nifti::NiftiHeader::from_reader(&raw[..]).map_err(|e| not_nifti(path, e.to_string()))?;
+    let h =
+        nifti::NiftiHeader::from_reader(&raw[..]).map_err(|e| not_nifti(path, one_line(&e.to_string())))?;
     let hdr = Header::validate(path, &h)?;
 
     // Extensions: skip to vox_offset.
@@ -106,8 +124,25 @@ fn read_stream(path: &Path, r: &mut impl Read) -> Result<LabelVolume, Error> {
         .voxel_count
         .checked_mul(hdr.kind.size())
         .ok_or_else(|| invalid(path, "volume too large".into()))?;
+    // Refuse what the file cannot hold before allocating for it; reserve no more than the stream can give.
+    let reserve = match size {
+        Size::Exactly(file_len) => {
+            let have = file_len.saturating_sub(hdr.vox_offset);
+            if (nbytes as u64) > have {
+                return Err(Error::Truncated {
+                    path: path.to_path_buf(),
+                    detail: format!(
+                        "the header announces {nbytes} bytes of voxel data from byte {}, the file has {have} there",
+                        hdr.vox_offset
+                    ),
+                });
+            }
+            nbytes
+        }
+        Size::AtMost(bound) => nbytes.min(usize::try_from(bound).unwrap_or(usize::MAX)),
+    };
     let mut data = Vec::new();
-    data.try_reserve_exact(nbytes).map_err(|_| Error::Unsupported {
+    data.try_reserve_exact(reserve).map_err(|_| Error::Unsupported {
         path: path.to_path_buf(),
         detail: format!("voxel data of {nbytes} bytes does not fit in memory"),
     })?;

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 use crate::decode::{self, Kind};
+use crate::error::{list, one_line, quote};
 use crate::volume::{Grid, LabelVolume, Labels};
 
 /// The order of the array's axes relative to the volume's x, y, z.
@@ -68,7 +69,7 @@ pub fn read_npy(path: &Path, options: &NpyOptions) -> Result<LabelVolume, Error>
     if !(2..=3).contains(&shape.len()) {
         return Err(Error::Unsupported {
             path: path.to_path_buf(),
-            detail: format!("array of shape {shape:?}; a label map must be 2D or 3D"),
+            detail: format!("array of shape {}; a label map must be 2D or 3D", shape_text(shape)),
         });
     }
     // dims in array-axis order, then in x, y, z order.
@@ -92,10 +93,12 @@ pub fn read_npy(path: &Path, options: &NpyOptions) -> Result<LabelVolume, Error>
             });
         }
         _ => {
-            return Err(Error::Truncated {
-                path: path.to_path_buf(),
-                detail: format!("shape {shape:?} needs {nbytes:?} bytes of data, found {}", data.len()),
-            });
+            let (shape, found) = (shape_text(shape), data.len());
+            let detail = match nbytes {
+                Some(n) => format!("shape {shape} needs {n} bytes of data, found {found}"),
+                None => format!("shape {shape} needs more data than fits in memory, found {found} bytes"),
+            };
+            return Err(Error::Truncated { path: path.to_path_buf(), detail });
         }
     }
     let labels = decode::decode(data.to_vec(), header.kind, header.big_endian, None).map_err(|bad| {
@@ -127,12 +130,14 @@ fn geometry(path: &Path, options: &NpyOptions) -> Result<Geometry, Error> {
                 path: side.clone(),
                 detail: format!("sidecar of {}: {detail}", path.display()),
             };
-            let s: Sidecar = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+            let s: Sidecar = serde_json::from_slice(&text).map_err(|e| bad(one_line(&e.to_string())))?;
             let axes = match s.axes.as_deref() {
                 None => options.axes,
                 Some("xyz") => Axes::Xyz,
                 Some("zyx") => Axes::Zyx,
-                Some(other) => return Err(bad(format!("axes {other:?} is neither \"xyz\" nor \"zyx\""))),
+                Some(other) => {
+                    return Err(bad(format!("axes {} is neither \"xyz\" nor \"zyx\"", quote(other))));
+                }
             };
             let direction = s
                 .direction
@@ -208,16 +213,17 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<NpyHeader, Error> {
         detail: format!("the header announces {len} bytes, the file has {}", bytes.len() - start),
     })?;
     let text = std::str::from_utf8(&bytes[start..end]).map_err(|_| not("header is not text".into()))?;
-    let descr = dict_value(text, "descr").ok_or_else(|| not(format!("no 'descr' in header {text:?}")))?;
+    let descr =
+        dict_value(text, "descr").ok_or_else(|| not(format!("no 'descr' in header {}", quote(text))))?;
     let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"');
     let fortran = match dict_value(text, "fortran_order").map(str::trim) {
         Some("True") => true,
         Some("False") => false,
-        _ => return Err(not(format!("no valid 'fortran_order' in header {text:?}"))),
+        _ => return Err(not(format!("no valid 'fortran_order' in header {}", quote(text)))),
     };
-    let shape_text =
-        dict_value(text, "shape").ok_or_else(|| not(format!("no 'shape' in header {text:?}")))?;
-    let shape = shape_text
+    let shape_field =
+        dict_value(text, "shape").ok_or_else(|| not(format!("no 'shape' in header {}", quote(text))))?;
+    let shape = shape_field
         .trim()
         .trim_start_matches('(')
         .trim_end_matches(')')
@@ -226,12 +232,15 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<NpyHeader, Error> {
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<usize>())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| not(format!("shape {shape_text:?} is not a tuple of sizes")))?;
-    let (order, code) = descr.split_at(descr.len().min(1));
+        .map_err(|_| not(format!("shape {} is not a tuple of sizes", quote(shape_field))))?;
+    // The byte-order mark is the first character (any character: the header is text from the file).
+    let mut chars = descr.chars();
+    let order = chars.next();
+    let code = chars.as_str();
     let big_endian = match order {
-        "<" | "|" | "=" => false,
-        ">" => true,
-        _ => return Err(not(format!("dtype {descr:?} has no byte-order mark"))),
+        Some('<' | '|' | '=') => false,
+        Some('>') => true,
+        _ => return Err(not(format!("dtype {} has no byte-order mark", quote(descr)))),
     };
     let kind = match code {
         "b1" => Kind::Bool,
@@ -248,17 +257,23 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<NpyHeader, Error> {
         _ => {
             return Err(Error::Unsupported {
                 path: path.to_path_buf(),
-                detail: format!("dtype {descr:?}; labels must be bool, integers, float32 or float64"),
+                detail: format!("dtype {}; labels must be bool, integers, float32 or float64", quote(descr)),
             });
         }
     };
     if shape.contains(&0) {
         return Err(Error::Unsupported {
             path: path.to_path_buf(),
-            detail: format!("empty array of shape {shape:?}"),
+            detail: format!("empty array of shape {}", shape_text(&shape)),
         });
     }
     Ok(NpyHeader { kind, big_endian, fortran_order: fortran, shape, data_offset: end })
+}
+
+/// A shape for messages, as Python writes it (`(3, 4, 5)`), with at most a few axes (a damaged header may list
+/// thousands).
+fn shape_text(shape: &[usize]) -> String {
+    format!("({})", list(shape, ", "))
 }
 
 /// The text of the value after `'key':` in a Python dict literal, up to the next top-level comma or brace.
@@ -288,6 +303,17 @@ mod tests {
         assert_eq!(dict_value(h, "descr").map(str::trim), Some("'<u2'"));
         assert_eq!(dict_value(h, "shape").map(str::trim), Some("(3, 4, 5)"));
         assert_eq!(dict_value(h, "fortran_order").map(str::trim), Some("False"));
+    }
+
+    #[test]
+    fn a_dtype_starting_with_a_multibyte_character_is_refused() {
+        let path = Path::new("x.npy");
+        let header = "{'descr': '\u{fffd}<f4', 'fortran_order': False, 'shape': (2, 2), }";
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        let err = parse_header(path, &bytes).err().expect("refused");
+        assert!(err.to_string().contains("has no byte-order mark"), "{err}");
     }
 
     #[test]

@@ -90,16 +90,19 @@ pub fn read_dicom_labels(
                         s.label == *name || s.label.eq_ignore_ascii_case(name) || s.number.to_string() == *name
                     });
                     let Some(s) = found else {
-                        let names: Vec<String> =
-                            seg.segments.iter().map(|s| format!("{} {:?}", s.number, s.label)).collect();
+                        let names: Vec<String> = seg
+                            .segments
+                            .iter()
+                            .map(|s| format!("{} {}", s.number, super::quote(&s.label)))
+                            .collect();
                         return Err(super::invalid(
                             path,
-                            format!("no segment {name:?} (segments: {})", names.join(", ")),
+                            format!("no segment {} (segments: {})", super::quote(name), super::list(&names, ", ")),
                         ));
                     };
                     let mut s = s.clone();
                     s.number = u16::try_from(*label).map_err(|_| {
-                        super::invalid(path, format!("label {label} for segment {name:?} is above 65535"))
+                        super::invalid(path, format!("label {label} for segment {} is above 65535", super::quote(name)))
                     })?;
                     kept.push(s);
                 }
@@ -124,9 +127,12 @@ pub fn read_dicom_labels(
             path: path.to_path_buf(),
             detail: "a DICOM image, not a segmentation (DICOM-SEG or RTSTRUCT); give it as a series folder".into(),
         }),
-        other => Err(Error::Unsupported {
+        DicomKind::Other { sop_class_uid } => Err(Error::Unsupported {
             path: path.to_path_buf(),
-            detail: format!("DICOM object {other:?} is not a segmentation (DICOM-SEG or RTSTRUCT)"),
+            detail: format!(
+                "a DICOM object of SOP class {}, not a segmentation (DICOM-SEG or RTSTRUCT)",
+                super::quote(&sop_class_uid)
+            ),
         }),
     }
 }

@@ -10,8 +10,9 @@
 //! - `seg`: [`read_seg`], one mask per segment on the referenced series or on the grid spanned by the frames;
 //! - `labels`: [`read_dicom_labels`], a SEG or RTSTRUCT as a label volume (series lookup, segment/ROI mapping);
 //! - `rtstruct`: [`read_rtstruct`], ROIs rasterised on a reference geometry (`contour`: the rasterisation rule);
-//! - `bits` (1-bit frame walker), `rle` (RLE Lossless decoder) and `lengths` (a check of every value length
-//!   against the file size before dicom-rs allocates buffers for them), private.
+//! - `bits` (1-bit frame walker), `rle` (RLE Lossless decoder) and `lengths` (a walk over the headers, as dicom-rs
+//!   reads them, that checks every value length against the bytes left before dicom-rs allocates buffers for
+//!   them), private.
 //!
 //! # Coordinates
 //! DICOM positions are patient coordinates LPS in mm (`ImagePositionPatient` is the centre of the first pixel of a
@@ -30,10 +31,18 @@
 //! relative.
 //!
 //! # Transfer syntaxes
-//! Implicit VR Little Endian, Explicit VR Little Endian, Deflated Explicit VR Little Endian (dicom-rs with its
-//! pure-Rust `deflate` feature) and, for pixel data, RLE Lossless (decoded in segauge, see `rle`). Any other
-//! transfer syntax of a SEG is [`Error::Unsupported`] naming its UID and name; image series are read up to their
-//! pixel data only, so any transfer syntax dicom-rs can parse (JPEG 2000 included) serves as a reference series.
+//! Implicit VR Little Endian, Explicit VR Little Endian, Deflated Explicit VR Little Endian and, for pixel data,
+//! RLE Lossless (decoded in segauge, see `rle`). A deflated data set is inflated here rather than by dicom-rs: at
+//! most 1032 times its compressed size (deflate's largest ratio), and its lengths checked against the inflated
+//! size before dicom-rs reads it. Explicit VR Big Endian (retired) is [`Error::Unsupported`] by name before any of
+//! its data set is read. Any other transfer syntax of a SEG is [`Error::Unsupported`] naming its UID and name;
+//! image series are read up to their pixel data only, so any transfer syntax dicom-rs can parse (JPEG 2000
+//! included) serves as a reference series.
+//!
+//! # Hostile files
+//! Every length is checked before dicom-rs allocates for it (`lengths`); sequences nested more than 64 deep are
+//! refused; every string from the file is quoted through [`quote`] (at most 200 bytes, escaped) and every
+//! message kept to one bounded line (see `docs/HOSTILE_INPUTS.md`).
 //!
 //! # Files without File Meta
 //! Some tools write a bare data set (no preamble, no `DICM`, no group 0002), e.g. pydicom's `rtstruct.dcm`. When
@@ -52,18 +61,19 @@ mod seg;
 mod series;
 
 use std::borrow::Cow;
-use std::io::{BufReader, Seek, SeekFrom};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use dicom_core::header::HasLength;
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
-use dicom_object::{InMemDicomObject, OpenFileOptions, ReadError};
+use dicom_object::{FileMetaTable, InMemDicomObject, OpenFileOptions, ReadError};
 use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
 
 use crate::Error;
-use crate::head::read_up_to;
+pub(crate) use crate::error::{list, one_line, quote};
+use crate::head::{inflate_bound, read_up_to};
 
 pub use geometry::SliceGeometry;
 pub use labels::{DicomOptions, find_series, needs_reference, read_dicom_labels};
@@ -81,6 +91,9 @@ pub const RTSTRUCT_SOP_CLASS: &str = "1.2.840.10008.5.1.4.1.1.481.3";
 const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
 const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
 const DEFLATED_EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1.99";
+const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
+const JPIP_REFERENCED_DEFLATE: &str = "1.2.840.10008.1.2.4.95";
+const JPIP_HTJ2K_REFERENCED_DEFLATE: &str = "1.2.840.10008.1.2.4.205";
 const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
 
 /// What a DICOM file holds, from its SOP Class UID.
@@ -188,7 +201,9 @@ impl Dataset {
 /// Opens a DICOM file: with preamble and File Meta, File Meta without preamble, or a bare data set.
 ///
 /// Value lengths are checked against the file size first (see `lengths`), so that a corrupt length is reported
-/// as [`Error::Truncated`] instead of making dicom-rs allocate gigabytes.
+/// as [`Error::Truncated`] instead of making dicom-rs allocate gigabytes. Explicit VR Big Endian is refused before
+/// anything else is read; a deflated data set is inflated here, at most [`inflate_bound`] bytes, and its lengths
+/// are checked against the inflated size before dicom-rs reads it.
 pub(crate) fn open(path: &Path, extent: Extent) -> Result<Dataset, Error> {
     let io = |source| Error::Io { path: path.to_path_buf(), source };
     let file = std::fs::File::open(path).map_err(io)?;
@@ -197,44 +212,145 @@ pub(crate) fn open(path: &Path, extent: Extent) -> Result<Dataset, Error> {
     let mut head = [0u8; 132];
     let n = read_up_to(&mut reader, &mut head).map_err(io)?;
     let head = &head[..n];
-    let (layout, start, offset) = if n >= 132 && &head[128..132] == b"DICM" {
-        (Some(ReadPreamble::Always), lengths::Start::FileMeta, 132)
+    let header_only = extent == Extent::Header;
+    let (preamble, dicm_at) = if n >= 132 && &head[128..132] == b"DICM" {
+        (ReadPreamble::Always, 128)
     } else if n >= 4 && &head[..4] == b"DICM" {
-        (Some(ReadPreamble::Never), lengths::Start::FileMeta, 4)
+        (ReadPreamble::Never, 0)
     } else {
-        let uid = bare_data_set_syntax(head).ok_or_else(|| Error::NotFormat {
-            path: path.to_path_buf(),
-            format: "DICOM",
-            detail: if n == 0 {
-                "the file is empty".into()
-            } else {
-                "no DICM marker at byte 128 or 0, and it does not start with a data element of group 0008"
-                    .into()
-            },
-        })?;
-        (None, lengths::Start::DataSet { explicit: uid == EXPLICIT_VR_LE }, 0)
+        return open_bare(path, reader, file_len, head, header_only);
     };
-    reader.seek(SeekFrom::Start(offset)).map_err(io)?;
-    lengths::check(&mut reader, file_len, start, extent == Extent::Header)
-        .map_err(|detail| Error::Truncated { path: path.to_path_buf(), detail })?;
-    reader.seek(SeekFrom::Start(0)).map_err(io)?;
-    if let Some(preamble) = layout {
-        let mut options = OpenFileOptions::new().read_preamble(preamble);
-        if extent == Extent::Header {
-            options = options.read_until(tags::PIXEL_DATA);
+    reader.seek(SeekFrom::Start(dicm_at + 4)).map_err(io)?;
+    // `None`: dicom-rs cannot read this File Meta group either, and says why before reading any data set.
+    if let Some(meta) = lengths::file_meta(&mut reader, file_len).map_err(|p| problem(path, p))? {
+        let uid = meta.transfer_syntax.as_deref().unwrap_or("");
+        match uid {
+            EXPLICIT_VR_BE => {
+                return Err(unsupported(
+                    path,
+                    format!(
+                        "transfer syntax {uid} (Explicit VR Big Endian, retired from DICOM in 2004); segauge reads \
+                         little-endian DICOM: convert the file (e.g. dcmconv +te)"
+                    ),
+                ));
+            }
+            DEFLATED_EXPLICIT_VR_LE | JPIP_REFERENCED_DEFLATE | JPIP_HTJ2K_REFERENCED_DEFLATE => {
+                return open_deflated(path, reader, file_len, dicm_at, meta.data_set, header_only);
+            }
+            // dicom-rs refuses a transfer syntax it does not know before reading the data set.
+            _ if TransferSyntaxRegistry.get(uid).is_none() => {}
+            _ => {
+                reader.seek(SeekFrom::Start(meta.data_set)).map_err(io)?;
+                lengths::data_set(&mut reader, file_len, uid != IMPLICIT_VR_LE, header_only)
+                    .map_err(|p| problem(path, p))?;
+            }
         }
-        let obj = options.from_reader(reader).map_err(|e| read_error(path, &e))?;
-        let transfer_syntax = obj.meta().transfer_syntax().to_string();
-        let meta_sop_class = Some(obj.meta().media_storage_sop_class_uid().to_string());
-        return Ok(Dataset { obj: obj.into_inner(), transfer_syntax, meta_sop_class });
     }
-    let uid =
-        if start == (lengths::Start::DataSet { explicit: true }) { EXPLICIT_VR_LE } else { IMPLICIT_VR_LE };
+    reader.seek(SeekFrom::Start(0)).map_err(io)?;
+    let mut options = OpenFileOptions::new().read_preamble(preamble);
+    if header_only {
+        options = options.read_until(tags::PIXEL_DATA);
+    }
+    let obj = options.from_reader(reader).map_err(|e| read_error(path, &e))?;
+    let transfer_syntax = obj.meta().transfer_syntax().to_string();
+    let meta_sop_class = Some(obj.meta().media_storage_sop_class_uid().to_string());
+    Ok(Dataset { obj: obj.into_inner(), transfer_syntax, meta_sop_class })
+}
+
+/// A data set without preamble or File Meta group (see the module docs).
+fn open_bare(
+    path: &Path,
+    mut reader: BufReader<std::fs::File>,
+    file_len: u64,
+    head: &[u8],
+    header_only: bool,
+) -> Result<Dataset, Error> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let uid = bare_data_set_syntax(head).ok_or_else(|| Error::NotFormat {
+        path: path.to_path_buf(),
+        format: "DICOM",
+        detail: if head.is_empty() {
+            "the file is empty".into()
+        } else {
+            "no DICM marker at byte 128 or 0, and it does not start with a data element of group 0008".into()
+        },
+    })?;
+    reader.seek(SeekFrom::Start(0)).map_err(io)?;
+    let stop = lengths::data_set(&mut reader, file_len, uid == EXPLICIT_VR_LE, header_only)
+        .map_err(|p| problem(path, p))?;
+    reader.seek(SeekFrom::Start(0)).map_err(io)?;
+    let obj = read_data_set(path, reader.take(stop.unwrap_or(file_len)), uid)?;
+    Ok(Dataset { obj, transfer_syntax: uid.to_string(), meta_sop_class: None })
+}
+
+/// A file whose data set is deflated: the File Meta group through dicom-rs, the data set inflated here (at most
+/// [`inflate_bound`] of its compressed size, which no valid stream exceeds), its lengths checked against the
+/// inflated size, then parsed by dicom-rs as the Explicit VR Little Endian it is once inflated (up to PixelData
+/// for the header only).
+fn open_deflated(
+    path: &Path,
+    mut reader: BufReader<std::fs::File>,
+    file_len: u64,
+    dicm_at: u64,
+    data_set: u64,
+    header_only: bool,
+) -> Result<Dataset, Error> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    reader.seek(SeekFrom::Start(dicm_at)).map_err(io)?;
+    let meta = FileMetaTable::from_reader(&mut reader).map_err(|e| {
+        let (detail, eof) = error_chain(&e);
+        let detail = one_line(&format!("File Meta group: {detail}"));
+        if eof { Error::Truncated { path: path.to_path_buf(), detail } } else { invalid(path, detail) }
+    })?;
+    reader.seek(SeekFrom::Start(data_set)).map_err(io)?;
+    let compressed = file_len.saturating_sub(data_set);
+    let bound = inflate_bound(compressed);
+    let inflated = inflate(reader, bound)
+        .map_err(|e| Error::Truncated {
+            path: path.to_path_buf(),
+            detail: one_line(&format!("deflated data set: {e}")),
+        })?
+        .ok_or_else(|| {
+            invalid(
+                path,
+                format!(
+                    "the deflated data set inflates past {bound} bytes, more than deflate allows for its \
+                     {compressed} compressed bytes (1032 to 1): the stream is corrupt"
+                ),
+            )
+        })?;
+    let stop = lengths::data_set(&mut Cursor::new(&inflated), inflated.len() as u64, true, header_only)
+        .map_err(|p| problem(path, p))?;
+    let end = stop.map_or(inflated.len(), |s| s as usize);
+    let obj = read_data_set(path, &inflated[..end], EXPLICIT_VR_LE)?;
+    Ok(Dataset {
+        obj,
+        transfer_syntax: meta.transfer_syntax().to_string(),
+        meta_sop_class: Some(meta.media_storage_sop_class_uid().to_string()),
+    })
+}
+
+/// A raw deflate stream inflated, or `None` when it inflates past `bound` bytes (reading stops there).
+fn inflate(compressed: impl Read, bound: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut inflated = Vec::new();
+    flate2::read::DeflateDecoder::new(compressed).take(bound.saturating_add(1)).read_to_end(&mut inflated)?;
+    Ok((inflated.len() as u64 <= bound).then_some(inflated))
+}
+
+/// A data set in Implicit or Explicit VR Little Endian (`uid`), read to the end of `from`.
+fn read_data_set(path: &Path, from: impl Read, uid: &str) -> Result<InMemDicomObject, Error> {
     let ts = TransferSyntaxRegistry
         .get(uid)
         .ok_or_else(|| invalid(path, format!("transfer syntax {uid} missing from the registry")))?;
-    let obj = InMemDicomObject::read_dataset_with_ts(reader, ts).map_err(|e| read_error(path, &e))?;
-    Ok(Dataset { obj, transfer_syntax: uid.to_string(), meta_sop_class: None })
+    InMemDicomObject::read_dataset_with_ts(from, ts).map_err(|e| read_error(path, &e))
+}
+
+/// The error of a length walk.
+fn problem(path: &Path, p: lengths::Problem) -> Error {
+    match p {
+        lengths::Problem::Length(detail) => Error::Truncated { path: path.to_path_buf(), detail },
+        lengths::Problem::Depth(detail) => unsupported(path, detail),
+    }
 }
 
 /// The transfer syntax of a bare data set (no File Meta), or `None` when the bytes do not start like one.
@@ -250,7 +366,10 @@ fn bare_data_set_syntax(head: &[u8]) -> Option<&'static str> {
 fn read_error(path: &Path, err: &ReadError) -> Error {
     match err {
         ReadError::ReadUnrecognizedTransferSyntax { uid, .. } => {
-            return unsupported(path, format!("transfer syntax {uid} (unknown to segauge's DICOM reader)"));
+            return unsupported(
+                path,
+                format!("transfer syntax {} (unknown to segauge's DICOM reader)", quote(uid)),
+            );
         }
         ReadError::ReadUnsupportedTransferSyntax { uid, name, .. }
         | ReadError::ReadUnsupportedTransferSyntaxWithSuggestion { uid, name, .. } => {
@@ -258,19 +377,31 @@ fn read_error(path: &Path, err: &ReadError) -> Error {
         }
         _ => {}
     }
+    let (detail, eof) = error_chain(err);
+    if eof || matches!(err, ReadError::PrematureEnd { .. }) {
+        Error::Truncated { path: path.to_path_buf(), detail: one_line(&detail) }
+    } else {
+        invalid(path, detail)
+    }
+}
+
+/// An error's message and those of its causes, joined by `: `, and whether an I/O error among them is an
+/// unexpected end of file.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> (String, bool) {
     let mut detail = err.to_string();
-    let mut eof = matches!(err, ReadError::PrematureEnd { .. });
-    let mut source = std::error::Error::source(err);
+    let mut eof = false;
+    let mut source = Some(err);
     while let Some(e) = source {
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             eof |= io.kind() == std::io::ErrorKind::UnexpectedEof;
         }
-        detail.push_str(": ");
-        detail.push_str(&e.to_string());
+        if !std::ptr::addr_eq(e, err) {
+            detail.push_str(": ");
+            detail.push_str(&e.to_string());
+        }
         source = e.source();
     }
-    let detail = one_line(detail);
-    if eof { Error::Truncated { path: path.to_path_buf(), detail } } else { invalid(path, detail) }
+    (detail, eof)
 }
 
 /// The name of a transfer syntax, from the dicom-rs registry.
@@ -301,23 +432,14 @@ pub(crate) fn is_rle(uid: &str) -> bool {
 // Attribute access: every value from the file is checked; errors name the attribute and its tag.
 // ---------------------------------------------------------------------------------------------------------------
 
+/// [`Error::InvalidHeader`]; the detail is kept to one line (file content in it must already be [`quote`]d).
 pub(crate) fn invalid(path: &Path, detail: String) -> Error {
-    Error::InvalidHeader { path: path.to_path_buf(), detail: one_line(detail) }
+    Error::InvalidHeader { path: path.to_path_buf(), detail: one_line(&detail) }
 }
 
+/// [`Error::Unsupported`]; the detail is kept to one line (file content in it must already be [`quote`]d).
 pub(crate) fn unsupported(path: &Path, detail: String) -> Error {
-    Error::Unsupported { path: path.to_path_buf(), detail: one_line(detail) }
-}
-
-/// Escapes control characters (text from a file may hold any), so that every message stays on one line.
-pub(crate) fn one_line(text: String) -> String {
-    if text.chars().any(char::is_control) {
-        text.chars()
-            .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
-            .collect()
-    } else {
-        text
-    }
+    Error::Unsupported { path: path.to_path_buf(), detail: one_line(&detail) }
 }
 
 /// `Name (gggg,eeee)` for messages.
@@ -367,7 +489,10 @@ pub(crate) fn opt_f64_n<const N: usize>(
     match opt_f64s(path, obj, tag)? {
         None => Ok(None),
         Some(v) => <[f64; N]>::try_from(v.as_slice()).map(Some).map_err(|_| {
-            invalid(path, format!("{} holds {} values {v:?}, expected {N}", tag_name(tag), v.len()))
+            invalid(
+                path,
+                format!("{} holds {} values ({}), expected {N}", tag_name(tag), v.len(), list(&v, ", ")),
+            )
         }),
     }
 }
@@ -408,5 +533,23 @@ pub(crate) fn check_pixel_spacing(path: &Path, spacing: [f64; 2], where_: &str) 
             path,
             format!("{}{where_} is {spacing:?}, not two positive spacings", tag_name(tags::PIXEL_SPACING)),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn inflating_stops_at_the_bound() {
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&[7u8; 10_000]).expect("deflate");
+        let compressed = enc.finish().expect("deflate");
+        assert_eq!(inflate(&compressed[..], 10_000).expect("inflate"), Some(vec![7u8; 10_000]));
+        assert_eq!(inflate(&compressed[..], 9_999).expect("inflate"), None);
+        // The bound for a stream of this size is far above what it holds: deflate cannot exceed 1032:1.
+        assert!(inflate_bound(compressed.len() as u64) >= 1032 * compressed.len() as u64);
+        assert!(inflate(&b"\xff\xff\xff"[..], 1 << 20).is_err());
     }
 }

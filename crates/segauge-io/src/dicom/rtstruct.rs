@@ -15,7 +15,7 @@ use dicom_dictionary_std::tags;
 
 use super::contour::rasterize;
 use super::geometry::{dot, sub};
-use super::{Extent, SliceGeometry, invalid, items, open, opt_f64s, opt_str, opt_u32};
+use super::{Extent, SliceGeometry, invalid, items, list, open, opt_f64s, opt_str, opt_u32, quote};
 use crate::Error;
 use crate::volume::{Grid, LabelVolume, Labels};
 
@@ -26,7 +26,8 @@ pub struct Roi {
     pub number: u32,
     /// `ROIName`.
     pub name: String,
-    /// The voxels on the geometry's grid, `i + columns · (j + rows · k)`.
+    /// The voxels on the geometry's grid, `i + columns · (j + rows · k)`; empty (no voxel) when no closed contour
+    /// of the ROI lies on the grid, so that ROIs without contours cost no memory.
     pub mask: Vec<bool>,
     /// `CLOSED_PLANAR` contours rasterised.
     pub contours: usize,
@@ -81,15 +82,22 @@ impl RtStruct {
                 .iter()
                 .map(|(name, label)| {
                     self.roi(name).map(|r| (r, *label)).ok_or_else(|| {
-                        let names: Vec<&str> = self.rois.iter().map(|r| r.name.as_str()).collect();
-                        invalid(&self.source, format!("no ROI named {name:?} (ROIs: {})", names.join(", ")))
+                        let names: Vec<String> = self.rois.iter().map(|r| quote(&r.name)).collect();
+                        invalid(
+                            &self.source,
+                            format!("no ROI named {} (ROIs: {})", quote(name), list(&names, ", ")),
+                        )
                     })
                 })
                 .collect::<Result<_, _>>()?
         };
         let mut labels = vec![0u32; grid.voxel_count()];
-        let mut owner: Vec<Option<usize>> = vec![None; labels.len()];
+        // The index + 1 of the ROI that set each voxel (0: none).
+        let mut owner: Vec<u32> = vec![0; labels.len()];
         for (idx, (roi, label)) in chosen.iter().enumerate() {
+            if roi.mask.is_empty() {
+                continue; // no contour on the grid
+            }
             if roi.mask.len() != labels.len() {
                 return Err(invalid(&self.source, "ROI mask size differs from the grid".into()));
             }
@@ -99,23 +107,25 @@ impl RtStruct {
                 if !inside {
                     continue;
                 }
-                if let Some(o) = owner[v] {
+                if owner[v] != 0 {
+                    let o = owner[v] as usize - 1;
                     if chosen[o].1 != *label {
                         shared += 1;
                         other = Some(o);
                     }
                     continue;
                 }
-                owner[v] = Some(idx);
+                owner[v] = idx as u32 + 1;
                 labels[v] = *label;
             }
             if let Some(o) = other {
                 return Err(invalid(
                     &self.source,
                     format!(
-                        "ROIs {:?} and {:?} overlap in {shared} voxels: a label map cannot hold both (map them to \
+                        "ROIs {} and {} overlap in {shared} voxels: a label map cannot hold both (map them to \
                          the same label, or evaluate them in separate runs with --roi)",
-                        chosen[o].0.name, roi.name
+                        quote(&chosen[o].0.name),
+                        quote(&roi.name)
                     ),
                 ));
             }
@@ -133,7 +143,7 @@ impl RtStruct {
 pub fn read_rtstruct(path: &Path, geometry: &SliceGeometry) -> Result<RtStruct, Error> {
     let ds = open(path, Extent::All)?;
     if ds.kind(path)? != super::DicomKind::RtStruct {
-        return Err(invalid(path, format!("not an RTSTRUCT (SOP class {})", ds.sop_class(path)?)));
+        return Err(invalid(path, format!("not an RTSTRUCT (SOP class {})", quote(ds.sop_class(path)?))));
     }
     let obj = &ds.obj;
     let structure = items(obj, tags::STRUCTURE_SET_ROI_SEQUENCE);
@@ -153,9 +163,12 @@ pub fn read_rtstruct(path: &Path, geometry: &SliceGeometry) -> Result<RtStruct, 
                 // Reported, not refused: test data and some exporters reuse positions across frames of
                 // reference; the contours are placed by their coordinates, and the note says so.
                 frame_notes.push(format!(
-                    "ROI {number} ({name:?}) is on frame of reference {f}, the reference geometry {} on {g}: \
-                     contours placed by their patient coordinates",
-                    geometry.source.display()
+                    "ROI {number} ({}) is on frame of reference {}, the reference geometry {} on {}: contours \
+                     placed by their patient coordinates",
+                    quote(&name),
+                    quote(f),
+                    geometry.source.display(),
+                    quote(g)
                 ));
             }
         }
@@ -165,12 +178,7 @@ pub fn read_rtstruct(path: &Path, geometry: &SliceGeometry) -> Result<RtStruct, 
     let mut notes = frame_notes;
     let mut out: Vec<Roi> = rois
         .iter()
-        .map(|(&number, (name, _))| Roi {
-            number,
-            name: name.clone(),
-            mask: vec![false; geometry.voxel_count()],
-            contours: 0,
-        })
+        .map(|(&number, (name, _))| Roi { number, name: name.clone(), mask: Vec::new(), contours: 0 })
         .collect();
     let mut seen: BTreeMap<u32, bool> = BTreeMap::new();
     for item in items(obj, tags::ROI_CONTOUR_SEQUENCE) {
@@ -239,26 +247,34 @@ pub fn read_rtstruct(path: &Path, geometry: &SliceGeometry) -> Result<RtStruct, 
             per_slice.entry(k).or_default().push(pixels);
             roi.contours += 1;
         }
+        if !per_slice.is_empty() && roi.mask.is_empty() {
+            roi.mask = vec![false; geometry.voxel_count()];
+        }
         for (k, polygons) in &per_slice {
             rasterize(polygons, geometry.columns, geometry.rows, &mut roi.mask[k * plane..(k + 1) * plane]);
         }
         for (kind, count) in skipped_type {
             notes.push(format!(
-                "ROI {number} ({:?}): {count} {kind} contour(s) skipped (only CLOSED_PLANAR is filled)",
-                roi.name
+                "ROI {number} ({}): {count} {} contour(s) skipped (only CLOSED_PLANAR is filled)",
+                quote(&roi.name),
+                quote(&kind)
             ));
         }
         if off_grid > 0 {
             notes.push(format!(
-                "ROI {number} ({:?}): {off_grid} contour(s) lie on no slice of {} and were dropped",
-                roi.name,
+                "ROI {number} ({}): {off_grid} contour(s) lie on no slice of {} and were dropped",
+                quote(&roi.name),
                 geometry.source.display()
             ));
         }
     }
     for roi in &out {
         if !seen.contains_key(&roi.number) || roi.contours == 0 {
-            notes.push(format!("ROI {} ({:?}) has no closed planar contour: empty", roi.number, roi.name));
+            notes.push(format!(
+                "ROI {} ({}) has no closed planar contour: empty",
+                roi.number,
+                quote(&roi.name)
+            ));
         }
     }
     out.sort_by_key(|r| r.number);

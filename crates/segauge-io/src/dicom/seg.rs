@@ -154,6 +154,12 @@ impl Segmentation {
 /// are kept as they are (a guard against absurd positions allocating huge masks).
 const MAX_FILLED_SLICES: usize = 4096;
 
+/// Most slices a filled stack may have per distinct frame position: every mask holds every slice, so without this
+/// a few frames at far-apart positions would make a kilobyte file allocate gigabytes. A sparse SEG (two lesions
+/// 400 slices apart, ten frames) stays well within it; a sparser one read without its series keeps its frame
+/// positions (and is still placed on the grid of the other volume of a pair, see `labels`).
+const MAX_FILL_RATIO: usize = 64;
+
 /// Reads a DICOM-SEG (Segmentation Storage or Label Map Segmentation Storage).
 ///
 /// # Grid
@@ -163,7 +169,8 @@ const MAX_FILLED_SLICES: usize = 4096;
 /// - Without: the slices are the distinct frame positions, sorted along the normal. When they are not evenly
 ///   spaced, the missing slices are filled in on the regular lattice if every gap is a whole multiple (within
 ///   [`position_tolerance`](crate::position_tolerance)) of the step: `SpacingBetweenSlices` of the pixel measures
-///   when every gap is a multiple of it, else the smallest gap, and the filled stack has at most 4096 slices.
+///   when every gap is a multiple of it, else the smallest gap, and the filled stack has at most 4096 slices and
+///   at most 64 per distinct frame position.
 ///   Otherwise the frame positions are kept as they are (an irregular stack: masks are read,
 ///   [`SliceGeometry::grid`] refuses it).
 ///
@@ -183,7 +190,7 @@ pub fn read_seg(path: &Path, options: &SegOptions) -> Result<Segmentation, Error
         return Err(Error::NotFormat {
             path: path.to_path_buf(),
             format: "DICOM-SEG",
-            detail: super::one_line(format!("its SOP class is {uid} ({})", sop_class_name(&sop))),
+            detail: format!("its SOP class is {} ({})", super::quote(&uid), sop_class_name(&sop)),
         });
     }
     check_pixel_transfer_syntax(path, &ds.transfer_syntax)?;
@@ -390,8 +397,9 @@ impl Header {
                         return Err(invalid(
                             path,
                             format!(
-                                "{} is {other:?}, neither PROBABILITY nor OCCUPANCY",
-                                tag_name(tags::SEGMENTATION_FRACTIONAL_TYPE)
+                                "{} is {}, neither PROBABILITY nor OCCUPANCY",
+                                tag_name(tags::SEGMENTATION_FRACTIONAL_TYPE),
+                                super::quote(other)
                             ),
                         ));
                     }
@@ -408,8 +416,9 @@ impl Header {
                 return Err(invalid(
                     path,
                     format!(
-                        "{} is {other:?}, not BINARY, FRACTIONAL or LABELMAP",
-                        tag_name(tags::SEGMENTATION_TYPE)
+                        "{} is {}, not BINARY, FRACTIONAL or LABELMAP",
+                        tag_name(tags::SEGMENTATION_TYPE),
+                        super::quote(other)
                     ),
                 ));
             }
@@ -540,7 +549,7 @@ fn frame_info(
 }
 
 fn grid_error(path: &Path, reason: String) -> Error {
-    Error::InvalidFileGrid { path: path.to_path_buf(), reason: super::one_line(reason) }
+    Error::InvalidFileGrid { path: path.to_path_buf(), reason: super::one_line(&reason) }
 }
 
 /// The referenced series' geometry and the slice of each frame.
@@ -568,7 +577,11 @@ fn on_series(
         if a != b {
             return Err(grid_error(
                 path,
-                format!("frame of reference {a} differs from {b} of series {dir_s}"),
+                format!(
+                    "frame of reference {} differs from {} of series {dir_s}",
+                    super::quote(a),
+                    super::quote(b)
+                ),
             ));
         }
     }
@@ -616,7 +629,11 @@ fn on_series(
             (None, Some(uid)) => series.sop_instance_uids.iter().position(|u| u == uid).ok_or_else(|| {
                 grid_error(
                     path,
-                    format!("frame {} has no position and its source image {uid} is not in series {dir_s}", f + 1),
+                    format!(
+                        "frame {} has no position and its source image {} is not in series {dir_s}",
+                        f + 1,
+                        super::quote(uid)
+                    ),
                 )
             })?,
             (None, None) => {
@@ -724,8 +741,10 @@ fn fill_gaps(positions: &[[f64; 3]], normal: [f64; 3], spacing_between: Option<f
     let Some(steps) = spacing_between.and_then(&multiples).or_else(|| multiples(min_gap)) else {
         return positions.to_vec();
     };
-    let total =
-        steps.iter().try_fold(1usize, |acc, &m| acc.checked_add(m)).filter(|&t| t <= MAX_FILLED_SLICES);
+    let total = steps
+        .iter()
+        .try_fold(1usize, |acc, &m| acc.checked_add(m))
+        .filter(|&t| t <= MAX_FILLED_SLICES && t <= MAX_FILL_RATIO.saturating_mul(positions.len()));
     let Some(total) = total else {
         return positions.to_vec();
     };
@@ -918,6 +937,10 @@ mod tests {
         assert_eq!(fill_gaps(&one, N, None), one);
         let absurd = at(&[0.0, 1.0, 1e6]);
         assert_eq!(fill_gaps(&absurd, N, None), absurd);
+        // Three positions spanning 127 steps fill (128 slices, within 3 × 64); spanning 192 steps they do not.
+        assert_eq!(fill_gaps(&at(&[0.0, 1.0, 127.0]), N, None).len(), 128);
+        let sparse = at(&[0.0, 1.0, 192.0]);
+        assert_eq!(fill_gaps(&sparse, N, None), sparse);
         // In-plane coordinates are interpolated along the stack (a tilted stack stays tilted).
         let tilted = [[0.0, 0.0, 0.0], [0.0, 2.0, 4.0]];
         assert_eq!(fill_gaps(&[tilted[0], tilted[1], [0.0, 3.0, 6.0]], N, None)[1], [0.0, 1.0, 2.0]);

@@ -173,13 +173,13 @@ fn check_consistent(dir: &Path, first: &Slice, s: &Slice) -> Result<(), Error> {
     if s.series_uid != first.series_uid {
         return Err(Error::MixedSeries {
             path: dir.to_path_buf(),
-            a: super::one_line(format!("{} ({})", first.series_uid, first.file.display())),
-            b: super::one_line(format!("{} ({})", s.series_uid, s.file.display())),
+            a: super::one_line(&format!("{} ({})", super::quote(&first.series_uid), first.file.display())),
+            b: super::one_line(&format!("{} ({})", super::quote(&s.series_uid), s.file.display())),
         });
     }
     let differs = |what: &str, a: String, b: String| Error::InvalidFileGrid {
         path: s.file.clone(),
-        reason: super::one_line(format!(
+        reason: super::one_line(&format!(
             "{what} {b} differs from {a} in {} of the same series",
             first.file.display()
         )),
@@ -206,13 +206,14 @@ fn check_consistent(dir: &Path, first: &Slice, s: &Slice) -> Result<(), Error> {
         ));
     }
     if s.frame_of_reference != first.frame_of_reference {
-        return Err(differs(
-            "frame of reference",
-            format!("{:?}", first.frame_of_reference),
-            format!("{:?}", s.frame_of_reference),
-        ));
+        return Err(differs("frame of reference", frame_of_reference(first), frame_of_reference(s)));
     }
     Ok(())
+}
+
+/// A slice's frame of reference UID for messages.
+fn frame_of_reference(s: &Slice) -> String {
+    s.frame_of_reference.as_deref().map_or_else(|| "(none)".to_string(), super::quote)
 }
 
 /// True when two pixel spacings agree to [`SPACING_REL_TOL`] relative.

@@ -11,6 +11,7 @@ use segauge_io::{
     Axes, DicomKind, Error, GridTolerance, Labels, NpyOptions, SegKind, SegOptions, Segmentation,
     SliceGeometry,
 };
+use segauge_tests::dicom::{meta_elements, with_meta};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -480,65 +481,6 @@ fn pydicom_rtstruct_without_file_meta_is_an_rtstruct() {
 // ---------------------------------------------------------------------------------------------------------------
 // Encodings built from copies: bare data sets, deflate, JPEG 2000 (unsupported)
 // ---------------------------------------------------------------------------------------------------------------
-
-/// A File Meta element: tag, VR and value bytes.
-type MetaElement = ([u8; 4], [u8; 2], Vec<u8>);
-
-/// The File Meta elements of a file with preamble, and the offset of its data set.
-fn meta_elements(bytes: &[u8]) -> (Vec<MetaElement>, usize) {
-    assert_eq!(&bytes[128..132], b"DICM");
-    let mut at = 132;
-    let mut out = Vec::new();
-    while u16::from_le_bytes([bytes[at], bytes[at + 1]]) == 0x0002 {
-        let tag = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
-        let vr = [bytes[at + 4], bytes[at + 5]];
-        let (len, head) = if matches!(&vr, b"OB" | b"OW" | b"UN" | b"SQ" | b"UT") {
-            let l = u32::from_le_bytes([bytes[at + 8], bytes[at + 9], bytes[at + 10], bytes[at + 11]]);
-            (l as usize, 12)
-        } else {
-            (usize::from(u16::from_le_bytes([bytes[at + 6], bytes[at + 7]])), 8)
-        };
-        out.push((tag, vr, bytes[at + head..at + head + len].to_vec()));
-        at += head + len;
-    }
-    (out, at)
-}
-
-/// A copy of an Explicit-VR-meta file with another transfer syntax UID and data set bytes.
-fn with_meta(bytes: &[u8], transfer_syntax: &str, data_set: &[u8]) -> Vec<u8> {
-    let (elements, _) = meta_elements(bytes);
-    let mut meta = Vec::new();
-    for (tag, vr, value) in elements {
-        if tag == [2, 0, 0, 0] {
-            continue; // group length, rewritten below
-        }
-        let value = if tag == [2, 0, 0x10, 0] {
-            let mut v = transfer_syntax.as_bytes().to_vec();
-            if v.len() % 2 == 1 {
-                v.push(0);
-            }
-            v
-        } else {
-            value
-        };
-        meta.extend_from_slice(&tag);
-        meta.extend_from_slice(&vr);
-        if matches!(&vr, b"OB" | b"OW" | b"UN" | b"SQ" | b"UT") {
-            meta.extend_from_slice(&[0, 0]);
-            meta.extend_from_slice(&(value.len() as u32).to_le_bytes());
-        } else {
-            meta.extend_from_slice(&(value.len() as u16).to_le_bytes());
-        }
-        meta.extend_from_slice(&value);
-    }
-    let mut out = vec![0u8; 128];
-    out.extend_from_slice(b"DICM");
-    out.extend_from_slice(&[2, 0, 0, 0, b'U', b'L', 4, 0]);
-    out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
-    out.extend_from_slice(&meta);
-    out.extend_from_slice(data_set);
-    out
-}
 
 fn write_file(dir: &TempDir, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.path().join(name);

@@ -3,10 +3,12 @@
 //! The NIfTI fixtures and their expected values (`tests/data/nifti/expected.json`) were written by nibabel and numpy
 //! (`tests/data/nifti/make_fixtures.py`), so they check the reader against an independent implementation.
 //! Malformed files are built field by field with `segauge_tests::Nifti` in a temporary directory. The DICOM tests
-//! are in `dicom.rs`.
+//! are in `dicom.rs` and `rtstruct.rs`; seeded mutants of every reader and the hostile inputs of issue 11 in
+//! `mutate.rs`.
 
 #[cfg(feature = "dicom")]
 mod dicom;
+mod mutate;
 #[cfg(feature = "dicom")]
 mod rtstruct;
 
