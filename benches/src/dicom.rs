@@ -15,7 +15,7 @@ use dicom_core::value::DataSetSequence;
 use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
-use segauge_io::{SegOptions, read_seg};
+use segauge_io::dicom::{SegOptions, read_seg};
 
 const N: usize = 512;
 const SLICES: usize = 300;

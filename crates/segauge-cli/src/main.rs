@@ -18,7 +18,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use segauge::io::{Axes, DicomOptions, NpyOptions, ReadOptions};
+use segauge::io::dicom::DicomOptions;
+use segauge::io::{Axes, NpyOptions, ReadOptions};
 use segauge::lesion::{BratsOptions, Connectivity, LesionOptions, MatchRule};
 use segauge::metrics::{MeshCompat, PercentileRule, Surface, SurfaceOptions};
 use segauge::report;

@@ -127,8 +127,8 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
     // An RTSTRUCT without image series is rasterised on the other volume's grid: read that one first.
     #[cfg(feature = "dicom")]
     let (pred_needs, gt_needs) = (
-        segauge_io::needs_reference(pred, options.pred_series.as_deref(), &options.read.dicom),
-        segauge_io::needs_reference(gt, options.gt_series.as_deref(), &options.read.dicom),
+        segauge_io::dicom::needs_reference(pred, options.pred_series.as_deref(), &options.read.dicom),
+        segauge_io::dicom::needs_reference(gt, options.gt_series.as_deref(), &options.read.dicom),
     );
     #[cfg(not(feature = "dicom"))]
     let (pred_needs, gt_needs) = (false, false);

@@ -6,10 +6,12 @@
 //!   whether a prediction and its ground truth share one grid.
 //! - [`read_labels`]: reads `.nii`, `.nii.gz` or `.npy` by file name; [`case_id`] and [`scan_dir`] pair files of a
 //!   data set by case.
-//! - DICOM (feature `dicom`): `dicom_kind` tells a SEG, an RTSTRUCT and an image apart; `read_series` reads the
-//!   slice geometry (`SliceGeometry`, LPS) of an image series; `read_seg` reads a DICOM-SEG (BINARY, FRACTIONAL or
-//!   LABELMAP) as one mask per segment on its referenced series or on the grid of its frames, and
-//!   `SliceGeometry::grid` / `Segmentation::to_label_volume` bring it to segauge's RAS [`Grid`].
+//! - [`dicom`] (feature `dicom`): DICOM-SEG, RTSTRUCT and image series. `dicom::dicom_kind` tells a SEG, an
+//!   RTSTRUCT and an image apart; `dicom::read_series` reads the slice geometry (`SliceGeometry`, LPS) of an image
+//!   series; `dicom::read_seg` reads a DICOM-SEG (BINARY, FRACTIONAL or LABELMAP) as one mask per segment on its
+//!   referenced series or on the grid of its frames; [`read_labels`] reads any of them as a label volume.
+//! - [`check_outputs`] and [`write_atomically`]: every file written never replaces an input and is written whole or
+//!   not at all; [`write_nifti`] writes NIfTI-1.
 //!
 //! # Semantics
 //! - Units are millimetres. NIfTI spatial units (metres, micrometres) are converted.
@@ -40,7 +42,7 @@ mod array;
 #[cfg(any(feature = "nifti", feature = "npy"))]
 mod decode;
 #[cfg(feature = "dicom")]
-mod dicom;
+pub mod dicom;
 mod error;
 #[cfg(any(feature = "nifti", feature = "dicom"))]
 mod head;
@@ -58,13 +60,6 @@ use std::path::{Path, PathBuf};
 
 #[cfg(feature = "ndarray")]
 pub use array::LabelValue;
-#[cfg(feature = "dicom")]
-pub use dicom::{
-    DicomKind, DicomOptions, FractionalType, LABELMAP_SEG_SOP_CLASS, RTSTRUCT_SOP_CLASS, Roi, RtStruct,
-    SEG_SOP_CLASS, SegKind, SegOptions, Segment, Segmentation, Series, SliceGeometry, dicom_kind,
-    find_series, needs_reference, position_tolerance, read_dicom_labels, read_rtstruct,
-    read_rtstruct_on_grid, read_seg, read_series,
-};
 pub use error::Error;
 #[cfg(feature = "nifti")]
 pub use nifti::read_nifti;
@@ -137,7 +132,7 @@ pub struct ReadOptions {
     pub npy: NpyOptions,
     /// Series lookup and segment/ROI mapping for `.dcm` files.
     #[cfg(feature = "dicom")]
-    pub dicom: DicomOptions,
+    pub dicom: dicom::DicomOptions,
 }
 
 /// Reads a label map, choosing the reader by file name (`.nii`, `.nii.gz`, `.npy`, `.dcm`).
@@ -149,7 +144,7 @@ pub fn read_labels(path: &Path, options: &ReadOptions) -> Result<LabelVolume, Er
 }
 
 /// [`read_labels`] with, for DICOM files, this file's image series (`series`, else looked up as
-/// [`find_series`] says) and the grid of the other volume of the pair (`reference`, on which an
+/// `dicom::find_series` says) and the grid of the other volume of the pair (`reference`, on which an
 /// RTSTRUCT without series is rasterised). Other formats ignore both.
 ///
 /// # Errors
@@ -167,7 +162,7 @@ pub fn read_labels_on(
         #[cfg(feature = "npy")]
         Some(Format::Npy) => read_npy(path, &options.npy),
         #[cfg(feature = "dicom")]
-        Some(Format::Dicom) => read_dicom_labels(path, series, reference, &options.dicom),
+        Some(Format::Dicom) => dicom::read_dicom_labels(path, series, reference, &options.dicom),
         #[allow(unreachable_patterns, reason = "reachable when a reader feature is off")]
         Some(f) => Err(Error::Unsupported {
             path: path.to_path_buf(),

@@ -848,3 +848,40 @@ fn convert_offers_only_the_options_it_uses() {
         assert!(help.contains(heading), "eval --help lacks {heading}");
     }
 }
+
+#[test]
+fn the_lesion_wise_distance_ranks_lower_as_better_and_is_shown_in_mm() {
+    // The oracle (the ground truth itself) has lesion-wise HD95 0 mm: it must rank first. It used to rank second,
+    // behind a model at 1.47 mm, and the report showed the metric without a unit.
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = example(dir.path());
+    let (json, html) = (dir.path().join("r.json"), dir.path().join("r.html"));
+    let out = eval_net_and_oracle(
+        &pred,
+        &gt,
+        &["--lesion-rule", "brats2023", "--json", json.to_str().unwrap(), "--report", html.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let mean = |model: &str| {
+        let e = doc["summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["metric"] == "lesion_wise_hd95" && e["label"] == 1 && e["model"] == model);
+        e.unwrap()["estimate"].as_f64().unwrap()
+    };
+    assert_eq!(mean("oracle"), 0.0);
+    assert!(mean("net") > 0.0);
+    let r = doc["ranking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metric"] == "lesion_wise_hd95" && r["label"] == 1)
+        .expect("a ranking of lesion_wise_hd95");
+    let oracle = r["models"].as_array().unwrap().iter().find(|m| m["model"] == "oracle").unwrap();
+    assert_eq!(oracle["rank"], 1);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<td class=\"metric\">Lesion-wise HD95</td>"), "no display name");
+    assert!(page.contains("0.00 mm"), "no unit");
+}

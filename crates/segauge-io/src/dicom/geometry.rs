@@ -69,7 +69,7 @@ impl SliceGeometry {
     /// points anywhere on a slice, such as contour vertices).
     ///
     /// ```
-    /// use segauge_io::SliceGeometry;
+    /// use segauge_io::dicom::SliceGeometry;
     /// let g = SliceGeometry {
     ///     source: "ct".into(),
     ///     rows: 2,

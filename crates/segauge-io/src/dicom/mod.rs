@@ -41,7 +41,7 @@
 //!
 //! # Hostile files
 //! Every length is checked before dicom-rs allocates for it (`lengths`); sequences nested more than 64 deep are
-//! refused; every string from the file is quoted through [`quote`] (at most 200 bytes, escaped) and every
+//! refused; every string from the file is quoted through `quote` (at most 200 bytes, escaped) and every
 //! message kept to one bounded line (see `docs/HOSTILE_INPUTS.md`).
 //!
 //! # Files without File Meta
@@ -140,8 +140,8 @@ pub fn dicom_kind(path: &Path) -> Result<DicomKind, Error> {
 /// test meaningful for coarse slices. A non-finite spacing gives 0.01 mm.
 ///
 /// ```
-/// assert_eq!(segauge_io::position_tolerance(2.5), 0.01);
-/// assert_eq!(segauge_io::position_tolerance(20.0), 0.02);
+/// assert_eq!(segauge_io::dicom::position_tolerance(2.5), 0.01);
+/// assert_eq!(segauge_io::dicom::position_tolerance(20.0), 0.02);
 /// ```
 pub fn position_tolerance(spacing: f64) -> f64 {
     const ABS_MM: f64 = 0.01;

@@ -2,7 +2,7 @@
 //!
 //! # What it handles (the pitfalls of `tests/data/dicom/CONFORMANCE.md`)
 //! 1. Frames are placed by their own `ImagePositionPatient` (PlanePositionSequence) projected on the normal and
-//!    matched to a slice within [`position_tolerance`](crate::position_tolerance), never by frame index,
+//!    matched to a slice within [`position_tolerance`](crate::dicom::position_tolerance), never by frame index,
 //!    InstanceNumber or z alone; a frame without a position falls back to the image it was derived from
 //!    (DerivationImageSequence → SourceImageSequence → ReferencedSOPInstanceUID) when a series is given.
 //! 2. Functional groups are looked up per frame first, then in the shared group.
@@ -168,7 +168,7 @@ const MAX_FILL_RATIO: usize = 64;
 ///   (when both name one); every frame must lie on a slice ([`SliceGeometry::slice_of`]).
 /// - Without: the slices are the distinct frame positions, sorted along the normal. When they are not evenly
 ///   spaced, the missing slices are filled in on the regular lattice if every gap is a whole multiple (within
-///   [`position_tolerance`](crate::position_tolerance)) of the step: `SpacingBetweenSlices` of the pixel measures
+///   [`position_tolerance`](crate::dicom::position_tolerance)) of the step: `SpacingBetweenSlices` of the pixel measures
 ///   when every gap is a multiple of it, else the smallest gap, and the filled stack has at most 4096 slices and
 ///   at most 64 per distinct frame position.
 ///   Otherwise the frame positions are kept as they are (an irregular stack: masks are read,

@@ -7,10 +7,8 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use segauge_io::{
-    Axes, DicomKind, Error, GridTolerance, Labels, NpyOptions, SegKind, SegOptions, Segmentation,
-    SliceGeometry,
-};
+use segauge_io::dicom::{DicomKind, SegKind, SegOptions, Segmentation, SliceGeometry};
+use segauge_io::{Axes, Error, GridTolerance, Labels, NpyOptions};
 use segauge_tests::dicom::{meta_elements, with_meta};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -111,7 +109,7 @@ fn assert_message(err: &Error, path: &Path) {
 }
 
 fn read(path: &Path, series: Option<PathBuf>) -> Result<Segmentation, Error> {
-    segauge_io::read_seg(path, &SegOptions { series, ..SegOptions::default() })
+    segauge_io::dicom::read_seg(path, &SegOptions { series, ..SegOptions::default() })
 }
 
 /// The error of an operation that must fail, without printing its (large) value when it does not.
@@ -280,8 +278,8 @@ fn fractional_cases_match_the_exclusive_threshold_counts() {
     for case in seg_cases().into_iter().filter(|c| c.expected["segmentation_type"] == "FRACTIONAL") {
         let options =
             SegOptions { series: case.series(), fractional_inclusive: false, ..SegOptions::default() };
-        let seg =
-            segauge_io::read_seg(&case.input(), &options).unwrap_or_else(|e| panic!("{}: {e}", case.id));
+        let seg = segauge_io::dicom::read_seg(&case.input(), &options)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.id));
         check_segments(&case, &seg, false);
         seen += 1;
     }
@@ -358,7 +356,8 @@ fn the_series_reader_matches_every_expected_grid() {
     let mut checked = BTreeSet::new();
     for case in seg_cases().into_iter().chain(cases("RTSTRUCT")) {
         let Some(dir) = case.series() else { continue };
-        let series = segauge_io::read_series(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let series =
+            segauge_io::dicom::read_series(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let grid = &case.expected["grid"];
         check_geometry(&case.id, &series.geometry, grid);
         let uids: Vec<&str> = grid["slice_sop_instance_uids"]
@@ -448,7 +447,7 @@ fn dicom_kind_of_every_case_and_series_file() {
             other => panic!("{other}"),
         };
         assert_eq!(
-            segauge_io::dicom_kind(&case.input()).unwrap_or_else(|e| panic!("{e}")),
+            segauge_io::dicom::dicom_kind(&case.input()).unwrap_or_else(|e| panic!("{e}")),
             want,
             "{}",
             case.id
@@ -456,7 +455,7 @@ fn dicom_kind_of_every_case_and_series_file() {
     }
     for entry in std::fs::read_dir(dicom_dir().join("series/gen_ct_oblique_61x50x24")).expect("series") {
         let path = entry.expect("entry").path();
-        let kind = segauge_io::dicom_kind(&path);
+        let kind = segauge_io::dicom::dicom_kind(&path);
         if path.extension().is_some_and(|e| e == "dcm") {
             assert_eq!(kind.expect("image"), DicomKind::Image);
         } else {
@@ -472,7 +471,7 @@ fn pydicom_rtstruct_without_file_meta_is_an_rtstruct() {
     let path = dicom_dir().join("cases/pydicom_rtstruct/input.dcm");
     let bytes = std::fs::read(&path).expect("read");
     assert_ne!(&bytes[128..132], b"DICM", "the fixture has no preamble");
-    assert_eq!(segauge_io::dicom_kind(&path).expect("kind"), DicomKind::RtStruct);
+    assert_eq!(segauge_io::dicom::dicom_kind(&path).expect("kind"), DicomKind::RtStruct);
     let err = read_err(&path, None);
     assert!(matches!(err, Error::NotFormat { format: "DICOM-SEG", .. }), "{err}");
     assert!(err.to_string().contains("1.2.840.10008.5.1.4.1.1.481.3"), "{err}");
@@ -505,7 +504,7 @@ fn bare_data_sets_without_preamble_or_file_meta_are_read() {
         let bytes = std::fs::read(dicom_dir().join(format!("cases/{case}/input.dcm"))).expect("read");
         let (_, start) = meta_elements(&bytes);
         let path = write_file(&tmp, &format!("{case}-{syntax}.dcm"), &bytes[start..]);
-        assert_eq!(segauge_io::dicom_kind(&path).expect("kind"), DicomKind::Seg);
+        assert_eq!(segauge_io::dicom::dicom_kind(&path).expect("kind"), DicomKind::Seg);
         check_copy(case, &path);
     }
 }
@@ -529,7 +528,7 @@ fn jpeg_2000_seg_is_unsupported_naming_the_transfer_syntax() {
     let bytes = std::fs::read(dicom_dir().join("cases/dcmqi_23x38x3/input.dcm")).expect("read");
     let (_, start) = meta_elements(&bytes);
     let path = write_file(&tmp, "j2k.dcm", &with_meta(&bytes, "1.2.840.10008.1.2.4.90", &bytes[start..]));
-    for err in [must_fail(segauge_io::dicom_kind(&path), "kind"), read_err(&path, None)] {
+    for err in [must_fail(segauge_io::dicom::dicom_kind(&path), "kind"), read_err(&path, None)] {
         assert!(matches!(err, Error::Unsupported { .. }), "{err}");
         assert_message(&err, &path);
         let msg = err.to_string();
@@ -539,7 +538,7 @@ fn jpeg_2000_seg_is_unsupported_naming_the_transfer_syntax() {
     let ct = std::fs::read(dicom_dir().join("series/gen_ct_axial_64x64x40/000.dcm")).expect("read");
     let (_, start) = meta_elements(&ct);
     let ct_path = write_file(&tmp, "ct.dcm", &with_meta(&ct, "1.2.840.10008.1.2.4.90", &ct[start..]));
-    assert_eq!(segauge_io::dicom_kind(&ct_path).expect("kind"), DicomKind::Image);
+    assert_eq!(segauge_io::dicom::dicom_kind(&ct_path).expect("kind"), DicomKind::Image);
 }
 
 #[test]
@@ -548,7 +547,7 @@ fn unknown_transfer_syntax_is_unsupported() {
     let bytes = std::fs::read(dicom_dir().join("cases/dcmqi_24x38x3/input.dcm")).expect("read");
     let (_, start) = meta_elements(&bytes);
     let path = write_file(&tmp, "odd.dcm", &with_meta(&bytes, "1.2.3.4.5", &bytes[start..]));
-    let err = must_fail(segauge_io::dicom_kind(&path), "unknown");
+    let err = must_fail(segauge_io::dicom::dicom_kind(&path), "unknown");
     assert!(matches!(err, Error::Unsupported { .. }) && err.to_string().contains("1.2.3.4.5"), "{err}");
     assert_message(&err, &path);
 }
@@ -562,13 +561,13 @@ fn non_dicom_and_empty_files_are_not_dicom() {
     let tmp = TempDir::new().expect("tempdir");
     for (name, bytes) in [("notes.txt", &b"segmentation of case 7\n"[..]), ("empty.dcm", &b""[..])] {
         let path = write_file(&tmp, name, bytes);
-        for err in [must_fail(segauge_io::dicom_kind(&path), "kind"), read_err(&path, None)] {
+        for err in [must_fail(segauge_io::dicom::dicom_kind(&path), "kind"), read_err(&path, None)] {
             assert!(matches!(err, Error::NotFormat { format: "DICOM", .. }), "{err}");
             assert_message(&err, &path);
         }
     }
     let missing = tmp.path().join("missing.dcm");
-    let err = must_fail(segauge_io::dicom_kind(&missing), "missing");
+    let err = must_fail(segauge_io::dicom::dicom_kind(&missing), "missing");
     assert!(matches!(err, Error::Io { .. }), "{err}");
 }
 
@@ -649,7 +648,7 @@ fn series_folders_with_no_image_or_two_series_are_errors() {
     write_file(&tmp, "README", b"nothing here");
     std::fs::copy(dicom_dir().join("cases/gen_seg_sparse/input.dcm"), tmp.path().join("seg.dcm"))
         .expect("copy");
-    let err = must_fail(segauge_io::read_series(tmp.path()), "no image");
+    let err = must_fail(segauge_io::dicom::read_series(tmp.path()), "no image");
     assert!(matches!(err, Error::NotFormat { format: "DICOM series", .. }), "{err}");
     assert_message(&err, tmp.path());
 
@@ -658,7 +657,7 @@ fn series_folders_with_no_image_or_two_series_are_errors() {
         .expect("copy");
     std::fs::copy(dicom_dir().join("series/dcmqi_23x38x3/IMG0002.dcm"), mixed.path().join("b.dcm"))
         .expect("copy");
-    let err = must_fail(segauge_io::read_series(mixed.path()), "mixed");
+    let err = must_fail(segauge_io::dicom::read_series(mixed.path()), "mixed");
     assert_message(&err, mixed.path());
     let Error::MixedSeries { a, b, .. } = &err else { panic!("{err}") };
     assert!(
@@ -674,7 +673,7 @@ fn series_folders_with_no_image_or_two_series_are_errors() {
     }
     std::fs::copy(dicom_dir().join("cases/dcmqi_24x38x3/input.dcm"), with_seg.path().join("seg.dcm"))
         .expect("copy");
-    assert_eq!(segauge_io::read_series(with_seg.path()).expect("series").geometry.slice_count(), 3);
+    assert_eq!(segauge_io::dicom::read_series(with_seg.path()).expect("series").geometry.slice_count(), 3);
 }
 
 #[test]

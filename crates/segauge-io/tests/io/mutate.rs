@@ -188,9 +188,9 @@ fn big_endian_dicom_is_refused_before_parsing() {
         let msg = err.to_string();
         assert!(msg.contains("1.2.840.10008.1.2.2") && msg.contains("Explicit VR Big Endian"), "{msg}");
     };
-    check(hostile(&path, || segauge_io::dicom_kind(&path).map(drop)));
+    check(hostile(&path, || segauge_io::dicom::dicom_kind(&path).map(drop)));
     check(hostile(&path, || segauge_io::read_labels(&path, &ReadOptions::default()).map(drop)));
-    check(hostile(&path, || segauge_io::read_series(tmp.path()).map(drop)));
+    check(hostile(&path, || segauge_io::dicom::read_series(tmp.path()).map(drop)));
 }
 
 /// Deflated Explicit VR Little Endian whose inflated data set holds a length of 2 GiB: the lengths are checked
@@ -209,7 +209,7 @@ fn a_lying_length_inside_a_deflated_data_set_is_truncated() {
     let path = tmp.path().join("deflated.dcm");
     std::fs::write(&path, &bytes).expect("write");
     for err in [
-        hostile(&path, || segauge_io::dicom_kind(&path).map(drop)),
+        hostile(&path, || segauge_io::dicom::dicom_kind(&path).map(drop)),
         hostile(&path, || segauge_io::read_labels(&path, &ReadOptions::default()).map(drop)),
     ] {
         assert!(matches!(err, Error::Truncated { .. }), "{err}");

@@ -5,7 +5,7 @@
 //! through pixel centres (masks contoured by rt-utils itself).
 
 use super::dicom::{cases, npy};
-use segauge_io::{DicomKind, SliceGeometry, read_rtstruct, read_series};
+use segauge_io::dicom::{DicomKind, SliceGeometry, read_rtstruct, read_series};
 
 /// (ROI number, voxels segauge, voxels rt-utils, segauge − rt-utils, rt-utils − segauge, voxels centre-inside,
 /// centre-inside voxels missing from segauge).
@@ -99,11 +99,11 @@ fn skipped_contours_and_empty_rois_are_noted() {
 #[test]
 fn point_rois_are_skipped_and_the_kind_is_recognised_without_file_meta() {
     let case = cases("RTSTRUCT").into_iter().find(|c| c.id == "pydicom_rtstruct").unwrap();
-    assert_eq!(segauge_io::dicom_kind(&case.input()).unwrap(), DicomKind::RtStruct);
+    assert_eq!(segauge_io::dicom::dicom_kind(&case.input()).unwrap(), DicomKind::RtStruct);
     // No images: rasterise onto a small grid around the origin; POINT contours are skipped with a note.
     let grid = segauge_io::Grid::new([8, 8, 4], [1.0, 1.0, 1.0]).unwrap();
     let volume =
-        segauge_io::read_rtstruct_on_grid(&case.input(), &grid, &[]).unwrap_or_else(|e| panic!("{e}"));
+        segauge_io::dicom::read_rtstruct_on_grid(&case.input(), &grid, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(volume.grid().dims(), [8, 8, 4]);
 }
 
@@ -115,16 +115,17 @@ fn an_rtstruct_on_the_grid_of_its_nifti_twin_equals_the_series_rasterisation() {
     let series = read_series(&case.series().unwrap()).unwrap();
     let on_series = read_rtstruct(&case.input(), &series.geometry).unwrap().to_label_volume(&[]).unwrap();
     let grid = series.geometry.grid().unwrap();
-    let on_grid = segauge_io::read_rtstruct_on_grid(&case.input(), &grid, &[]).unwrap();
+    let on_grid = segauge_io::dicom::read_rtstruct_on_grid(&case.input(), &grid, &[]).unwrap();
     assert_eq!(on_series.labels(), on_grid.labels());
     // A mapping by name picks and renumbers ROIs; overlapping ROIs mapped to different labels are refused.
     let names: Vec<String> =
         read_rtstruct(&case.input(), &series.geometry).unwrap().rois.iter().map(|r| r.name.clone()).collect();
-    let one = segauge_io::read_rtstruct_on_grid(&case.input(), &grid, &[(names[0].clone(), 7)]).unwrap();
+    let one =
+        segauge_io::dicom::read_rtstruct_on_grid(&case.input(), &grid, &[(names[0].clone(), 7)]).unwrap();
     let labels = one.labels();
     assert!((0..labels.len()).all(|i| matches!(labels.get(i), Some(0) | Some(7))));
     assert!((0..labels.len()).any(|i| labels.get(i) == Some(7)));
     let missing =
-        segauge_io::read_rtstruct_on_grid(&case.input(), &grid, &[("liver".into(), 1)]).unwrap_err();
+        segauge_io::dicom::read_rtstruct_on_grid(&case.input(), &grid, &[("liver".into(), 1)]).unwrap_err();
     assert!(missing.to_string().contains("no ROI named \"liver\""), "{missing}");
 }
