@@ -304,11 +304,15 @@ fn estimates(
                     .any(|l| l.label == label && l.empty_state() == segauge_metrics::EmptyState::BothEmpty)
             })
             .count();
+        // (estimate, low, high), the method used, the flags.
+        type Interval = ((f64, f64, f64), CiMethod, Vec<&'static str>);
+        let interval = |reps: Replicates| -> Result<Interval, segauge_stats::Error> {
+            let ci = reps.interval(&boot)?;
+            Ok(((ci.estimate, ci.low, ci.high), ci.method, flags_of(&ci)))
+        };
         let mut push_estimate = |metric: Metric,
                                  kind,
-                                 (estimate, ci_low, ci_high): (f64, f64, f64),
-                                 method,
-                                 flags,
+                                 ((estimate, ci_low, ci_high), method, flags): Interval,
                                  counts: segauge_stats::PolicyCounts| {
             out.push(Estimate {
                 metric,
@@ -352,29 +356,15 @@ fn estimates(
                     n_used: cases.len(),
                     ..Default::default()
                 };
-                let ci = reps.interval(&boot)?;
-                push_estimate(
-                    metric,
-                    EstimateKind::Micro,
-                    (ci.estimate, ci.low, ci.high),
-                    ci.method,
-                    flags_of(&ci),
-                    counts,
-                );
+                push_estimate(metric, EstimateKind::Micro, interval(reps)?, counts);
                 continue;
             }
             let (num, den, counts) = cleaned(cases, label, metric, options)?;
             if num.iter().any(|v| !v.is_finite()) {
                 // Only under `propagate`: the mean is inf or NaN, as asked, and no interval exists.
                 let mean = num.iter().sum::<f64>() / num.len() as f64;
-                push_estimate(
-                    metric,
-                    EstimateKind::Mean,
-                    (mean, f64::NAN, f64::NAN),
-                    options.method,
-                    vec!["non_finite"],
-                    counts,
-                );
+                let none = ((mean, f64::NAN, f64::NAN), options.method, vec!["non_finite"]);
+                push_estimate(metric, EstimateKind::Mean, none, counts);
                 continue;
             }
             let reps = if den.iter().all(|&d| d == 1.0) {
@@ -382,15 +372,7 @@ fn estimates(
             } else {
                 Replicates::ratio(&matrix, &num, &den)?
             };
-            let ci = reps.interval(&boot)?;
-            push_estimate(
-                metric,
-                EstimateKind::Mean,
-                (ci.estimate, ci.low, ci.high),
-                ci.method,
-                flags_of(&ci),
-                counts,
-            );
+            push_estimate(metric, EstimateKind::Mean, interval(reps)?, counts);
         }
     }
     Ok(out)

@@ -4,17 +4,19 @@
 use segauge_mesh::{Frame, Mask, Mesh, SurfaceNetsOptions, surface_nets, surface_nets_with};
 use serde_json::Value;
 
-/// The golden cases in `tests/data/surfacenets_golden/` (made with the VTK 9.7.2 wheel, see PROVENANCE.md). The last
-/// is real thin anatomy: a rib of TotalSegmentator's test output at 3 mm, in SimpleITK's LPS frame.
-const CASES: [&str; 7] = [
-    "cube3",
-    "ball_aniso",
-    "ball_rotated",
-    "touch_boundary",
-    "nonmanifold_pairs",
-    "blob12",
-    "ts_rib_right_12",
-];
+/// The golden cases: every `<case>.vtk9.7.2.json` in `tests/data/surfacenets_golden/` (made with the VTK 9.7.2
+/// wheel, see PROVENANCE.md), sorted. One is real thin anatomy: a rib of TotalSegmentator's test output at 3 mm, in
+/// SimpleITK's LPS frame (`ts_rib_right_12`).
+fn cases() -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/surfacenets_golden");
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .expect("golden folder")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".vtk9.7.2.json").map(str::to_string))
+        .collect();
+    out.sort();
+    assert!(out.len() >= 7 && out.iter().any(|c| c == "ts_rib_right_12"), "{out:?}");
+    out
+}
 
 /// One golden file: the input mask and frame, and VTK's output.
 struct Golden {
@@ -90,8 +92,8 @@ fn as_f32(mesh: &Mesh) -> Vec<[f32; 3]> {
 
 #[test]
 fn golden_cases_match_vtk_9_7_2_bit_for_bit() {
-    for case in CASES {
-        let golden = load(case);
+    for case in cases() {
+        let golden = load(&case);
         let mesh = surface_nets(&golden.mask, &golden.frame);
         let ours = as_f32(&mesh);
         assert_eq!(ours.len(), golden.points_smoothed.len(), "{case}: point count");
@@ -106,8 +108,8 @@ fn golden_cases_match_vtk_9_7_2_bit_for_bit() {
 fn unsmoothed_points_are_vtks_cell_centres() {
     let mut options = SurfaceNetsOptions::default();
     options.smoothing = false;
-    for case in CASES {
-        let golden = load(case);
+    for case in cases() {
+        let golden = load(&case);
         let mesh = surface_nets_with(&golden.mask, &golden.frame, &options);
         assert_eq!(as_f32(&mesh), golden.points_unsmoothed, "{case}");
         assert_eq!(mesh.triangles.len(), golden.triangles.len(), "{case}");
