@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use segauge_io::LabelVolume;
 use segauge_lesion::{LesionOptions, LesionReport, MatchRule};
@@ -12,8 +13,8 @@ use segauge_metrics::{EmptyState, LabelCounts, OverlapCounts, SurfaceMetrics, Vo
 use crate::Error;
 use crate::options::EvalOptions;
 
-/// One case of a data set: its id and the two files (either may be missing).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// One case of a data set: its id and the two files (either may be missing), or two volumes in memory.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Case {
     /// Case id (the file name without `.nii.gz`, `.nii` or `.npy`).
     pub id: String,
@@ -23,6 +24,35 @@ pub struct Case {
     pub gt: Option<PathBuf>,
     /// Case metadata (column → value), for subgroup aggregates; empty when none is known.
     pub metadata: BTreeMap<String, String>,
+    /// The prediction and ground truth in memory ([`Case::in_memory`]); when set, `pred` and `gt` only name them
+    /// in records and messages. Not serialised: a stored record refers to its case by id.
+    #[serde(skip)]
+    pub volumes: Option<Arc<(LabelVolume, LabelVolume)>>,
+}
+
+impl Case {
+    /// A case whose files are `pred` and `gt`.
+    pub fn files(id: impl Into<String>, pred: impl Into<PathBuf>, gt: impl Into<PathBuf>) -> Case {
+        Case {
+            id: id.into(),
+            pred: Some(pred.into()),
+            gt: Some(gt.into()),
+            metadata: BTreeMap::new(),
+            volumes: None,
+        }
+    }
+
+    /// A case of two volumes in memory (e.g. from `LabelVolume::from_array`); its records name them `pred` and
+    /// `gt`.
+    pub fn in_memory(id: impl Into<String>, pred: LabelVolume, gt: LabelVolume) -> Case {
+        Case {
+            id: id.into(),
+            pred: Some(PathBuf::from("pred")),
+            gt: Some(PathBuf::from("gt")),
+            metadata: BTreeMap::new(),
+            volumes: Some(Arc::new((pred, gt))),
+        }
+    }
 }
 
 /// The metrics of one label of one case.
@@ -338,7 +368,7 @@ pub fn compare_volumes(
 
 /// A data set to evaluate: the cases, and the cases already known to fail before reading (e.g. two files for one
 /// case id).
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DataSet {
     /// Cases to evaluate, sorted by id.
     pub cases: Vec<Case>,
@@ -372,7 +402,9 @@ pub fn pair_dirs(pred_dir: &Path, gt_dir: &Path) -> Result<DataSet, Error> {
             }
         };
         match (one(&preds), one(&gts)) {
-            (Ok(pred), Ok(gt)) => cases.push(Case { id: id.clone(), pred, gt, metadata: BTreeMap::new() }),
+            (Ok(pred), Ok(gt)) => {
+                cases.push(Case { id: id.clone(), pred, gt, metadata: BTreeMap::new(), volumes: None })
+            }
             (Err(e), _) | (_, Err(e)) => failures.push(Failure { case: id.clone(), error: e }),
         }
     }
@@ -413,8 +445,11 @@ pub fn evaluate(
     let cases = &data.cases;
     let run = |case: &Case| -> Result<Measured, Failure> {
         let out = match (&case.pred, &case.gt) {
-            (Some(p), Some(g)) => measure(p, g, options)
-                .map_err(|e| Failure { case: case.id.clone(), error: reason(e.to_string()) }),
+            (Some(p), Some(g)) => match &case.volumes {
+                Some(v) => measure_volumes(&v.0, &v.1, p, g, options),
+                None => measure(p, g, options),
+            }
+            .map_err(|e| Failure { case: case.id.clone(), error: reason(e.to_string()) }),
             (None, Some(g)) => Err(Failure {
                 case: case.id.clone(),
                 error: format!("no prediction for ground truth {}", g.display()),

@@ -51,6 +51,7 @@ fn invalid_options_are_refused_before_any_case_is_read() {
             pred: Some(dir.path().join("missing.nii")),
             gt: Some(dir.path().join("missing.nii")),
             metadata: Default::default(),
+            volumes: None,
         }],
         failures: vec![],
     };
@@ -149,4 +150,28 @@ fn propagate_gives_an_infinite_mean_without_interval_instead_of_aborting() {
     // Two models: comparisons and rankings still run.
     let r = segauge_eval::run(two, &options, &|_| {}).unwrap();
     assert!(!r.paired.is_empty() && !r.ranking.is_empty());
+}
+
+#[test]
+fn cases_in_memory_give_the_records_of_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    segauge_tests::write_example(dir.path()).unwrap();
+    let (pred, gt) = (dir.path().join("pred"), dir.path().join("gt"));
+    let files = pair_dirs(&pred, &gt).unwrap();
+    let read = |p: &std::path::Path| segauge_io::read_labels(p, &Default::default()).unwrap();
+    let memory: Vec<segauge_eval::Case> = files
+        .cases
+        .iter()
+        .map(|c| {
+            segauge_eval::Case::in_memory(&c.id, read(c.pred.as_ref().unwrap()), read(c.gt.as_ref().unwrap()))
+        })
+        .collect();
+    let options = EvalOptions::default();
+    let a = evaluate(&files, &options, &|| {}).unwrap();
+    let b = evaluate(&segauge_eval::DataSet { cases: memory, failures: vec![] }, &options, &|| {}).unwrap();
+    assert_eq!(a.cases.len(), b.cases.len());
+    for (x, y) in a.cases.iter().zip(&b.cases) {
+        assert_eq!((&x.case, &x.labels), (&y.case, &y.labels));
+        assert_eq!((y.pred.to_str(), y.gt.to_str()), (Some("pred"), Some("gt")));
+    }
 }
