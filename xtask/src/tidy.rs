@@ -26,7 +26,7 @@ pub(crate) struct Layer {
 }
 
 /// The crates, lowest layer first (ARCHITECTURE.md's table). A crate uses a lower one only where it needs it.
-pub(crate) const CRATES: [Layer; 9] = [
+pub(crate) const CRATES: [Layer; 10] = [
     // Label volumes and readers; serde_json reads the JSON sidecars of .npy inputs (an input, not an output).
     Layer { name: "segauge-io", allowed: &[], formats: &["serde_json"], library: true },
     Layer { name: "segauge-mesh", allowed: &[], formats: &[], library: true },
@@ -65,7 +65,9 @@ pub(crate) const CRATES: [Layer; 9] = [
         formats: &[],
         library: true,
     },
+    // The front ends use the facade only, and never each other.
     Layer { name: "segauge-cli", allowed: &["segauge"], formats: &[], library: false },
+    Layer { name: "segauge-py", allowed: &["segauge"], formats: &[], library: false },
 ];
 
 /// Crates that serialise to a format.

@@ -211,10 +211,16 @@ fn diagonal(case: &CaseResult) -> f64 {
     (0..3).map(|a| (case.shape[a] as f64 * case.spacing[a]).powi(2)).sum::<f64>().sqrt()
 }
 
-/// The random-stream scope of a case set: the data-set name and a digest of the sorted case ids, so that the
-/// same cases get the same resample matrix however they were selected (a subgroup evaluated alone reproduces
-/// its subgroup row exactly).
-fn scope(dataset: &str, ids: &[&str]) -> String {
+/// The random-stream scope of a case set: `boot/<dataset>/<hex>`, `<hex>` the first 8 bytes of the SHA-256 of
+/// the ids (sorted, as every case set of a report is), each followed by a newline. The same cases get the same
+/// resample matrix however they were selected (a subgroup evaluated alone reproduces its subgroup row exactly),
+/// and with it anyone can regenerate a report's resample indices.
+///
+/// ```
+/// let s = segauge_eval::resample_scope("eval", &["case_000", "case_001"]);
+/// assert!(s.starts_with("boot/eval/") && s.len() == "boot/eval/".len() + 16);
+/// ```
+pub fn resample_scope(dataset: &str, ids: &[&str]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for id in ids {
@@ -234,7 +240,7 @@ struct Matrices<'a> {
 
 impl Matrices<'_> {
     fn get(&mut self, ids: &[&str]) -> Result<&ResampleMatrix, segauge_stats::Error> {
-        let key = scope(&self.options.dataset, ids);
+        let key = resample_scope(&self.options.dataset, ids);
         if !self.cache.contains_key(&key) {
             let m = ResampleMatrix::generate(self.options.seed, &key, ids.len(), self.options.resamples)?;
             self.cache.insert(key.clone(), m);
@@ -294,7 +300,7 @@ fn estimates(
         return Ok(out);
     }
     let matrix = matrices.get(&ids)?.clone();
-    let case_scope = scope(&options.dataset, &ids);
+    let case_scope = resample_scope(&options.dataset, &ids);
     for &label in labels {
         let both_empty = cases
             .iter()

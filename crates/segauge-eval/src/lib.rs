@@ -45,7 +45,7 @@ mod pipeline;
 
 pub use aggregate::{
     Estimate, EstimateKind, ModelRank, ModelRun, PairedComparison, Ranking, Report, StratumTotals,
-    SubgroupEstimate, aggregate,
+    SubgroupEstimate, aggregate, resample_scope,
 };
 pub use catalogue::{ALL as ALL_METRICS, Aggregation, Better, Catalogue, Metric, Unit, Value};
 pub use measure::{

@@ -1,0 +1,244 @@
+//! The native part of the `segauge` Python package (`segauge._native`): PyO3 bindings over the facade crate.
+//!
+//! The Python package (`python/segauge/`) is the public API; this module is its engine, with one function per
+//! operation and no Python-side logic of its own:
+//! - data sets: `evaluate` and `evaluate_dirs` run the one pipeline (`segauge_eval::run`, the same as
+//!   `segauge eval`) and return a [`Report`], whose JSON and CSV are the command's, byte for byte;
+//! - arrays: `compare_arrays`, `compare_files`, `batch_metrics`, `load`, `load_rtstruct`;
+//! - statistics on plain arrays: `bootstrap_ci`, `paired_significance`, `ranking_stability`.
+//!
+//! **Architecture Invariant:** every number comes from the Rust crates and every output from segauge-report; this
+//! crate only converts (options from keyword arguments, numpy arrays to label volumes indexed `[x, y, z]`, errors
+//! to the package's exceptions), so the package cannot drift from the command line. Computation runs with the GIL
+//! released (`Python::detach`), after the arrays were copied into segauge's layout.
+
+mod arrays;
+mod options;
+mod stats;
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use segauge::eval::{Inputs, Metadata};
+
+/// Raises the package's exception `name` (defined in `segauge/_errors.py`) with `message`.
+fn raise(py: Python<'_>, name: &str, message: String) -> PyErr {
+    let class = py.import("segauge._errors").and_then(|m| m.getattr(name));
+    match class.and_then(|c| c.call1((message.clone(),))) {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(e) => e,
+    }
+}
+
+/// The exception of a segauge-io error: the grid check, an output problem, or an input problem.
+fn io_error(py: Python<'_>, e: &segauge::io::Error) -> PyErr {
+    use segauge::io::Error as E;
+    let class = match e {
+        E::GridMismatch { .. } => "GridMismatch",
+        E::Write { .. } | E::OutputIsInput { .. } | E::OutputUnusable { .. } | E::SameOutput { .. } => {
+            "OutputError"
+        }
+        E::InvalidArray { .. } | E::InvalidGrid { .. } => "OptionError",
+        _ => "InputError",
+    };
+    raise(py, class, e.to_string())
+}
+
+/// The exception of an evaluation error.
+fn eval_error(py: Python<'_>, e: &segauge::eval::Error) -> PyErr {
+    match e {
+        segauge::eval::Error::InvalidOption { .. } => raise(py, "OptionError", e.to_string()),
+        segauge::eval::Error::Io(io) => io_error(py, io),
+        _ => raise(py, "SegaugeError", e.to_string()),
+    }
+}
+
+/// The exception of an output error.
+fn report_error(py: Python<'_>, e: &segauge::report::Error) -> PyErr {
+    match e {
+        segauge::report::Error::Io(io) => io_error(py, io),
+        segauge::report::Error::Metadata { .. } => raise(py, "InputError", e.to_string()),
+        _ => raise(py, "OutputError", e.to_string()),
+    }
+}
+
+/// A data set evaluated and aggregated: `segauge eval`'s results, rendered by the same writers.
+#[pyclass(module = "segauge._native", frozen)]
+pub struct Report {
+    results: segauge::Results,
+}
+
+#[pymethods]
+impl Report {
+    /// The results JSON (schema `segauge-eval/2`), as `segauge eval --json` writes it.
+    fn json(&self) -> String {
+        segauge::report::report_json(&self.results.report)
+    }
+
+    /// The per-case CSV, as `segauge eval --csv` writes it.
+    fn cases_csv(&self, py: Python<'_>) -> PyResult<String> {
+        let mut out = Vec::new();
+        segauge::report::write_cases_csv(&self.results.report, &mut out, std::path::Path::new("<memory>"))
+            .map_err(|e| report_error(py, &e))?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// The per-lesion CSV, as `segauge eval --lesion-csv` writes it.
+    fn lesions_csv(&self, py: Python<'_>) -> PyResult<String> {
+        let mut out = Vec::new();
+        segauge::report::write_lesion_csv(&self.results.report, &mut out, std::path::Path::new("<memory>"))
+            .map_err(|e| report_error(py, &e))?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// The plain-text summary table.
+    fn summary_text(&self) -> String {
+        self.results.summary()
+    }
+
+    /// The text table of one metadata column's subgroups (`None` if the column was not sliced).
+    fn subgroup_text(&self, column: &str) -> Option<String> {
+        self.results.by_subgroup(column)
+    }
+
+    /// Every failed case as `(model, case, reason)`.
+    fn failures(&self) -> Vec<(String, String, String)> {
+        let models = &self.results.report.models;
+        models
+            .iter()
+            .flat_map(|m| {
+                m.evaluation.failures.iter().map(move |f| (m.name.clone(), f.case.clone(), f.error.clone()))
+            })
+            .collect()
+    }
+
+    /// Writes the HTML report (refused over an input; whole or not at all).
+    fn to_html(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.detach(|| self.results.to_html(&path)).map_err(|e| report_error(py, &e))
+    }
+
+    /// Writes the per-case CSV.
+    fn to_csv(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.detach(|| self.results.to_csv(&path)).map_err(|e| report_error(py, &e))
+    }
+
+    /// Writes the results JSON.
+    fn to_json(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.detach(|| self.results.to_json(&path)).map_err(|e| report_error(py, &e))
+    }
+}
+
+/// Runs the pipeline on `inputs` with the options of `kwargs`, with a progress line on stderr when asked.
+fn run(py: Python<'_>, inputs: Inputs, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Report> {
+    let parsed = options::parse(py, kwargs)?;
+    let progress = options::Progress::new(parsed.progress, inputs.total_cases());
+    let run = || segauge::eval::run(inputs, &parsed.options, &|p| progress.tick(p.done));
+    let report = py.detach(|| match parsed.threads {
+        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
+            Ok(pool) => pool.install(run),
+            Err(e) => Err(segauge::eval::Error::InvalidOption { detail: format!("threads: {e}") }),
+        },
+        None => run(),
+    });
+    progress.finish();
+    let report = report.map_err(|e| eval_error(py, &e))?;
+    Ok(Report { results: segauge::Results { report } })
+}
+
+/// Evaluates the cases of one or more models: `models` is a list of `(name, cases)`, each case a dict with `id`,
+/// `pred`, `gt` (paths or arrays), `metadata`, and for arrays `spacing`, `origin`, `direction`, `axes`.
+#[pyfunction]
+#[pyo3(signature = (models, metadata = None, gt_dir = None, **kwargs))]
+fn evaluate(
+    py: Python<'_>,
+    models: Vec<(String, Vec<Bound<'_, PyDict>>)>,
+    metadata: Option<Metadata>,
+    gt_dir: Option<PathBuf>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Report> {
+    let mut sets = Vec::with_capacity(models.len());
+    for (name, cases) in models {
+        let cases = cases.iter().map(|c| arrays::case(py, c)).collect::<PyResult<Vec<_>>>()?;
+        sets.push((name, segauge::DataSet { cases, failures: vec![] }));
+    }
+    run(py, Inputs { models: sets, metadata: metadata.unwrap_or_default(), gt_dir }, kwargs)
+}
+
+/// Evaluates folders paired by case id, as `segauge eval --model NAME=DIR … --gt GT_DIR [--metadata FILE]`.
+/// `metadata` is a CSV file (as `--metadata`), `metadata_map` the same table as a dict.
+#[pyfunction]
+#[pyo3(signature = (models, gt_dir, metadata = None, metadata_map = None, **kwargs))]
+fn evaluate_dirs(
+    py: Python<'_>,
+    models: Vec<(String, PathBuf)>,
+    gt_dir: PathBuf,
+    metadata: Option<PathBuf>,
+    metadata_map: Option<Metadata>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Report> {
+    let metadata = match (metadata, metadata_map) {
+        (Some(path), _) => segauge::report::read_metadata(&path).map_err(|e| report_error(py, &e))?,
+        (None, map) => map.unwrap_or_default(),
+    };
+    let mut sets = Vec::with_capacity(models.len());
+    for (name, dir) in models {
+        let data = segauge::pair_dirs(&dir, &gt_dir).map_err(|e| eval_error(py, &e))?;
+        sets.push((name, data));
+    }
+    run(py, Inputs { models: sets, metadata, gt_dir: Some(gt_dir) }, kwargs)
+}
+
+/// `segauge compare --format json` of two files.
+#[pyfunction]
+#[pyo3(signature = (pred, gt, pred_series = None, gt_series = None, **kwargs))]
+fn compare_files(
+    py: Python<'_>,
+    pred: PathBuf,
+    gt: PathBuf,
+    pred_series: Option<PathBuf>,
+    gt_series: Option<PathBuf>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<String> {
+    let parsed = options::parse(py, kwargs)?;
+    let options = segauge::EvalOptions { pred_series, gt_series, ..parsed.options.eval };
+    let result = py.detach(|| segauge::compare(&pred, &gt, &options)).map_err(|e| eval_error(py, &e))?;
+    Ok(segauge::report::compare_json(&result, &options))
+}
+
+/// `segauge compare --format json` of two arrays on one grid.
+#[pyfunction]
+#[pyo3(signature = (pred, gt, geometry, **kwargs))]
+fn compare_arrays(
+    py: Python<'_>,
+    pred: &Bound<'_, PyAny>,
+    gt: &Bound<'_, PyAny>,
+    geometry: &Bound<'_, PyDict>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<String> {
+    let parsed = options::parse(py, kwargs)?;
+    let (p, g) = arrays::pair(py, pred, gt, geometry)?;
+    let options = parsed.options.eval;
+    let result = py.detach(|| segauge::compare_volumes(&p, &g, &options)).map_err(|e| eval_error(py, &e))?;
+    Ok(segauge::report::compare_json(&result, &options))
+}
+
+/// The Python package's engine.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Report>()?;
+    m.add_function(wrap_pyfunction!(evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate_dirs, m)?)?;
+    m.add_function(wrap_pyfunction!(compare_files, m)?)?;
+    m.add_function(wrap_pyfunction!(compare_arrays, m)?)?;
+    m.add_function(wrap_pyfunction!(arrays::batch_metrics, m)?)?;
+    m.add_function(wrap_pyfunction!(arrays::load, m)?)?;
+    m.add_function(wrap_pyfunction!(arrays::load_rtstruct, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::bootstrap_ci, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::paired_significance, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::ranking_stability, m)?)?;
+    m.add("OPTIONS", options::NAMES.to_vec())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Keyword arguments to options: every option of `segauge eval` under its command-line name with `_` for `-`
+//! (`tau=2.0`, `lesion_rule="brats2023"`, `bootstrap=999`), with the same defaults. Values are checked by the
+//! library (`Options::validate`), so the ranges and messages are the command line's.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use segauge::io::dicom::DicomOptions;
+use segauge::io::{Axes, NpyOptions, ReadOptions};
+use segauge::lesion::{BratsOptions, Connectivity, LesionOptions, MatchRule};
+use segauge::metrics::{MeshCompat, PercentileRule, Surface, SurfaceOptions};
+use segauge::{AggregateOptions, EvalOptions, InfPolicy, Options};
+
+/// Every option name accepted (those of `segauge eval` and `compare`, plus `lesions` and `progress`).
+pub(crate) const NAMES: [&str; 32] = [
+    "labels",
+    "surface",
+    "percentile",
+    "percentile_rule",
+    "tau",
+    "mesh_compat",
+    "lesions",
+    "no_lesions",
+    "connectivity",
+    "lesion_rule",
+    "match_threshold",
+    "lesion_strata",
+    "min_lesion_voxels",
+    "lesion_distances",
+    "dilation",
+    "min_gt_volume",
+    "hd_penalty",
+    "spacing",
+    "axes",
+    "series_root",
+    "roi",
+    "fractional_threshold",
+    "bootstrap",
+    "ci_method",
+    "seed",
+    "inf_policy",
+    "hd_cap",
+    "subgroups",
+    "threads",
+    "progress",
+    "pred_series",
+    "gt_series",
+];
+
+/// Options from keyword arguments, and what only the binding uses.
+pub(crate) struct Parsed {
+    pub(crate) options: Options,
+    pub(crate) threads: Option<usize>,
+    pub(crate) progress: bool,
+}
+
+fn bad(py: Python<'_>, name: &str, detail: impl std::fmt::Display) -> PyErr {
+    crate::raise(py, "OptionError", format!("invalid option: {name}: {detail}"))
+}
+
+/// A value of a named keyword argument, with the option named in the error.
+fn get<'py, T: FromPyObjectOwned<'py>>(py: Python<'py>, name: &str, v: &Bound<'py, PyAny>) -> PyResult<T> {
+    v.extract::<T>().map_err(|e| bad(py, name, Into::<PyErr>::into(e)))
+}
+
+/// A string option parsed by `FromStr`.
+fn parsed<T: std::str::FromStr>(py: Python<'_>, name: &str, v: &Bound<'_, PyAny>) -> PyResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: String = get(py, name, v)?;
+    text.parse::<T>().map_err(|e| bad(py, name, e))
+}
+
+/// One of the listed words.
+fn choice<T: Copy>(py: Python<'_>, name: &str, v: &Bound<'_, PyAny>, choices: &[(&str, T)]) -> PyResult<T> {
+    let text: String = get(py, name, v)?;
+    choices.iter().find(|(k, _)| *k == text).map(|(_, t)| *t).ok_or_else(|| {
+        let names: Vec<&str> = choices.iter().map(|(k, _)| *k).collect();
+        bad(py, name, format!("{text:?} is not one of {}", names.join(", ")))
+    })
+}
+
+/// Parses keyword arguments into options; an unknown name is an error that lists the known ones.
+pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Parsed> {
+    let mut surface = Some(SurfaceOptions::default());
+    let mut surface_off = false;
+    let mut lesions = LesionOptions::default();
+    let mut lesions_on = true;
+    let mut lesion_distances = false;
+    let mut eval = EvalOptions::default();
+    let mut npy = NpyOptions::default();
+    let mut dicom = DicomOptions::default();
+    let mut aggregate = AggregateOptions::default();
+    let (mut threads, mut progress) = (None, false);
+    let s =
+        |surface: &mut Option<SurfaceOptions>| surface.get_or_insert_with(SurfaceOptions::default).clone();
+    for (key, v) in kwargs.into_iter().flat_map(|d| d.iter()) {
+        let name: String = key.extract()?;
+        if v.is_none() && name != "surface" {
+            continue; // None means the default
+        }
+        let n = name.as_str();
+        match n {
+            "labels" => eval.labels = Some(get::<Vec<u32>>(py, n, &v)?),
+            "surface" => {
+                if v.is_none() || get::<String>(py, n, &v)? == "none" {
+                    surface_off = true;
+                } else {
+                    let kind = parsed::<Surface>(py, n, &v)?;
+                    surface = Some(SurfaceOptions { surface: kind, ..s(&mut surface) });
+                }
+            }
+            "percentile" => surface = Some(SurfaceOptions { percentile: get(py, n, &v)?, ..s(&mut surface) }),
+            "percentile_rule" => {
+                let rule = choice(
+                    py,
+                    n,
+                    &v,
+                    &[("directed-max", PercentileRule::DirectedMax), ("pooled", PercentileRule::Pooled)],
+                )?;
+                surface = Some(SurfaceOptions { percentile_rule: rule, ..s(&mut surface) });
+            }
+            "tau" => surface = Some(SurfaceOptions { tau: get(py, n, &v)?, ..s(&mut surface) }),
+            "mesh_compat" => {
+                let compat =
+                    choice(py, n, &v, &[("exact", MeshCompat::Exact), ("vtk-f32", MeshCompat::VtkF32)])?;
+                surface = Some(SurfaceOptions { mesh_compat: compat, ..s(&mut surface) });
+            }
+            "lesions" => lesions_on = get(py, n, &v)?,
+            "no_lesions" => lesions_on = !get::<bool>(py, n, &v)?,
+            "connectivity" => {
+                let c: u32 = get(py, n, &v)?;
+                lesions.connectivity = c.to_string().parse::<Connectivity>().map_err(|e| bad(py, n, e))?;
+            }
+            "lesion_rule" => {
+                lesions.rule = choice(
+                    py,
+                    n,
+                    &v,
+                    &[
+                        ("iou", MatchRule::Iou),
+                        ("dice", MatchRule::Dice),
+                        ("overlap", MatchRule::Overlap),
+                        ("brats2023", MatchRule::Brats2023),
+                    ],
+                )?
+            }
+            "match_threshold" => lesions.threshold = get(py, n, &v)?,
+            "lesion_strata" => lesions.strata_mm = get(py, n, &v)?,
+            "min_lesion_voxels" => lesions.min_lesion_voxels = get(py, n, &v)?,
+            "lesion_distances" => lesion_distances = get(py, n, &v)?,
+            "dilation" => {
+                let d: u32 = get(py, n, &v)?;
+                if d > 1000 {
+                    return Err(bad(py, n, format!("{d} is not in 0..=1000")));
+                }
+                lesions.brats = BratsOptions { dilation: d, ..lesions.brats };
+            }
+            "min_gt_volume" => {
+                lesions.brats = BratsOptions { min_gt_volume_mm3: get(py, n, &v)?, ..lesions.brats }
+            }
+            "hd_penalty" => lesions.brats = BratsOptions { hd_penalty: get(py, n, &v)?, ..lesions.brats },
+            "spacing" => {
+                let sp: Vec<f64> = get(py, n, &v)?;
+                npy.spacing = Some(<[f64; 3]>::try_from(sp.as_slice()).map_err(|_| {
+                    bad(py, n, format!("{} numbers; .npy files without sidecar need 3 (x, y, z)", sp.len()))
+                })?);
+            }
+            "axes" => npy.axes = choice(py, n, &v, &[("xyz", Axes::Xyz), ("zyx", Axes::Zyx)])?,
+            "series_root" => dicom.series_root = Some(get(py, n, &v)?),
+            "roi" => {
+                let map: std::collections::BTreeMap<String, u32> = get(py, n, &v)?;
+                dicom.mapping = map.into_iter().collect();
+            }
+            "fractional_threshold" => dicom.fractional_threshold = get(py, n, &v)?,
+            "bootstrap" => aggregate.resamples = get(py, n, &v)?,
+            "ci_method" => {
+                use segauge::stats::CiMethod;
+                aggregate.method = choice(
+                    py,
+                    n,
+                    &v,
+                    &[
+                        ("bca", CiMethod::Bca),
+                        ("percentile", CiMethod::Percentile),
+                        ("basic", CiMethod::Basic),
+                    ],
+                )?
+            }
+            "seed" => aggregate.seed = get(py, n, &v)?,
+            "inf_policy" => {
+                aggregate.inf_policy = choice(
+                    py,
+                    n,
+                    &v,
+                    &[
+                        ("cap", InfPolicy::Cap),
+                        ("omit", InfPolicy::Omit),
+                        ("propagate", InfPolicy::Propagate),
+                    ],
+                )?
+            }
+            "hd_cap" => aggregate.hd_cap = Some(get(py, n, &v)?),
+            "subgroups" => aggregate.subgroups = Some(get(py, n, &v)?),
+            "threads" => {
+                let t: usize = get(py, n, &v)?;
+                if !(1..=1024).contains(&t) {
+                    return Err(bad(py, n, format!("{t} is not in 1..=1024")));
+                }
+                threads = Some(t);
+            }
+            "progress" => progress = get(py, n, &v)?,
+            "pred_series" => eval.pred_series = Some(get(py, n, &v)?),
+            "gt_series" => eval.gt_series = Some(get(py, n, &v)?),
+            other => {
+                return Err(crate::raise(
+                    py,
+                    "OptionError",
+                    format!("unknown option {other:?}; the options are: {}", NAMES.join(", ")),
+                ));
+            }
+        }
+    }
+    eval.surface = if surface_off { None } else { surface };
+    if lesion_distances {
+        lesions.surface =
+            eval.surface.clone().map(|s| SurfaceOptions { mesh_compat: MeshCompat::Exact, ..s });
+    }
+    eval.lesions = lesions_on.then_some(lesions);
+    eval.read = ReadOptions { npy, dicom };
+    Ok(Parsed { options: Options { eval, aggregate }, threads, progress })
+}
+
+/// A progress line on stderr, at most twice a second, when asked.
+pub(crate) struct Progress {
+    on: bool,
+    total: usize,
+    start: Instant,
+    shown: AtomicUsize,
+}
+
+impl Progress {
+    pub(crate) fn new(on: bool, total: usize) -> Progress {
+        Progress { on, total, start: Instant::now(), shown: AtomicUsize::new(0) }
+    }
+
+    /// Called after each case (from worker threads).
+    #[allow(clippy::print_stderr, reason = "the progress line the caller asked for with progress=True")]
+    pub(crate) fn tick(&self, done: usize) {
+        if !self.on {
+            return;
+        }
+        let half_seconds = (self.start.elapsed().as_millis() / 500) as usize;
+        if done == self.total || self.shown.fetch_max(half_seconds, Ordering::Relaxed) < half_seconds {
+            eprint!("\rsegauge: {done}/{} cases, {:.1} s", self.total, self.start.elapsed().as_secs_f64());
+        }
+    }
+
+    /// Ends the line.
+    #[allow(clippy::print_stderr, reason = "the progress line the caller asked for with progress=True")]
+    pub(crate) fn finish(&self) {
+        if self.on && self.total > 0 {
+            eprintln!();
+        }
+    }
+}
