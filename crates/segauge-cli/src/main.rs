@@ -116,8 +116,8 @@ enum InfArg {
 /// already negligible at 10⁵), and a bound on the time a typo can cost.
 const MAX_RESAMPLES: u64 = 10_000_000;
 
-/// The largest `--dilation`: BraTS uses 1 or 3; the dilation stops early once it no longer changes the mask.
-const MAX_DILATION: i64 = 1000;
+/// The largest `--dilation`, the library's (BraTS uses 1 or 3; the dilation stops once it no longer grows).
+const MAX_DILATION: i64 = segauge::lesion::MAX_DILATION as i64;
 
 /// A finite number accepted by `ok`; `range` says which in the usage error (clap adds the flag).
 fn number(text: &str, ok: impl Fn(f64) -> bool, range: &str) -> Result<f64, String> {

@@ -204,9 +204,16 @@ impl LesionOptions {
         if !(b.min_gt_volume_mm3 >= 0.0 && b.hd_penalty >= 0.0 && b.hd_penalty.is_finite()) {
             return bad("BraTS GT volume threshold and HD penalty must be non-negative".into());
         }
+        if b.dilation > MAX_DILATION {
+            return bad(format!("BraTS dilation {} is not in 0..={MAX_DILATION}", b.dilation));
+        }
         Ok(())
     }
 }
+
+/// The largest BraTS dilation accepted: the challenge uses 1 or 3; a dilation that no longer grows stops early, so
+/// the bound only limits what a typo can ask for.
+pub const MAX_DILATION: u32 = 1000;
 
 /// A matched GT lesion and the predicted lesion(s) paired with it.
 #[derive(Debug, Clone, PartialEq)]

@@ -153,13 +153,7 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
             "lesion_strata" => lesions.strata_mm = get(py, n, &v)?,
             "min_lesion_voxels" => lesions.min_lesion_voxels = get(py, n, &v)?,
             "lesion_distances" => lesion_distances = get(py, n, &v)?,
-            "dilation" => {
-                let d: u32 = get(py, n, &v)?;
-                if d > 1000 {
-                    return Err(bad(py, n, format!("{d} is not in 0..=1000")));
-                }
-                lesions.brats = BratsOptions { dilation: d, ..lesions.brats };
-            }
+            "dilation" => lesions.brats = BratsOptions { dilation: get(py, n, &v)?, ..lesions.brats },
             "min_gt_volume" => {
                 lesions.brats = BratsOptions { min_gt_volume_mm3: get(py, n, &v)?, ..lesions.brats }
             }
