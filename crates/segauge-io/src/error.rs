@@ -106,15 +106,16 @@ pub enum Error {
         /// Another series UID (and a file of it).
         b: String,
     },
-    /// Two segments of a segmentation share voxels, so they do not fit in one label volume.
+    /// Two segments (labels) of a segmentation share voxels, so they do not fit in one label volume (read the
+    /// file with [`read_label_file`](crate::read_label_file), which keeps them in separate layers).
     #[error("{}: segments {a} and {b} overlap in {voxels} voxels; a label volume holds one label per voxel, read the segments apart", path.display())]
     OverlappingSegments {
         /// The segmentation file.
         path: PathBuf,
-        /// The first segment number.
-        a: u16,
-        /// The second segment number.
-        b: u16,
+        /// The first segment number (label).
+        a: u32,
+        /// The second segment number (label).
+        b: u32,
         /// Voxels in both.
         voxels: usize,
     },
@@ -175,6 +176,7 @@ impl Error {
     pub(crate) fn in_file(self, path: &std::path::Path) -> Error {
         match self {
             Error::InvalidGrid { reason } => Error::InvalidFileGrid { path: path.to_path_buf(), reason },
+            Error::InvalidArray { detail } => Error::InvalidHeader { path: path.to_path_buf(), detail },
             other => other,
         }
     }

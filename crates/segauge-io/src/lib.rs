@@ -46,8 +46,11 @@ pub mod dicom;
 mod error;
 #[cfg(any(feature = "nifti", feature = "dicom"))]
 mod head;
+mod label_file;
 #[cfg(feature = "nifti")]
 mod nifti;
+#[cfg(feature = "nifti")]
+mod nifti_ext;
 #[cfg(feature = "nifti")]
 mod nifti_write;
 #[cfg(feature = "npy")]
@@ -61,8 +64,9 @@ use std::path::{Path, PathBuf};
 #[cfg(feature = "ndarray")]
 pub use array::LabelValue;
 pub use error::Error;
+pub use label_file::{LabelFile, pack};
 #[cfg(feature = "nifti")]
-pub use nifti::read_nifti;
+pub use nifti::{read_nifti, read_nifti_file};
 #[cfg(feature = "nifti")]
 pub use nifti_write::write_nifti;
 #[cfg(feature = "npy")]
@@ -138,7 +142,9 @@ pub struct ReadOptions {
 /// Reads a label map, choosing the reader by file name (`.nii`, `.nii.gz`, `.npy`, `.dcm`).
 ///
 /// # Errors
-/// [`Error::Unsupported`] for another file name or a format whose feature is off; otherwise the reader's errors.
+/// [`Error::Unsupported`] for another file name or a format whose feature is off;
+/// [`Error::OverlappingSegments`] for a file whose structures overlap (read it with [`read_label_file`]);
+/// otherwise the reader's errors.
 pub fn read_labels(path: &Path, options: &ReadOptions) -> Result<LabelVolume, Error> {
     read_labels_on(path, options, None, None)
 }
@@ -155,14 +161,45 @@ pub fn read_labels_on(
     series: Option<&Path>,
     reference: Option<&Grid>,
 ) -> Result<LabelVolume, Error> {
+    #[cfg(feature = "dicom")]
+    if matches!(case_id(path), Some((_, Format::Dicom))) {
+        // The DICOM reader names both ROIs of an RTSTRUCT overlap.
+        return dicom::read_dicom_labels(path, series, reference, &options.dicom);
+    }
+    read_label_file_on(path, options, series, reference)?.into_label_volume(path)
+}
+
+/// Reads a segmentation file with its label names and, where its structures overlap, its layers (see
+/// [`LabelFile`]), choosing the reader by file name.
+///
+/// Names come from the file: a NIfTI header extension holding a label table (TotalSegmentator's class map), a
+/// DICOM-SEG's `SegmentLabel`, an RTSTRUCT's `ROIName`. Several layers come from a DICOM-SEG or RTSTRUCT whose
+/// segments overlap and from a 4D (multi-channel) NIfTI.
+///
+/// # Errors
+/// As [`read_labels`], without [`Error::OverlappingSegments`].
+pub fn read_label_file(path: &Path, options: &ReadOptions) -> Result<LabelFile, Error> {
+    read_label_file_on(path, options, None, None)
+}
+
+/// [`read_label_file`] with a DICOM file's series and reference grid, as [`read_labels_on`].
+///
+/// # Errors
+/// As [`read_label_file`].
+pub fn read_label_file_on(
+    path: &Path,
+    options: &ReadOptions,
+    series: Option<&Path>,
+    reference: Option<&Grid>,
+) -> Result<LabelFile, Error> {
     let _ = (options, series, reference);
     match case_id(path).map(|(_, f)| f) {
         #[cfg(feature = "nifti")]
-        Some(Format::Nifti) => read_nifti(path),
+        Some(Format::Nifti) => read_nifti_file(path),
         #[cfg(feature = "npy")]
-        Some(Format::Npy) => read_npy(path, &options.npy),
+        Some(Format::Npy) => read_npy(path, &options.npy).map(LabelFile::single),
         #[cfg(feature = "dicom")]
-        Some(Format::Dicom) => dicom::read_dicom_labels(path, series, reference, &options.dicom),
+        Some(Format::Dicom) => dicom::read_dicom_file(path, series, reference, &options.dicom),
         #[allow(unreachable_patterns, reason = "reachable when a reader feature is off")]
         Some(f) => Err(Error::Unsupported {
             path: path.to_path_buf(),

@@ -25,7 +25,9 @@ use crate::Error;
 use crate::decode::{self, Kind, Scaling};
 use crate::error::{one_line, quote};
 use crate::head::{inflate_bound, read_up_to};
-use crate::volume::{Grid, LabelVolume};
+use crate::label_file::LabelFile;
+use crate::nifti_ext::{MAX_EXTENSION_BYTES, label_names};
+use crate::volume::{Grid, LabelVolume, Labels};
 
 const HEADER_SIZE: usize = 348;
 
@@ -33,12 +35,31 @@ const HEADER_SIZE: usize = 348;
 ///
 /// Any integer or floating-point datatype is accepted; values (after `scl_slope`/`scl_inter` when these are not the
 /// identity) must be integers. Negative values are background. 2D images get `nz = 1` and, when the header gives
-/// no third axis, a unit slab thickness.
+/// no third axis, a unit slab thickness. A multi-channel file is read as [`read_nifti_file`] reads it and must
+/// then fit in one label volume.
 ///
 /// # Errors
 /// One [`Error`] naming the file: unreadable, truncated or corrupt, not NIfTI-1, unsupported (NIfTI-2, `.hdr/.img`
-/// pairs, 4D, complex or RGB data), invalid header fields, or a voxel that is not an integer label.
+/// pairs, more than one non-spatial axis, complex or RGB data), invalid header fields, or a voxel that is not an
+/// integer label; [`Error::OverlappingSegments`] for channels that overlap.
 pub fn read_nifti(path: &Path) -> Result<LabelVolume, Error> {
+    read_nifti_file(path)?.into_label_volume(path)
+}
+
+/// Reads a NIfTI-1 segmentation with its label names and channels.
+///
+/// - **Names**: from a header extension holding an XML label table, as TotalSegmentator writes its class map
+///   (`nifti_ext` module).
+/// - **Channels**: a 4D file (or 5D with `dim[4] = 1`, as ITK and MONAI write vector images) holds one 0/1 mask per
+///   channel, channels that may overlap. When channel 0 is the complement of the others (a one-hot encoding with
+///   its background channel, as MONAI's `AsDiscrete(to_onehot=n)` makes), it is dropped and channel `c` is label
+///   `c`; otherwise every channel is a structure and channel `c` is label `c + 1`. Channels that overlap go to
+///   separate layers ([`pack`](crate::pack)).
+///
+/// # Errors
+/// As [`read_nifti`], without overlaps; a channel voxel other than 0 or 1 ([`Error::NotALabel`]); an invalid
+/// label table ([`Error::InvalidHeader`]).
+pub fn read_nifti_file(path: &Path) -> Result<LabelFile, Error> {
     let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     let file_len = file.metadata().map_err(|source| Error::Io { path: path.to_path_buf(), source })?.len();
     let mut reader = BufReader::with_capacity(1 << 16, file);
@@ -71,7 +92,7 @@ fn truncated(path: &Path, e: &std::io::Error, where_: &str) -> Error {
     Error::Truncated { path: path.to_path_buf(), detail: format!("{where_}: {e}") }
 }
 
-fn read_stream(path: &Path, r: &mut impl Read, size: Size) -> Result<LabelVolume, Error> {
+fn read_stream(path: &Path, r: &mut impl Read, size: Size) -> Result<LabelFile, Error> {
     let mut raw = [0u8; HEADER_SIZE];
     let got = read_up_to(r, &mut raw).map_err(|e| truncated(path, &e, "in the header"))?;
     if got < 4 {
@@ -106,10 +127,17 @@ fn read_stream(path: &Path, r: &mut impl Read, size: Size) -> Result<LabelVolume
         nifti::NiftiHeader::from_reader(&raw[..]).map_err(|e| not_nifti(path, one_line(&e.to_string())))?;
     let hdr = Header::validate(path, &h)?;
 
-    // Extensions: skip to vox_offset.
+    // Extensions: the first MAX_EXTENSION_BYTES are searched for label names, the rest skipped.
     let skip = hdr.vox_offset - HEADER_SIZE as u64;
-    let skipped = std::io::copy(&mut r.by_ref().take(skip), &mut std::io::sink())
-        .map_err(|e| truncated(path, &e, "before the voxel data"))?;
+    let mut ext = Vec::new();
+    let kept = r
+        .by_ref()
+        .take(skip.min(MAX_EXTENSION_BYTES))
+        .read_to_end(&mut ext)
+        .map_err(|e| truncated(path, &e, "before the voxel data"))? as u64;
+    let skipped = kept
+        + std::io::copy(&mut r.by_ref().take(skip - kept), &mut std::io::sink())
+            .map_err(|e| truncated(path, &e, "before the voxel data"))?;
     if skipped != skip {
         return Err(Error::Truncated {
             path: path.to_path_buf(),
@@ -120,9 +148,12 @@ fn read_stream(path: &Path, r: &mut impl Read, size: Size) -> Result<LabelVolume
             ),
         });
     }
+    let names = label_names(path, &ext, big_endian)?;
+    drop(ext);
     let nbytes = hdr
         .voxel_count
-        .checked_mul(hdr.kind.size())
+        .checked_mul(hdr.channels)
+        .and_then(|n| n.checked_mul(hdr.kind.size()))
         .ok_or_else(|| invalid(path, "volume too large".into()))?;
     // Refuse what the file cannot hold before allocating for it; reserve no more than the stream can give.
     let reserve = match size {
@@ -154,16 +185,46 @@ fn read_stream(path: &Path, r: &mut impl Read, size: Size) -> Result<LabelVolume
             detail: format!("expected {nbytes} bytes of voxel data, found {read}"),
         });
     }
-    let labels = decode::decode(data, hdr.kind, big_endian, hdr.scaling).map_err(|bad| {
-        let [nx, ny, _] = hdr.dims;
-        Error::NotALabel {
-            path: path.to_path_buf(),
-            voxel: [bad.index % nx, (bad.index / nx) % ny, bad.index / (nx * ny)],
-            value: bad.value,
-            hint: bad.hint,
-        }
+    let [nx, ny, nz] = hdr.dims;
+    let at = |index: usize| [index % nx, (index / nx) % ny, (index / (nx * ny)) % nz];
+    let labels = decode::decode(data, hdr.kind, big_endian, hdr.scaling).map_err(|bad| Error::NotALabel {
+        path: path.to_path_buf(),
+        voxel: at(bad.index),
+        value: bad.value,
+        hint: bad.hint,
     })?;
-    LabelVolume::new(hdr.grid, labels).map_err(|e| e.in_file(path))
+    let file = if hdr.channels == 1 {
+        LabelFile::single(LabelVolume::new(hdr.grid, labels).map_err(|e| e.in_file(path))?)
+    } else {
+        LabelFile::layered(channel_layers(path, &hdr, &labels, at)?).map_err(|e| e.in_file(path))?
+    };
+    file.with_names(names).map_err(|e| e.in_file(path))
+}
+
+/// The channels of a multi-channel file as packed layers (see [`read_nifti_file`] for which channel is which
+/// label).
+fn channel_layers(
+    path: &Path,
+    hdr: &Header,
+    labels: &Labels,
+    at: impl Fn(usize) -> [usize; 3],
+) -> Result<Vec<LabelVolume>, Error> {
+    let n = hdr.voxel_count;
+    if let Some(index) = (0..labels.len()).find(|&i| labels.get(i).unwrap_or(0) > 1) {
+        return Err(Error::NotALabel {
+            path: path.to_path_buf(),
+            voxel: at(index),
+            value: f64::from(labels.get(index).unwrap_or(0)),
+            hint: " (in a multi-channel file each channel must be a 0/1 mask)",
+        });
+    }
+    let on = |c: usize, v: usize| labels.get(c * n + v) == Some(1);
+    let background = (0..n).all(|v| on(0, v) != (1..hdr.channels).any(|c| on(c, v)));
+    let (first, shift) = if background { (1, 0) } else { (0, 1) };
+    let masks = (first..hdr.channels)
+        .map(|c| ((c + shift) as u32, (0..n).map(|v| on(c, v)).collect::<Vec<bool>>()))
+        .collect();
+    crate::pack(&hdr.grid, masks).map_err(|e| e.in_file(path))
 }
 
 fn not_nifti(path: &Path, detail: String) -> Error {
@@ -177,7 +238,10 @@ fn invalid(path: &Path, detail: String) -> Error {
 /// The validated parts of a header.
 struct Header {
     dims: [usize; 3],
+    /// Voxels per channel.
     voxel_count: usize,
+    /// Length of the one non-spatial axis (1 for a 2D or 3D image).
+    channels: usize,
     kind: Kind,
     scaling: Option<Scaling>,
     vox_offset: u64,
@@ -191,6 +255,7 @@ impl Header {
             return Err(invalid(path, format!("dim[0] = {ndim} is not in 1..=7")));
         }
         let mut dims = [1usize; 3];
+        let mut channels = 1usize;
         for a in 1..=ndim {
             let d = h.dim[a] as i16;
             if d < 1 {
@@ -199,10 +264,17 @@ impl Header {
             if a <= 3 {
                 dims[a - 1] = d as usize;
             } else if d > 1 {
-                return Err(Error::Unsupported {
-                    path: path.to_path_buf(),
-                    detail: format!("dim[{a}] = {d}: a label map must be 2D or 3D, with one value per voxel"),
-                });
+                if channels > 1 {
+                    return Err(Error::Unsupported {
+                        path: path.to_path_buf(),
+                        detail: format!(
+                            "dim = {:?}: more than one non-spatial axis (a label file is 2D or 3D, or has one \
+                             axis of channels)",
+                            &h.dim[1..=ndim]
+                        ),
+                    });
+                }
+                channels = d as usize;
             }
         }
         let kind = match h.datatype {
@@ -249,7 +321,15 @@ impl Header {
             Some(Scaling { slope, inter })
         };
         let grid = grid_from_header(path, h, ndim, dims)?;
-        Ok(Header { dims, voxel_count: grid.voxel_count(), kind, scaling, vox_offset: off as u64, grid })
+        Ok(Header {
+            dims,
+            voxel_count: grid.voxel_count(),
+            channels,
+            kind,
+            scaling,
+            vox_offset: off as u64,
+            grid,
+        })
     }
 }
 

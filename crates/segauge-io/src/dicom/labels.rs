@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{DicomKind, SegOptions, dicom_kind, read_rtstruct, read_rtstruct_on_grid, read_seg, read_series};
+use super::{DicomKind, SegOptions, dicom_kind, read_rtstruct, read_seg, read_series};
 use crate::volume::{Grid, LabelVolume};
-use crate::{Error, case_id};
+use crate::{Error, LabelFile, case_id};
 
 /// How DICOM segmentations become label volumes.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,15 +55,78 @@ pub fn find_series(path: &Path, series: Option<&Path>, options: &DicomOptions) -
 /// volume of the pair, used for an RTSTRUCT without series.
 ///
 /// # Errors
-/// The readers' errors; [`Error::Unsupported`] for a DICOM file that is not a segmentation (an image) and for an
-/// RTSTRUCT with neither series nor reference; [`Error::InvalidHeader`] naming a mapped segment that is absent;
-/// [`Error::OverlappingSegments`] when two segments mapped to different labels share voxels.
+/// As [`read_dicom_file`]; [`Error::OverlappingSegments`] (SEG) or [`Error::InvalidHeader`] (RTSTRUCT, naming both
+/// ROIs) when two segments mapped to different labels share voxels.
 pub fn read_dicom_labels(
     path: &Path,
     series: Option<&Path>,
     reference: Option<&Grid>,
     options: &DicomOptions,
 ) -> Result<LabelVolume, Error> {
+    match read_dicom(path, series, reference, options)? {
+        Read::Seg(seg) => seg.to_label_volume(),
+        Read::RtStruct(rt, grid) => rt.labels_on(grid, &options.mapping),
+    }
+}
+
+/// Reads a DICOM-SEG or RTSTRUCT with every segment or ROI kept whole: label = segment number or ROI number (or
+/// the label `mapping` gives), name = `SegmentLabel` or `ROIName`; segments or ROIs that overlap go to separate
+/// layers ([`pack`](crate::pack)), so that each can be evaluated on its own.
+///
+/// # Errors
+/// The readers' errors; [`Error::Unsupported`] for a DICOM file that is not a segmentation (an image) and for an
+/// RTSTRUCT with neither series nor reference; [`Error::InvalidHeader`] naming a mapped segment or ROI that is
+/// absent.
+pub fn read_dicom_file(
+    path: &Path,
+    series: Option<&Path>,
+    reference: Option<&Grid>,
+    options: &DicomOptions,
+) -> Result<LabelFile, Error> {
+    let (grid, masks): (Grid, Vec<(u32, String, Vec<bool>)>) =
+        match read_dicom(path, series, reference, options)? {
+            Read::Seg(seg) => {
+                let grid = seg.geometry.grid()?;
+                let masks =
+                    seg.segments.into_iter().map(|s| (u32::from(s.number), s.label, s.mask)).collect();
+                (grid, masks)
+            }
+            Read::RtStruct(rt, grid) => {
+                let masks = rt
+                    .chosen(&options.mapping)?
+                    .into_iter()
+                    .filter(|(r, _)| !r.mask.is_empty())
+                    .map(|(r, label)| (label, r.name.clone(), r.mask.clone()))
+                    .collect();
+                (grid, masks)
+            }
+        };
+    let mut names = std::collections::BTreeMap::new();
+    for (label, name, _) in &masks {
+        if !name.trim().is_empty() {
+            // Two segments mapped to one label keep the first name.
+            names.entry(*label).or_insert_with(|| name.clone());
+        }
+    }
+    let layers = crate::pack(&grid, masks.into_iter().map(|(l, _, m)| (l, m)).collect())
+        .map_err(|e| e.in_file(path))?;
+    LabelFile::layered(layers).and_then(|f| f.with_names(names)).map_err(|e| e.in_file(path))
+}
+
+/// A DICOM segmentation as read, before it becomes labels.
+enum Read {
+    /// A SEG, its segments mapped (number = label).
+    Seg(super::Segmentation),
+    /// An RTSTRUCT and the grid of its geometry.
+    RtStruct(super::RtStruct, Grid),
+}
+
+fn read_dicom(
+    path: &Path,
+    series: Option<&Path>,
+    reference: Option<&Grid>,
+    options: &DicomOptions,
+) -> Result<Read, Error> {
     let series = find_series(path, series, options);
     match dicom_kind(path)? {
         DicomKind::Seg | DicomKind::LabelmapSeg => {
@@ -108,14 +171,15 @@ pub fn read_dicom_labels(
                 }
                 seg.segments = kept;
             }
-            seg.to_label_volume()
+            Ok(Read::Seg(seg))
         }
         DicomKind::RtStruct => match (series, reference) {
             (Some(dir), _) => {
                 let s = read_series(&dir)?;
-                read_rtstruct(path, &s.geometry)?.to_label_volume(&options.mapping)
+                let grid = s.geometry.grid()?;
+                Ok(Read::RtStruct(read_rtstruct(path, &s.geometry)?, grid))
             }
-            (None, Some(grid)) => read_rtstruct_on_grid(path, grid, &options.mapping),
+            (None, Some(grid)) => Ok(Read::RtStruct(super::rtstruct::rtstruct_on_grid(path, grid)?, grid.clone())),
             (None, None) => Err(Error::Unsupported {
                 path: path.to_path_buf(),
                 detail: "an RTSTRUCT needs its image series to be rasterised: give the series folder (--gt-series / \

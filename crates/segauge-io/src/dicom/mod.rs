@@ -76,7 +76,7 @@ pub(crate) use crate::error::{list, one_line, quote};
 use crate::head::{inflate_bound, read_up_to};
 
 pub use geometry::SliceGeometry;
-pub use labels::{DicomOptions, find_series, needs_reference, read_dicom_labels};
+pub use labels::{DicomOptions, find_series, needs_reference, read_dicom_file, read_dicom_labels};
 pub use rtstruct::{Roi, RtStruct, read_rtstruct, read_rtstruct_on_grid};
 pub use seg::{FractionalType, SegKind, SegOptions, Segment, Segmentation, read_seg};
 pub use series::{Series, read_series};

@@ -74,23 +74,28 @@ impl RtStruct {
         self.labels_on(grid, mapping)
     }
 
-    pub(crate) fn labels_on(&self, grid: Grid, mapping: &[(String, u32)]) -> Result<LabelVolume, Error> {
-        let chosen: Vec<(&Roi, u32)> = if mapping.is_empty() {
-            self.rois.iter().filter(|r| r.contours > 0).map(|r| (r, r.number)).collect()
-        } else {
-            mapping
-                .iter()
-                .map(|(name, label)| {
-                    self.roi(name).map(|r| (r, *label)).ok_or_else(|| {
-                        let names: Vec<String> = self.rois.iter().map(|r| quote(&r.name)).collect();
-                        invalid(
-                            &self.source,
-                            format!("no ROI named {} (ROIs: {})", quote(name), list(&names, ", ")),
-                        )
-                    })
+    /// The ROIs `mapping` chooses, with their labels (empty mapping: every ROI with contours, label = its
+    /// number).
+    pub(crate) fn chosen(&self, mapping: &[(String, u32)]) -> Result<Vec<(&Roi, u32)>, Error> {
+        if mapping.is_empty() {
+            return Ok(self.rois.iter().filter(|r| r.contours > 0).map(|r| (r, r.number)).collect());
+        }
+        mapping
+            .iter()
+            .map(|(name, label)| {
+                self.roi(name).map(|r| (r, *label)).ok_or_else(|| {
+                    let names: Vec<String> = self.rois.iter().map(|r| quote(&r.name)).collect();
+                    invalid(
+                        &self.source,
+                        format!("no ROI named {} (ROIs: {})", quote(name), list(&names, ", ")),
+                    )
                 })
-                .collect::<Result<_, _>>()?
-        };
+            })
+            .collect()
+    }
+
+    pub(crate) fn labels_on(&self, grid: Grid, mapping: &[(String, u32)]) -> Result<LabelVolume, Error> {
+        let chosen = self.chosen(mapping)?;
         let mut labels = vec![0u32; grid.voxel_count()];
         // The index + 1 of the ROI that set each voxel (0: none).
         let mut owner: Vec<u32> = vec![0; labels.len()];
@@ -321,11 +326,16 @@ pub fn read_rtstruct_on_grid(
     grid: &Grid,
     mapping: &[(String, u32)],
 ) -> Result<LabelVolume, Error> {
+    rtstruct_on_grid(path, grid)?.labels_on(grid.clone(), mapping)
+}
+
+/// Reads an RTSTRUCT and rasterises its ROIs on the slices of `grid`.
+pub(crate) fn rtstruct_on_grid(path: &Path, grid: &Grid) -> Result<RtStruct, Error> {
     let geometry = geometry_of_grid(grid, path).ok_or_else(|| Error::Unsupported {
         path: path.to_path_buf(),
         detail:
             "the reference volume's slice axis runs against its row × column normal; give the image series"
                 .into(),
     })?;
-    read_rtstruct(path, &geometry)?.labels_on(grid.clone(), mapping)
+    read_rtstruct(path, &geometry)
 }

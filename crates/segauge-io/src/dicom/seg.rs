@@ -138,8 +138,8 @@ impl Segmentation {
                         other.map_or(0, |o| o.mask.iter().zip(&seg.mask).filter(|(a, b)| **a && **b).count());
                     return Err(Error::OverlappingSegments {
                         path: self.geometry.source.clone(),
-                        a: other.map_or(0, |o| o.number),
-                        b: seg.number,
+                        a: other.map_or(0, |o| u32::from(o.number)),
+                        b: u32::from(seg.number),
                         voxels: shared,
                     });
                 }

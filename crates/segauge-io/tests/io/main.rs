@@ -458,18 +458,72 @@ fn nifti2_is_unsupported() {
     assert_message(&err, "two.nii");
 }
 
+/// Voxel values of one layer, in file order.
+fn values(v: &LabelVolume) -> Vec<u32> {
+    (0..v.labels().len()).map(|i| v.labels().get(i).unwrap()).collect()
+}
+
 #[test]
-fn four_d_with_three_volumes_is_unsupported() {
+fn channels_of_a_4d_file_are_structures() {
     let dir = TempDir::new().unwrap();
+    let n: usize = DIMS.iter().product();
+    let labels = small().data; // 0, 1, 2 in a pattern
+    // One-hot with its background channel (MONAI's to_onehot): channel c is label c, as the label map.
     let mut img = small();
     img.dim[0] = 4;
     img.dim[4] = 3;
-    img.data = img.data.repeat(3);
-    let err = error_of(&dir, "four_d.nii.gz", &img);
-    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
-    // A 4D header with a single volume is a 3D image.
+    img.data = (0..3u8).flat_map(|c| labels.iter().map(move |&l| u8::from(l == c))).collect();
+    let path = write(&dir, "onehot.nii.gz", &img);
+    let file = segauge_io::read_label_file(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(file.layers().len(), 1);
+    assert_eq!(values(&file.layers()[0]), labels.iter().map(|&l| u32::from(l)).collect::<Vec<_>>());
+    assert_eq!(values(&read(&path).unwrap()), values(&file.layers()[0]));
+    // Channels without background, overlapping (BraTS-style regions, written as 5D with dim[4] = 1 as ITK and
+    // MONAI write vector images): channel c is label c + 1, each kept whole in its own layer.
+    let region = |c: usize, l: u8| match c {
+        0 => l >= 1, // "whole"
+        _ => l == 2, // "core", inside "whole"
+    };
+    let mut img = small();
+    img.dim[0] = 5;
     img.dim[4] = 1;
-    img.data.truncate(DIMS.iter().product());
+    img.dim[5] = 2;
+    img.data = (0..2).flat_map(|c| labels.iter().map(move |&l| u8::from(region(c, l)))).collect();
+    let path = write(&dir, "regions.nii.gz", &img);
+    let file = segauge_io::read_label_file(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(file.layers().len(), 2);
+    for (c, layer) in file.layers().iter().enumerate() {
+        let want: Vec<u32> = labels.iter().map(|&l| if region(c, l) { c as u32 + 1 } else { 0 }).collect();
+        assert_eq!(values(layer), want);
+    }
+    let err = read(&path).unwrap_err();
+    let shared = labels.iter().filter(|&&l| l == 2).count();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: segments 1 and 2 overlap in {shared} voxels; a label volume holds one label per voxel, read the segments apart",
+            path.display()
+        )
+    );
+    assert!(n > shared);
+    // Channel values other than 0/1 are refused, naming the voxel.
+    let mut img = small();
+    img.dim[0] = 4;
+    img.dim[4] = 2;
+    img.data = small().data.repeat(2);
+    let err = error_of(&dir, "labels4d.nii.gz", &img);
+    assert!(err.to_string().contains("each channel must be a 0/1 mask"), "{err}");
+    // Two non-spatial axes are unsupported; a 4D header with a single volume is a 3D image.
+    let mut img = small();
+    img.dim[0] = 5;
+    img.dim[4] = 2;
+    img.dim[5] = 2;
+    img.data = vec![0; 4 * n];
+    let err = error_of(&dir, "two_axes.nii.gz", &img);
+    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+    let mut img = small();
+    img.dim[0] = 4;
+    img.dim[4] = 1;
     assert_eq!(read(&write(&dir, "four_d_one.nii.gz", &img)).unwrap().grid().dims(), DIMS);
 }
 
