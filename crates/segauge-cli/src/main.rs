@@ -292,9 +292,28 @@ impl ReadArgs {
 /// What is measured per case (`compare` and `eval`).
 #[derive(Args)]
 struct MetricArgs {
-    /// Labels to report, e.g. `1,2,5` or `1-3` (default: every non-zero label present).
-    #[arg(long, value_parser = parse_labels, help_heading = "Metrics")]
+    /// Structures to report, by number or name: `1,2,5`, `1-3`, `liver,spleen`, a region's name (default: every
+    /// non-zero label present, every mask of a folder, every region).
+    #[arg(long, value_parser = parse_labels, help_heading = "Structures")]
     labels: Option<LabelList>,
+    /// Label names, `1=liver,2=spleen` (repeatable); files that name their labels must agree.
+    #[arg(long, value_parser = parse_label_names, help_heading = "Structures")]
+    label_names: Vec<NameList>,
+    /// Label names, regions and the ignore label of an nnU-Net `dataset.json` (default: a `dataset.json` in the
+    /// ground-truth folder or the folder above it, as nnU-Net keeps it beside `labelsTr/`).
+    #[arg(long, help_heading = "Structures")]
+    labels_from: Option<PathBuf>,
+    /// Do not look for a `dataset.json` beside the ground truth.
+    #[arg(long, conflicts_with = "labels_from", help_heading = "Structures")]
+    no_dataset_json: bool,
+    /// A region, `NAME=1,2,3`: the union of the labels evaluated as one structure (repeatable; BraTS: `--region
+    /// WT=1,2,3 --region TC=1,3 --region ET=3`).
+    #[arg(long, value_parser = parse_region, help_heading = "Structures")]
+    region: Vec<segauge::eval::Region>,
+    /// A label whose ground-truth voxels are left out of every count and surface of both sides (nnU-Net's
+    /// `ignore` label).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Structures")]
+    ignore_label: Option<u32>,
     /// Surface for HD, HD_p, ASSD, MASD, NSD and BIoU (default: the one closest to analytic truth, see the README);
     /// `none` computes overlap only.
     #[arg(long, value_enum, help_heading = "Metrics")]
@@ -402,6 +421,123 @@ impl MetricArgs {
             ..Default::default()
         }
     }
+
+    /// Adds the label names, regions and ignore label: `--labels-from` (or a `dataset.json` found beside the
+    /// ground truth `gt`, a file or a folder), then `--label-names`, `--region` and `--ignore-label`; two sources
+    /// that disagree are a usage error.
+    fn structures(&self, options: &mut segauge::EvalOptions, gt: &Path) -> anyhow::Result<()> {
+        let found = if self.no_dataset_json {
+            None
+        } else {
+            self.labels_from.clone().or_else(|| dataset_json_near(gt))
+        };
+        let mut source = String::new();
+        if let Some(path) = &found {
+            let d = segauge::eval::DatasetLabels::read(path)?;
+            if self.labels_from.is_none() {
+                eprintln!("note: label names from {}", report::printable(&path.display().to_string()));
+            }
+            source = path.display().to_string();
+            options.names = d.names;
+            options.regions = d.regions;
+            options.ignore_label = d.ignore;
+        }
+        for list in &self.label_names {
+            for (label, name) in &list.0 {
+                if let Some(old) = options.names.get(label).filter(|old| *old != name) {
+                    let from = if source.is_empty() { "--label-names".to_string() } else { source.clone() };
+                    bail!("--label-names: label {label} is {name:?} here but {old:?} in {from}");
+                }
+                options.names.insert(*label, name.clone());
+            }
+        }
+        for r in &self.region {
+            match options.regions.iter().find(|o| o.name == r.name) {
+                Some(o) if o.labels != r.labels => {
+                    bail!("--region {}: {} defines it as {:?}, here {:?}", r.name, source, o.labels, r.labels)
+                }
+                Some(_) => {}
+                None => options.regions.push(r.clone()),
+            }
+        }
+        if let Some(i) = self.ignore_label {
+            if let Some(old) = options.ignore_label.filter(|&o| o != i) {
+                bail!("--ignore-label {i}: {source} makes label {old} the ignore label");
+            }
+            options.ignore_label = Some(i);
+        }
+        if !options.names.is_empty() {
+            for r in &options.regions {
+                if let Some(l) = r
+                    .labels
+                    .iter()
+                    .find(|l| !options.names.contains_key(l) && Some(**l) != options.ignore_label)
+                {
+                    bail!(
+                        "region {:?} names label {l}, which the label names do not define ({})",
+                        r.name,
+                        names_text(&options.names)
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `dataset.json` in the ground-truth folder or the folder above it (nnU-Net keeps it beside `labelsTr/`).
+fn dataset_json_near(gt: &Path) -> Option<PathBuf> {
+    let dir = if gt.is_dir() { gt.to_path_buf() } else { gt.parent()?.to_path_buf() };
+    [Some(dir.join("dataset.json")), dir.parent().map(|p| p.join("dataset.json"))]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file())
+}
+
+/// Up to 12 `label=name` pairs, for messages.
+fn names_text(names: &std::collections::BTreeMap<u32, String>) -> String {
+    let mut out: Vec<String> = names.iter().take(12).map(|(l, n)| format!("{l}={n}")).collect();
+    if names.len() > 12 {
+        out.push(format!("… {} more", names.len() - 12));
+    }
+    out.join(", ")
+}
+
+/// A parsed `--label-names` value.
+#[derive(Clone, Debug, PartialEq)]
+struct NameList(Vec<(u32, String)>);
+
+fn parse_label_names(text: &str) -> Result<NameList, String> {
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (label, name) = part.split_once('=').ok_or_else(|| format!("{part:?}: expected LABEL=NAME"))?;
+        let label: u32 = label
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&l| l > 0)
+            .ok_or_else(|| format!("{part:?}: the label must be a whole number ≥ 1"))?;
+        let name = name.trim();
+        if name.is_empty() || name.parse::<u32>().is_ok() {
+            return Err(format!("{part:?}: the name must be text, not empty and not a number"));
+        }
+        if let Some((_, old)) = out.iter().find(|(l, _)| *l == label) {
+            return Err(format!("label {label} is named twice: {old:?} and {name:?}"));
+        }
+        out.push((label, name.to_string()));
+    }
+    if out.is_empty() {
+        return Err("no LABEL=NAME pair given".into());
+    }
+    Ok(NameList(out))
+}
+
+fn parse_region(text: &str) -> Result<segauge::eval::Region, String> {
+    let r: segauge::eval::Region = text.parse()?;
+    if r.labels.contains(&0) {
+        return Err(format!("region {}: label 0 is background", r.name));
+    }
+    Ok(r)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -477,7 +613,7 @@ enum CompatArg {
 
 /// A parsed `--labels` value (a newtype, so that clap takes it as one value rather than many).
 #[derive(Clone, Debug, PartialEq)]
-struct LabelList(Vec<u32>);
+struct LabelList(Vec<segauge::eval::LabelRef>);
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
@@ -492,28 +628,33 @@ enum AxesArg {
 }
 
 fn parse_labels(text: &str) -> Result<LabelList, String> {
-    let mut out = Vec::new();
+    use segauge::eval::LabelRef;
+    let mut out: Vec<LabelRef> = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let num = |s: &str| {
-            s.trim().parse::<u32>().map_err(|_| format!("{s:?} is not a label (a whole number ≥ 1)"))
+        let range = part
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?)));
+        let refs: Vec<LabelRef> = match range {
+            Some((lo, hi)) => {
+                if hi < lo {
+                    return Err(format!("empty label range {part:?}"));
+                }
+                if hi - lo > 100_000 {
+                    return Err(format!("label range {part:?} is too large"));
+                }
+                (lo..=hi).map(LabelRef::Number).collect()
+            }
+            None => vec![part.parse::<LabelRef>()?],
         };
-        let (lo, hi) = match part.split_once('-') {
-            Some((a, b)) => (num(a)?, num(b)?),
-            None => (num(part)?, num(part)?),
-        };
-        if lo == 0 {
-            return Err("label 0 is background and has no metrics".into());
+        for r in refs {
+            if r == LabelRef::Number(0) {
+                return Err("label 0 is background and has no metrics".into());
+            }
+            if !out.contains(&r) {
+                out.push(r);
+            }
         }
-        if hi < lo {
-            return Err(format!("empty label range {part:?}"));
-        }
-        if hi - lo > 100_000 {
-            return Err(format!("label range {part:?} is too large"));
-        }
-        out.extend(lo..=hi);
     }
-    out.sort_unstable();
-    out.dedup();
     if out.is_empty() {
         return Err("no labels given".into());
     }
@@ -574,7 +715,8 @@ fn compare(
     read: &ReadArgs,
     metrics: &MetricArgs,
 ) -> anyhow::Result<ExitCode> {
-    let options = segauge::EvalOptions { pred_series, gt_series, ..metrics.options(read) };
+    let mut options = segauge::EvalOptions { pred_series, gt_series, ..metrics.options(read) };
+    metrics.structures(&mut options, gt)?;
     options.validate()?;
     let result = match segauge::compare(pred, gt, &options) {
         Ok(r) => r,
@@ -700,7 +842,9 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     inputs.extend(args.metadata.as_deref().map(segauge::io::Input::File));
     inputs.extend(args.read.series_root.as_deref().map(segauge::io::Input::Folder));
     segauge::io::check_outputs(&outputs, &inputs)?;
-    let options = segauge::Options { eval: args.metrics.options(&args.read), aggregate: args.aggregate() };
+    let mut options =
+        segauge::Options { eval: args.metrics.options(&args.read), aggregate: args.aggregate() };
+    args.metrics.structures(&mut options.eval, &args.gt)?;
     let metadata = match &args.metadata {
         Some(path) => report::read_metadata(path)?,
         None => Default::default(),
@@ -785,8 +929,11 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let several = result.models.len() > 1;
     for m in &result.models {
         let prefix = if several { format!("model {}: ", m.name) } else { String::new() };
-        for l in segauge::eval::labels_never_seen(&m.evaluation) {
-            eprintln!("warning: {prefix}label {l} was requested but occurs in no evaluated case");
+        if args.metrics.labels.is_some() || !options.eval.regions.is_empty() {
+            for s in segauge::eval::structures_never_seen(&m.evaluation) {
+                let s = report::printable(&s.to_string()).into_owned();
+                eprintln!("warning: {prefix}{s} is absent from both sides of every evaluated case");
+            }
         }
         for f in &m.evaluation.failures {
             eprintln!("error: {}", report::printable(&format!("{prefix}case {}: {}", f.case, f.error)));
@@ -809,12 +956,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn label_lists_and_ranges() {
-        assert_eq!(parse_labels("3, 1,2"), Ok(LabelList(vec![1, 2, 3])));
-        assert_eq!(parse_labels("1-3,5"), Ok(LabelList(vec![1, 2, 3, 5])));
+    fn label_lists_ranges_and_names() {
+        use segauge::eval::LabelRef::{Name, Number};
+        assert_eq!(parse_labels("3, 1,2,3"), Ok(LabelList(vec![Number(3), Number(1), Number(2)])));
+        assert_eq!(parse_labels("1-3,5"), Ok(LabelList(vec![Number(1), Number(2), Number(3), Number(5)])));
+        assert_eq!(
+            parse_labels("liver, rib-left-7,2"),
+            Ok(LabelList(vec![Name("liver".into()), Name("rib-left-7".into()), Number(2)]))
+        );
         assert!(parse_labels("0").is_err());
-        assert!(parse_labels("a").is_err());
         assert!(parse_labels("3-1").is_err());
+        assert!(parse_labels(",").is_err());
+    }
+
+    #[test]
+    fn label_names_and_regions() {
+        assert_eq!(
+            parse_label_names("1=liver, 2 = spleen"),
+            Ok(NameList(vec![(1, "liver".into()), (2, "spleen".into())]))
+        );
+        assert!(parse_label_names("1=liver,1=spleen").unwrap_err().contains("named twice"));
+        assert!(parse_label_names("0=bg").is_err());
+        assert!(parse_label_names("1=2").is_err());
+        assert!(parse_label_names("liver").is_err());
+        assert_eq!(parse_region("WT=1,2,3").unwrap().labels, vec![1, 2, 3]);
+        assert!(parse_region("WT=0,1").is_err());
+        assert!(parse_region("WT").is_err());
     }
 
     #[test]

@@ -24,8 +24,9 @@ use segauge_stats::{
 
 use crate::Error;
 use crate::catalogue::{Aggregation, Better, Catalogue, Metric};
-use crate::measure::{CaseResult, Evaluation};
+use crate::measure::{CaseResult, Evaluation, LabelResult};
 use crate::options::{AggregateOptions, InfPolicy, Metadata, Options};
+use crate::structures::Structure;
 
 /// Whether an estimate is a mean of per-case values or a ratio of case totals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +42,8 @@ pub enum EstimateKind {
 pub struct Estimate {
     /// The metric (its key, name, unit and direction: [`Report::catalogue`]).
     pub metric: Metric,
-    /// The label.
-    pub label: u32,
+    /// The structure.
+    pub structure: Structure,
     /// The model (when several are compared).
     pub model: Option<String>,
     /// Mean or micro ratio.
@@ -92,8 +93,8 @@ pub struct SubgroupEstimate {
 pub struct PairedComparison {
     /// Metric.
     pub metric: Metric,
-    /// Label.
-    pub label: u32,
+    /// The structure.
+    pub structure: Structure,
     /// First model.
     pub model_a: String,
     /// Second model.
@@ -138,8 +139,8 @@ pub struct ModelRank {
 pub struct Ranking {
     /// Metric.
     pub metric: Metric,
-    /// Label.
-    pub label: u32,
+    /// The structure.
+    pub structure: Structure,
     /// Cases used (evaluated by every model).
     pub n: usize,
     /// Models in input order.
@@ -155,8 +156,8 @@ pub struct Ranking {
 /// Lesion detection per size stratum, summed over the cases of a model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StratumTotals {
-    /// Label.
-    pub label: u32,
+    /// The structure.
+    pub structure: Structure,
     /// Model (when several).
     pub model: Option<String>,
     /// The stratum's edges and its counts summed over the cases (with its recall and precision).
@@ -201,9 +202,32 @@ pub struct Report {
     pub ranking: Vec<Ranking>,
 }
 
-/// The value of a metric for one label of one case (NaN when the label or metric is missing).
-fn value(case: &CaseResult, label: u32, metric: Metric) -> f64 {
-    case.labels.iter().find(|l| l.label == label).map_or(f64::NAN, |l| metric.value(l).as_f64())
+/// A structure of the data set, with its position in the cases' rows (each case lists the structures of its
+/// evaluation in order, so the position finds the row without a search).
+#[derive(Clone, Copy)]
+struct Row<'a> {
+    structure: &'a Structure,
+    index: usize,
+}
+
+impl Row<'_> {
+    /// This structure's row in `case`.
+    fn of<'c>(&self, case: &'c CaseResult) -> Option<&'c LabelResult> {
+        match case.labels.get(self.index) {
+            Some(l) if l.structure.name == self.structure.name => Some(l),
+            _ => case.get(&self.structure.name),
+        }
+    }
+}
+
+/// The rows of `structures`.
+fn rows(structures: &[Structure]) -> Vec<Row<'_>> {
+    structures.iter().enumerate().map(|(index, structure)| Row { structure, index }).collect()
+}
+
+/// The value of a metric for one structure of one case (NaN when the structure or metric is missing).
+fn value(case: &CaseResult, row: Row<'_>, metric: Metric) -> f64 {
+    row.of(case).map_or(f64::NAN, |l| metric.value(l).as_f64())
 }
 
 /// The physical diagonal of a case's image, mm: the largest distance inside its field of view.
@@ -253,11 +277,11 @@ impl Matrices<'_> {
 /// columns whose ratio of sums is the mean of the values used (omitted cases contribute 0/0), and the counts.
 fn cleaned(
     cases: &[&CaseResult],
-    label: u32,
+    row: Row<'_>,
     metric: Metric,
     options: &AggregateOptions,
 ) -> Result<(Vec<f64>, Vec<f64>, segauge_stats::PolicyCounts), segauge_stats::Error> {
-    let raw: Vec<f64> = cases.iter().map(|c| value(c, label, metric)).collect();
+    let raw: Vec<f64> = cases.iter().map(|c| value(c, row, metric)).collect();
     let caps: Vec<f64> = cases.iter().map(|c| options.hd_cap.unwrap_or_else(|| diagonal(c))).collect();
     let policy = match options.inf_policy {
         InfPolicy::Cap if metric.is_distance() => Policy::CapEach(&caps),
@@ -286,7 +310,7 @@ fn flags_of(ci: &segauge_stats::BootstrapCi) -> Vec<&'static str> {
 fn estimates(
     cases: &[&CaseResult],
     n_failed: usize,
-    labels: &[u32],
+    rows: &[Row<'_>],
     metrics: &[Metric],
     model: Option<&str>,
     matrices: &mut Matrices<'_>,
@@ -301,14 +325,10 @@ fn estimates(
     }
     let matrix = matrices.get(&ids)?.clone();
     let case_scope = resample_scope(&options.dataset, &ids);
-    for &label in labels {
+    for &row in rows {
         let both_empty = cases
             .iter()
-            .filter(|c| {
-                c.labels
-                    .iter()
-                    .any(|l| l.label == label && l.empty_state() == segauge_metrics::EmptyState::BothEmpty)
-            })
+            .filter(|c| row.of(c).is_some_and(|l| l.empty_state() == segauge_metrics::EmptyState::BothEmpty))
             .count();
         // (estimate, low, high), the method used, the flags.
         type Interval = ((f64, f64, f64), CiMethod, Vec<&'static str>);
@@ -322,7 +342,7 @@ fn estimates(
                                  counts: segauge_stats::PolicyCounts| {
             out.push(Estimate {
                 metric,
-                label,
+                structure: row.structure.clone(),
                 model: model.map(str::to_string),
                 kind,
                 estimate,
@@ -343,9 +363,7 @@ fn estimates(
         let lesion_totals: Vec<(f64, f64, f64)> = cases
             .iter()
             .map(|c| {
-                c.labels
-                    .iter()
-                    .find(|l| l.label == label)
+                row.of(c)
                     .and_then(|l| l.lesions.as_ref())
                     .map_or((0.0, 0.0, 0.0), |r| (r.tp as f64, r.fp as f64, r.fn_ as f64))
             })
@@ -365,7 +383,7 @@ fn estimates(
                 push_estimate(metric, EstimateKind::Micro, interval(reps)?, counts);
                 continue;
             }
-            let (num, den, counts) = cleaned(cases, label, metric, options)?;
+            let (num, den, counts) = cleaned(cases, row, metric, options)?;
             if num.iter().any(|v| !v.is_finite()) {
                 // Only under `propagate`: the mean is inf or NaN, as asked, and no interval exists.
                 let mean = num.iter().sum::<f64>() / num.len() as f64;
@@ -415,18 +433,12 @@ pub fn aggregate(
     for run in &models {
         let ev = &run.evaluation;
         let model = several.then_some(run.name.as_str());
-        let labels: Vec<u32> = ev
-            .cases
-            .iter()
-            .flat_map(|c| c.labels.iter().map(|l| l.label))
-            .collect::<std::collections::BTreeSet<u32>>()
-            .into_iter()
-            .collect();
+        let rows = rows(&ev.structures);
         let cases: Vec<&CaseResult> = ev.cases.iter().collect();
         summary.extend(estimates(
             &cases,
             ev.failures.len(),
-            &labels,
+            &rows,
             &metrics,
             model,
             &mut matrices,
@@ -443,7 +455,7 @@ pub fn aggregate(
             for (value, members) in values {
                 let failed = ev.failures.iter().filter(|f| meta_value(&f.case, column) == value).count();
                 let rows =
-                    estimates(&members, failed, &labels, &metrics, model, &mut matrices, aggregate_options)?;
+                    estimates(&members, failed, &rows, &metrics, model, &mut matrices, aggregate_options)?;
                 for mut e in rows {
                     if e.n_cases < 10 {
                         e.flags.push("small_subgroup");
@@ -456,18 +468,21 @@ pub fn aggregate(
                 }
             }
         }
-        for &label in &labels {
+        for &row in &rows {
             let mut totals: Vec<StratumTotals> = Vec::new();
             for c in &cases {
-                let Some(r) = c.labels.iter().find(|l| l.label == label).and_then(|l| l.lesions.as_ref())
-                else {
+                let Some(r) = row.of(c).and_then(|l| l.lesions.as_ref()) else {
                     continue;
                 };
                 if totals.is_empty() {
                     totals = r
                         .strata
                         .iter()
-                        .map(|s| StratumTotals { label, model: model.map(str::to_string), counts: s.empty() })
+                        .map(|s| StratumTotals {
+                            structure: row.structure.clone(),
+                            model: model.map(str::to_string),
+                            counts: s.empty(),
+                        })
                         .collect();
                 }
                 for (t, s) in totals.iter_mut().zip(&r.strata) {
@@ -482,7 +497,7 @@ pub fn aggregate(
     let means: Vec<Metric> =
         metrics.iter().copied().filter(|m| m.aggregation() == Aggregation::Mean).collect();
     let (paired, ranking) = if several {
-        compare_models(&models, &means, &mut matrices, aggregate_options)?
+        compare_models(&models, &means, &mut matrices, &options.eval, aggregate_options)?
     } else {
         (Vec::new(), Vec::new())
     };
@@ -507,22 +522,22 @@ fn compare_models(
     models: &[ModelRun],
     metrics: &[Metric],
     matrices: &mut Matrices<'_>,
+    eval_options: &crate::EvalOptions,
     options: &AggregateOptions,
 ) -> Result<(Vec<PairedComparison>, Vec<Ranking>), segauge_stats::Error> {
     let boot =
         BootstrapOptions { method: options.method, level: options.level, bca_fallback_percentile: false };
     let by_id: Vec<BTreeMap<&str, &CaseResult>> =
         models.iter().map(|m| m.evaluation.cases.iter().map(|c| (c.case.as_str(), c)).collect()).collect();
-    let labels: Vec<u32> = models
-        .iter()
-        .flat_map(|m| m.evaluation.cases.iter().flat_map(|c| c.labels.iter().map(|l| l.label)))
-        .collect::<std::collections::BTreeSet<u32>>()
-        .into_iter()
-        .collect();
+    let structures = crate::measure::sorted(
+        models.iter().flat_map(|m| m.evaluation.structures.iter().cloned()),
+        eval_options,
+    );
+    let rows = rows(&structures);
     // Per-case values after the policy (NaN where the policy leaves a value out).
     let policed =
-        |cases: &[&CaseResult], label: u32, metric: Metric| -> Result<Vec<f64>, segauge_stats::Error> {
-            let (num, den, _) = cleaned(cases, label, metric, options)?;
+        |cases: &[&CaseResult], row: Row<'_>, metric: Metric| -> Result<Vec<f64>, segauge_stats::Error> {
+            let (num, den, _) = cleaned(cases, row, metric, options)?;
             Ok(num.iter().zip(&den).map(|(&v, &d)| if d == 1.0 { v } else { f64::NAN }).collect())
         };
     let mut paired = Vec::new();
@@ -531,11 +546,11 @@ fn compare_models(
             let common: Vec<&str> =
                 by_id[a].keys().filter(|id| by_id[b].contains_key(*id)).copied().collect();
             let all = by_id[a].len().max(by_id[b].len());
-            for &label in &labels {
+            for &row in &rows {
                 for &metric in metrics {
                     let ca: Vec<&CaseResult> = common.iter().map(|id| by_id[a][id]).collect();
                     let cb: Vec<&CaseResult> = common.iter().map(|id| by_id[b][id]).collect();
-                    let (va, vb) = (policed(&ca, label, metric)?, policed(&cb, label, metric)?);
+                    let (va, vb) = (policed(&ca, row, metric)?, policed(&cb, row, metric)?);
                     let keep: Vec<usize> =
                         (0..common.len()).filter(|&i| (va[i] - vb[i]).is_finite()).collect();
                     let d: Vec<f64> = keep.iter().map(|&i| va[i] - vb[i]).collect();
@@ -550,7 +565,7 @@ fn compare_models(
                     }
                     paired.push(PairedComparison {
                         metric,
-                        label,
+                        structure: row.structure.clone(),
                         model_a: models[a].name.clone(),
                         model_b: models[b].name.clone(),
                         n: d.len(),
@@ -579,12 +594,12 @@ fn compare_models(
     let mut ranking = Vec::new();
     if common.len() >= 2 {
         let matrix = matrices.get(&common)?.clone();
-        for &label in &labels {
+        for &row in &rows {
             for &metric in metrics {
                 let mut scores = Vec::new();
                 for m in &by_id {
                     let cases: Vec<&CaseResult> = common.iter().map(|id| m[id]).collect();
-                    scores.push(policed(&cases, label, metric)?);
+                    scores.push(policed(&cases, row, metric)?);
                 }
                 let refs: Vec<&[f64]> = scores.iter().map(Vec::as_slice).collect();
                 let ro = RankingOptions {
@@ -594,7 +609,7 @@ fn compare_models(
                 let st = ranking_stability(&refs, &matrix, &ro)?;
                 ranking.push(Ranking {
                     metric,
-                    label,
+                    structure: row.structure.clone(),
                     n: common.len(),
                     models: models
                         .iter()

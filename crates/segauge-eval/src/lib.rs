@@ -42,6 +42,8 @@ mod catalogue;
 mod measure;
 mod options;
 mod pipeline;
+mod sides;
+mod structures;
 
 pub use aggregate::{
     Estimate, EstimateKind, ModelRank, ModelRun, PairedComparison, Ranking, Report, StratumTotals,
@@ -49,11 +51,12 @@ pub use aggregate::{
 };
 pub use catalogue::{ALL as ALL_METRICS, Aggregation, Better, Catalogue, Metric, Unit, Value};
 pub use measure::{
-    Case, CaseResult, DataSet, Evaluation, Failure, LabelResult, MAX_REASON_BYTES, compare, compare_volumes,
-    evaluate, labels_never_seen, pair_dirs,
+    Case, CaseResult, DataSet, Evaluation, Failure, LabelResult, MAX_REASON_BYTES, check_selection, compare,
+    compare_files, compare_volumes, evaluate, pair_dirs, structures_never_seen,
 };
 pub use options::{AggregateOptions, EvalOptions, InfPolicy, Metadata, Options};
 pub use pipeline::{Inputs, Progress, run};
+pub use structures::{DatasetLabels, LabelRef, Region, Structure};
 
 /// Errors of evaluation: invalid options, and the errors of reading and measuring one pair ([`compare`]).
 ///
@@ -68,6 +71,21 @@ pub enum Error {
     #[error("invalid option: {detail}")]
     InvalidOption {
         /// The option, its value and what is accepted.
+        detail: String,
+    },
+    /// A label-definition file (an nnU-Net `dataset.json`) is unreadable or invalid.
+    #[error("{}: {detail}", path.display())]
+    LabelSource {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The structures of a case cannot be matched: label names that disagree, a selected name that no side has,
+    /// a mask file that is no structure of the other side.
+    #[error("{detail}")]
+    Structures {
+        /// What disagrees, naming the files.
         detail: String,
     },
     /// Reading an input failed, or the two grids differ.

@@ -1,37 +1,47 @@
 //! Measurement: one pair of files ([`compare`]) and the cases of a data set ([`evaluate`]), each case either a
 //! record or a failure with its reason; [`pair_dirs`] pairs two folders by case id.
+//!
+//! A case is measured structure by structure ([`Structure`]). When both sides are plain label maps, every label
+//! is counted in one pass over the two volumes and its surface and lesions computed in its own box (the fast
+//! path). A region, a label of a file whose structures overlap (several layers), or a structure on a folder of
+//! masks is measured on its two binary masks; both paths give the same numbers for the same voxels.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use segauge_io::LabelVolume;
+use segauge_io::{Grid, LabelFile, LabelVolume};
 use segauge_lesion::{LesionOptions, LesionReport, MatchRule};
 use segauge_mesh::Frame;
 use segauge_metrics::{EmptyState, LabelCounts, OverlapCounts, SurfaceMetrics, VoxelBox};
 
 use crate::Error;
 use crate::options::EvalOptions;
+use crate::sides::{Key, Masks, Side, binary_volume, label_mask, label_named, list_names, mask_of, without};
+use crate::structures::{LabelRef, Structure, merge_names};
 
-/// One case of a data set: its id and the two files (either may be missing), or two volumes in memory.
+/// One case of a data set: its id and its two sides (either may be missing), or two volumes in memory.
+///
+/// A side is a segmentation file, or a folder of per-structure masks (TotalSegmentator's layout: the masks in
+/// `segmentations/` inside it when there is one, else in the folder itself).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Case {
-    /// Case id (the file name without `.nii.gz`, `.nii` or `.npy`).
+    /// Case id (the file name without `.nii.gz`, `.nii` or `.npy`, or the case folder's name).
     pub id: String,
-    /// The prediction file.
+    /// The prediction file or folder.
     pub pred: Option<PathBuf>,
-    /// The ground-truth file.
+    /// The ground-truth file or folder.
     pub gt: Option<PathBuf>,
     /// Case metadata (column → value), for subgroup aggregates; empty when none is known.
     pub metadata: BTreeMap<String, String>,
     /// The prediction and ground truth in memory ([`Case::in_memory`]); when set, `pred` and `gt` only name them
     /// in records and messages. Not serialised: a stored record refers to its case by id.
     #[serde(skip)]
-    pub volumes: Option<Arc<(LabelVolume, LabelVolume)>>,
+    pub volumes: Option<Arc<(LabelFile, LabelFile)>>,
 }
 
 impl Case {
-    /// A case whose files are `pred` and `gt`.
+    /// A case whose files (or mask folders) are `pred` and `gt`.
     pub fn files(id: impl Into<String>, pred: impl Into<PathBuf>, gt: impl Into<PathBuf>) -> Case {
         Case {
             id: id.into(),
@@ -45,6 +55,11 @@ impl Case {
     /// A case of two volumes in memory (e.g. from `LabelVolume::from_array`); its records name them `pred` and
     /// `gt`.
     pub fn in_memory(id: impl Into<String>, pred: LabelVolume, gt: LabelVolume) -> Case {
+        Case::in_memory_files(id, LabelFile::single(pred), LabelFile::single(gt))
+    }
+
+    /// A case of two label files in memory (with their names and layers).
+    pub fn in_memory_files(id: impl Into<String>, pred: LabelFile, gt: LabelFile) -> Case {
         Case {
             id: id.into(),
             pred: Some(PathBuf::from("pred")),
@@ -55,11 +70,12 @@ impl Case {
     }
 }
 
-/// The metrics of one label of one case.
+/// The metrics of one structure of one case.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LabelResult {
-    /// The label.
-    pub label: u32,
+    /// The structure (name, label, region).
+    #[serde(flatten)]
+    pub structure: Structure,
     /// Its voxel counts.
     pub counts: LabelCounts,
     /// Volume of one voxel, mm³.
@@ -110,8 +126,15 @@ pub struct CaseResult {
     pub shape: [usize; 3],
     /// Spacing of the common grid (the ground truth's), mm.
     pub spacing: [f64; 3],
-    /// Metrics per label, ascending.
+    /// Metrics per structure, in the order of [`Evaluation::structures`].
     pub labels: Vec<LabelResult>,
+}
+
+impl CaseResult {
+    /// The result of the structure named `name`.
+    pub fn get(&self, name: &str) -> Option<&LabelResult> {
+        self.labels.iter().find(|l| l.structure.name == name)
+    }
 }
 
 /// A case that could not be evaluated, with the one-line reason.
@@ -130,29 +153,55 @@ pub struct Evaluation {
     pub cases: Vec<CaseResult>,
     /// Cases that could not be evaluated.
     pub failures: Vec<Failure>,
-    /// The labels every evaluated case reports, ascending: the requested ones, or every label present in any
-    /// case (outputs give a failed case one row per label, so that `label` stays a column of integers).
-    pub labels: Vec<u32>,
+    /// The structures every evaluated case reports, in order (labels ascending, then regions as given, then
+    /// masks by name): the selected ones, or every structure present in any case (outputs give a failed case one
+    /// row per structure).
+    pub structures: Vec<Structure>,
 }
 
-/// What one pair yields before the labels to report are chosen (volumes are already dropped).
+/// The metrics of one structure of a case, before it is named.
+#[derive(Debug, Clone)]
+struct Item {
+    counts: LabelCounts,
+    surface: Option<SurfaceMetrics>,
+    lesions: Option<LesionReport>,
+}
+
+/// What one pair yields before the structures of the data set are known (volumes are already dropped).
 struct Measured {
     pred: PathBuf,
     gt: PathBuf,
-    counts: OverlapCounts,
-    /// Surface metrics of every label present in the case (or requested and present).
-    surface: BTreeMap<u32, SurfaceMetrics>,
-    /// Lesion reports of every label present in the case (or requested and present).
-    lesions: BTreeMap<u32, LesionReport>,
+    /// The structures measured (present on either side, or selected).
+    items: BTreeMap<Key, Item>,
+    /// The case's label names: the options' and its files'.
+    names: BTreeMap<u32, String>,
     shape: [usize; 3],
     spacing: [f64; 3],
     voxel_volume_mm3: f64,
 }
 
-/// Reads one pair and counts every label.
+/// One side as read from disk.
+enum Owned {
+    File(LabelFile),
+    Masks(Masks),
+}
+
+impl Owned {
+    fn side(&self) -> Side<'_> {
+        match self {
+            Owned::File(f) => Side::File(f),
+            Owned::Masks(m) => Side::Masks(m),
+        }
+    }
+}
+
+/// Reads one pair and measures it.
 fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Error> {
-    let read = |p: &Path, series: &Option<PathBuf>, reference: Option<&segauge_io::Grid>| {
-        segauge_io::read_labels_on(p, &options.read, series.as_deref(), reference)
+    let read = |p: &Path, series: &Option<PathBuf>, reference: Option<&Grid>| -> Result<Owned, Error> {
+        if p.is_dir() {
+            return Ok(Owned::Masks(Masks::read(p)?));
+        }
+        Ok(Owned::File(segauge_io::read_label_file_on(p, &options.read, series.as_deref(), reference)?))
     };
     // An RTSTRUCT without image series is rasterised on the other volume's grid: read that one first.
     #[cfg(feature = "dicom")]
@@ -164,11 +213,13 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
     let (pred_needs, gt_needs) = (false, false);
     let (p, g) = if gt_needs && !pred_needs {
         let p = read(pred, &options.pred_series, None)?;
-        let g = read(gt, &options.gt_series, Some(p.grid()));
+        let grid = side_grid(&p.side(), options)?;
+        let g = read(gt, &options.gt_series, Some(&grid));
         (Ok(p), g)
     } else if pred_needs && !gt_needs {
         let g = read(gt, &options.gt_series, None)?;
-        let p = read(pred, &options.pred_series, Some(g.grid()));
+        let grid = side_grid(&g.side(), options)?;
+        let p = read(pred, &options.pred_series, Some(&grid));
         (p, Ok(g))
     } else {
         #[cfg(feature = "parallel")]
@@ -178,33 +229,246 @@ fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Er
         let pair = (read(pred, &options.pred_series, None), read(gt, &options.gt_series, None));
         pair
     };
-    measure_volumes(&p?, &g?, pred, gt, options)
+    let (p, g) = (p?, g?);
+    measure_sides(&p.side(), &g.side(), pred, gt, options)
 }
 
-/// Counts every label of two volumes and computes the requested metrics; `pred` and `gt` name them in errors
-/// and records.
-fn measure_volumes(
-    p: &LabelVolume,
-    g: &LabelVolume,
+/// The grid of a side: the file's, or the first mask file's.
+fn side_grid(side: &Side<'_>, options: &EvalOptions) -> Result<Grid, Error> {
+    match side {
+        Side::File(f) => Ok(f.grid().clone()),
+        Side::Volume(v) => Ok(v.grid().clone()),
+        Side::Masks(m) => {
+            let first = m.files.values().next().expect("a mask folder has a file");
+            Ok(segauge_io::read_labels(first, &options.read)?.grid().clone())
+        }
+    }
+}
+
+/// The single layer of a side, when it is a file with one layer.
+fn single<'a>(side: &Side<'a>) -> Option<&'a LabelVolume> {
+    match side.layers() {
+        Some([one]) => Some(one),
+        _ => None,
+    }
+}
+
+/// Measures every structure of a pair; `pred` and `gt` name the sides in errors and records.
+fn measure_sides(
+    p: &Side<'_>,
+    g: &Side<'_>,
     pred: &Path,
     gt: &Path,
     options: &EvalOptions,
 ) -> Result<Measured, Error> {
-    p.grid().check_same(g.grid(), &options.grid_tolerance).map_err(|mismatch| {
-        Error::Io(segauge_io::Error::GridMismatch {
-            a: pred.to_path_buf(),
-            b: gt.to_path_buf(),
-            mismatch: Box::new(mismatch),
-        })
-    })?;
-    let counts = OverlapCounts::compute(p, g)?;
-    // Labels absent from both volumes are both-empty: their values need no volume (see `result`).
-    let present: Vec<u32> = match &options.labels {
-        Some(l) => {
-            l.iter().copied().filter(|&x| counts.get(x).empty_state() != EmptyState::BothEmpty).collect()
+    let grid = side_grid(g, options)?;
+    if let Some([first, ..]) = p.layers() {
+        first.grid().check_same(&grid, &options.grid_tolerance).map_err(|mismatch| {
+            Error::Io(segauge_io::Error::GridMismatch {
+                a: pred.to_path_buf(),
+                b: gt.to_path_buf(),
+                mismatch: Box::new(mismatch),
+            })
+        })?;
+    }
+    // The case's names: the options', then the ground truth's, then the prediction's; any disagreement fails it.
+    let mut names = options.names.clone();
+    let given = "the given label names";
+    for (side, path) in [(g, gt), (p, pred)] {
+        if let Some(file_names) = side.names() {
+            let into = if names.len() == options.names.len() {
+                given.to_string()
+            } else {
+                "the ground truth".into()
+            };
+            merge_names(&mut names, &into, file_names, &path.display().to_string())
+                .map_err(|detail| Error::Structures { detail })?;
         }
+    }
+    // The ignore label: its ground-truth voxels leave both sides.
+    let ignore: Option<Vec<bool>> = match (options.ignore_label, g.layers()) {
+        (None, _) => None,
+        (Some(i), Some(layers)) => Some(label_mask(layers, i)).filter(|m| m.iter().any(|&b| b)),
+        (Some(i), None) => {
+            return Err(Error::Structures {
+                detail: format!(
+                    "{}: the ignore label {i} needs a ground-truth label map, not a folder of masks",
+                    gt.display()
+                ),
+            });
+        }
+    };
+    let clean = |side: Side<'_>, ig: &[bool]| -> Result<Option<LabelFile>, Error> {
+        side.layers().map(|layers| without(layers, side.names(), ig)).transpose()
+    };
+    let (p_clean, g_clean) = match &ignore {
+        None => (None, None),
+        Some(ig) => (clean(*p, ig)?, clean(*g, ig)?),
+    };
+    let p = &p_clean.as_ref().map_or(*p, Side::File);
+    let g = &g_clean.as_ref().map_or(*g, Side::File);
+    // Both sides one label map: every label is counted in one pass (the fast path), and the labels present come
+    // from those counts.
+    let both_single = single(p).is_some() && single(g).is_some();
+    let keys = keys(p, g, pred, gt, &names, !both_single, options)?;
+    let ignore = ignore.as_deref();
+
+    let mut items = BTreeMap::new();
+    let (fast, binary): (Vec<Key>, Vec<Key>) = if both_single {
+        keys.into_iter().partition(|k| matches!(k, Key::Label(_)))
+    } else {
+        (Vec::new(), keys)
+    };
+    if let (Some(pv), Some(gv)) = (single(p), single(g)) {
+        let labels: Vec<u32> =
+            fast.iter().filter_map(|k| if let Key::Label(l) = k { Some(*l) } else { None }).collect();
+        let chosen = options.labels.as_ref().map(|_| labels.as_slice());
+        for (label, item) in measure_labels(pv, gv, chosen, options)? {
+            if options.labels.is_some() || Some(label) != options.ignore_label {
+                items.insert(Key::Label(label), item);
+            }
+        }
+    }
+    let one = |key: &Key| -> Result<(Key, Item), Error> {
+        let pm = mask_of(p, pred, key, &names, &grid, ignore, options)?;
+        let gm = mask_of(g, gt, key, &names, &grid, ignore, options)?;
+        let (pv, gv) = (binary_volume(&grid, &pm)?, binary_volume(&grid, &gm)?);
+        drop((pm, gm));
+        let item = measure_labels(&pv, &gv, Some(&[1]), options)?.remove(&1).expect("label 1 is measured");
+        Ok((key.clone(), item))
+    };
+    #[cfg(feature = "parallel")]
+    let measured: Vec<Result<(Key, Item), Error>> = {
+        use rayon::prelude::*;
+        binary.par_iter().map(one).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let measured: Vec<Result<(Key, Item), Error>> = binary.iter().map(one).collect();
+    for m in measured {
+        let (k, item) = m?;
+        items.insert(k, item);
+    }
+    Ok(Measured {
+        pred: pred.to_path_buf(),
+        gt: gt.to_path_buf(),
+        items,
+        names,
+        shape: grid.dims(),
+        spacing: grid.spacing(),
+        voxel_volume_mm3: grid.voxel_volume_mm3(),
+    })
+}
+
+/// The structures to measure in a case: the selected ones, or every label present on a side (file labels when
+/// `scan_files`, mask files), and every region.
+fn keys(
+    p: &Side<'_>,
+    g: &Side<'_>,
+    pred: &Path,
+    gt: &Path,
+    names: &BTreeMap<u32, String>,
+    scan_files: bool,
+    options: &EvalOptions,
+) -> Result<Vec<Key>, Error> {
+    let mask_key = |name: &str| -> Key {
+        match (label_named(names, name), name.parse::<u32>()) {
+            (Some(l), _) | (None, Ok(l)) => Key::Label(l),
+            _ => Key::Mask(name.to_string()),
+        }
+    };
+    let mut keys: BTreeSet<Key> = BTreeSet::new();
+    match &options.labels {
+        Some(selection) => {
+            for r in selection {
+                let key = match r {
+                    LabelRef::Number(n) => Key::Label(*n),
+                    LabelRef::Name(s) => {
+                        if let Some(i) = options.regions.iter().position(|r| r.name == *s) {
+                            Key::Region(i)
+                        } else if let Some(l) = label_named(names, s) {
+                            Key::Label(l)
+                        } else if [p, g]
+                            .iter()
+                            .any(|side| matches!(side, Side::Masks(m) if m.files.contains_key(s)))
+                        {
+                            Key::Mask(s.clone())
+                        } else {
+                            return Err(Error::Structures {
+                                detail: format!(
+                                    "{}: no structure named {s:?} (named labels: {}{})",
+                                    gt.display(),
+                                    list_names(names),
+                                    region_list(options)
+                                ),
+                            });
+                        }
+                    }
+                };
+                keys.insert(key);
+            }
+        }
+        None => {
+            for side in [p, g] {
+                match side {
+                    Side::Masks(m) => keys.extend(m.files.keys().map(|n| mask_key(n))),
+                    _ if !scan_files => {}
+                    _ => {
+                        for layer in side.layers().unwrap_or_default() {
+                            keys.extend(segauge_metrics::label_boxes(layer).into_keys().map(Key::Label));
+                        }
+                    }
+                }
+            }
+            if let Some(i) = options.ignore_label {
+                keys.remove(&Key::Label(i));
+            }
+            keys.extend((0..options.regions.len()).map(Key::Region));
+        }
+    }
+    // A mask file named as no structure of a label file on the other side cannot be compared with anything.
+    for (side, other, other_path) in [(p, g, gt), (g, p, pred)] {
+        if let (Side::Masks(m), Side::File(_) | Side::Volume(_)) = (side, other) {
+            if let Some((name, file)) = m.files.iter().find(|(n, _)| matches!(mask_key(n), Key::Mask(_))) {
+                if options.labels.is_none() || keys.contains(&Key::Mask(name.clone())) {
+                    return Err(Error::Structures {
+                        detail: format!(
+                            "{}: {name:?} is no structure of {} (named labels: {}); name the labels with \
+                             --label-names or --labels-from",
+                            file.display(),
+                            other_path.display(),
+                            list_names(names)
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(keys.into_iter().collect())
+}
+
+fn region_list(options: &EvalOptions) -> String {
+    if options.regions.is_empty() {
+        return String::new();
+    }
+    format!("; regions: {}", options.regions.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "))
+}
+
+/// Counts every label of two label maps and computes the requested metrics of `labels` (`None`: every label
+/// present on either side).
+fn measure_labels(
+    p: &LabelVolume,
+    g: &LabelVolume,
+    labels: Option<&[u32]>,
+    options: &EvalOptions,
+) -> Result<BTreeMap<u32, Item>, Error> {
+    let counts = OverlapCounts::compute(p, g)?;
+    let labels: Vec<u32> = match labels {
+        Some(l) => l.to_vec(),
         None => counts.labels().collect(),
     };
+    // Labels absent from both volumes are both-empty: their values need no volume.
+    let present: Vec<u32> =
+        labels.iter().copied().filter(|&x| counts.get(x).empty_state() != EmptyState::BothEmpty).collect();
     // The label boxes (a pass over each volume) serve both the surface metrics and the lesions.
     let boxes = || segauge_metrics::label_boxes(p);
     #[cfg(feature = "parallel")]
@@ -228,41 +492,33 @@ fn measure_volumes(
     let (surface, lesions) = rayon::join(surface, lesions);
     #[cfg(not(feature = "parallel"))]
     let (surface, lesions) = (surface(), lesions());
-    let (surface, lesions) = (surface?, lesions?);
-    let grid = g.grid();
-    Ok(Measured {
-        pred: pred.to_path_buf(),
-        gt: gt.to_path_buf(),
-        counts,
-        surface,
-        lesions,
-        shape: grid.dims(),
-        spacing: grid.spacing(),
-        voxel_volume_mm3: grid.voxel_volume_mm3(),
-    })
+    let (mut surface, mut lesions) = (surface?, lesions?);
+    Ok(labels
+        .iter()
+        .map(|&l| {
+            (
+                l,
+                Item {
+                    counts: counts.get(l),
+                    surface: options.surface.as_ref().map(|_| {
+                        surface.remove(&l).unwrap_or_else(|| SurfaceMetrics::empty(EmptyState::BothEmpty))
+                    }),
+                    lesions: options
+                        .lesions
+                        .as_ref()
+                        .map(|lo| lesions.remove(&l).unwrap_or_else(|| no_lesions(lo))),
+                },
+            )
+        })
+        .collect())
 }
 
-impl Measured {
-    fn result(self, case: String, labels: &[u32], options: &EvalOptions) -> CaseResult {
-        let labels = labels
-            .iter()
-            .map(|&label| LabelResult {
-                label,
-                counts: self.counts.get(label),
-                voxel_volume_mm3: self.voxel_volume_mm3,
-                surface: options.surface.as_ref().map(|_| {
-                    self.surface
-                        .get(&label)
-                        .cloned()
-                        .unwrap_or_else(|| SurfaceMetrics::empty(EmptyState::BothEmpty))
-                }),
-                lesions: options
-                    .lesions
-                    .as_ref()
-                    .map(|lo| self.lesions.get(&label).cloned().unwrap_or_else(|| no_lesions(lo))),
-            })
-            .collect();
-        CaseResult { case, pred: self.pred, gt: self.gt, shape: self.shape, spacing: self.spacing, labels }
+/// The row of a structure absent from both sides of a case.
+fn absent(options: &EvalOptions) -> Item {
+    Item {
+        counts: LabelCounts::default(),
+        surface: options.surface.as_ref().map(|_| SurfaceMetrics::empty(EmptyState::BothEmpty)),
+        lesions: options.lesions.as_ref().map(no_lesions),
     }
 }
 
@@ -318,21 +574,87 @@ fn no_lesions(options: &LesionOptions) -> LesionReport {
     LesionReport::none(options)
 }
 
-/// Compares one prediction with its ground truth.
+/// The structure a case's key stands for, named by the data set's names.
+fn structure_of(key: &Key, names: &BTreeMap<u32, String>, options: &EvalOptions) -> Structure {
+    match key {
+        Key::Label(l) => Structure::label(*l, names.get(l).map(String::as_str)),
+        Key::Region(i) => Structure::region(&options.regions[*i].name, &options.regions[*i].labels),
+        Key::Mask(s) => match label_named(names, s) {
+            Some(l) => Structure::label(l, names.get(&l).map(String::as_str)),
+            None => Structure::mask(s),
+        },
+    }
+}
+
+/// Output order of structures: labels ascending, then regions as the options list them, then masks by name.
+fn order(s: &Structure, options: &EvalOptions) -> (u8, u64, String) {
+    match (s.label, options.regions.iter().position(|r| r.name == s.name)) {
+        (Some(l), _) => (0, u64::from(l), String::new()),
+        (None, Some(i)) => (1, i as u64, String::new()),
+        (None, None) => (2, 0, s.name.clone()),
+    }
+}
+
+impl Measured {
+    /// The record of this case with a row for each of `structures` (absent ones both-empty).
+    fn result(
+        mut self,
+        case: String,
+        structures: &[Structure],
+        names: &BTreeMap<u32, String>,
+        options: &EvalOptions,
+    ) -> CaseResult {
+        let mut by_structure: BTreeMap<String, Item> = BTreeMap::new();
+        for (key, item) in std::mem::take(&mut self.items) {
+            by_structure.entry(structure_of(&key, names, options).name).or_insert(item);
+        }
+        let labels = structures
+            .iter()
+            .map(|s| {
+                let item = by_structure.remove(&s.name).unwrap_or_else(|| absent(options));
+                LabelResult {
+                    structure: s.clone(),
+                    counts: item.counts,
+                    voxel_volume_mm3: self.voxel_volume_mm3,
+                    surface: item.surface,
+                    lesions: item.lesions,
+                }
+            })
+            .collect();
+        CaseResult { case, pred: self.pred, gt: self.gt, shape: self.shape, spacing: self.spacing, labels }
+    }
+
+    /// The structures this case measured, in output order.
+    fn structures(&self, names: &BTreeMap<u32, String>, options: &EvalOptions) -> Vec<Structure> {
+        sorted(self.items.keys().map(|k| structure_of(k, names, options)), options)
+    }
+}
+
+/// Distinct structures (by name) in output order.
+pub(crate) fn sorted(structures: impl Iterator<Item = Structure>, options: &EvalOptions) -> Vec<Structure> {
+    let mut seen = BTreeSet::new();
+    let mut out: Vec<Structure> = structures.filter(|s| seen.insert(s.name.clone())).collect();
+    out.sort_by_cached_key(|s| order(s, options));
+    out
+}
+
+/// Compares one prediction with its ground truth (files, or folders of per-structure masks).
 ///
 /// # Errors
-/// [`Error::InvalidOption`] for invalid options; unreadable or invalid files, or grids that differ, as one
-/// [`Error`] naming the file(s).
+/// [`Error::InvalidOption`] for invalid options; unreadable or invalid files, grids that differ, label names that
+/// disagree or a selected structure that is absent, as one [`Error`] naming the file(s).
 pub fn compare(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<CaseResult, Error> {
     options.validate()?;
     let options = &options.resolved();
     let m = measure(pred, gt, options)?;
-    let labels: Vec<u32> = match &options.labels {
-        Some(l) => l.clone(),
-        None => m.counts.labels().collect(),
+    let case = if gt.is_dir() {
+        gt.file_name().map_or_else(|| gt.display().to_string(), |n| n.to_string_lossy().into_owned())
+    } else {
+        segauge_io::case_id(gt).map_or_else(|| gt.display().to_string(), |(id, _)| id)
     };
-    let case = segauge_io::case_id(gt).map_or_else(|| gt.display().to_string(), |(id, _)| id);
-    Ok(m.result(case, &labels, options))
+    let names = m.names.clone();
+    let structures = m.structures(&names, options);
+    Ok(m.result(case, &structures, &names, options))
 }
 
 /// Compares two volumes in memory (e.g. built with `LabelVolume::from_array`), as [`compare`] compares two
@@ -358,12 +680,24 @@ pub fn compare_volumes(
 ) -> Result<CaseResult, Error> {
     options.validate()?;
     let options = &options.resolved();
-    let m = measure_volumes(pred, gt, Path::new("pred"), Path::new("gt"), options)?;
-    let labels: Vec<u32> = match &options.labels {
-        Some(l) => l.clone(),
-        None => m.counts.labels().collect(),
-    };
-    Ok(m.result(String::new(), &labels, options))
+    let m =
+        measure_sides(&Side::Volume(pred), &Side::Volume(gt), Path::new("pred"), Path::new("gt"), options)?;
+    let names = m.names.clone();
+    let structures = m.structures(&names, options);
+    Ok(m.result(String::new(), &structures, &names, options))
+}
+
+/// [`compare_volumes`] for label files in memory (names and layers).
+///
+/// # Errors
+/// As [`compare_volumes`].
+pub fn compare_files(pred: &LabelFile, gt: &LabelFile, options: &EvalOptions) -> Result<CaseResult, Error> {
+    options.validate()?;
+    let options = &options.resolved();
+    let m = measure_sides(&Side::File(pred), &Side::File(gt), Path::new("pred"), Path::new("gt"), options)?;
+    let names = m.names.clone();
+    let structures = m.structures(&names, options);
+    Ok(m.result(String::new(), &structures, &names, options))
 }
 
 /// A data set to evaluate: the cases, and the cases already known to fail before reading (e.g. two files for one
@@ -446,7 +780,7 @@ pub fn evaluate(
     let run = |case: &Case| -> Result<Measured, Failure> {
         let out = match (&case.pred, &case.gt) {
             (Some(p), Some(g)) => match &case.volumes {
-                Some(v) => measure_volumes(&v.0, &v.1, p, g, options),
+                Some(v) => measure_sides(&Side::File(&v.0), &Side::File(&v.1), p, g, options),
                 None => measure(p, g, options),
             }
             .map_err(|e| Failure { case: case.id.clone(), error: reason(e.to_string()) }),
@@ -471,20 +805,51 @@ pub fn evaluate(
     #[cfg(not(feature = "parallel"))]
     let outcomes: Vec<_> = cases.iter().map(run).collect();
 
-    let labels: Vec<u32> = match &options.labels {
-        Some(l) => l.clone(),
-        None => outcomes
-            .iter()
-            .filter_map(|o| o.as_ref().ok())
-            .flat_map(|m| m.counts.labels())
-            .collect::<BTreeSet<u32>>()
-            .into_iter()
-            .collect(),
+    // The data set's label names: the options', then each case's in case order. A case whose files name a label
+    // differently from an earlier case fails, naming both.
+    let mut names = options.names.clone();
+    let mut named_by: BTreeMap<u32, String> = BTreeMap::new();
+    let outcomes: Vec<Result<Measured, Failure>> = cases
+        .iter()
+        .zip(outcomes)
+        .map(|(case, outcome)| {
+            let m = outcome?;
+            for (label, name) in &m.names {
+                match names.get(label) {
+                    Some(old) if old != name => {
+                        let source = named_by
+                            .get(label)
+                            .map_or_else(|| "the given label names".to_string(), |c| format!("case {c}"));
+                        return Err(Failure {
+                            case: case.id.clone(),
+                            error: reason(format!(
+                                "label {label} is {name:?} in {} but {old:?} in {source}; the label maps of the \
+                                 data set disagree",
+                                m.gt.display()
+                            )),
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        names.insert(*label, name.clone());
+                        named_by.insert(*label, case.id.clone());
+                    }
+                }
+            }
+            Ok(m)
+        })
+        .collect();
+
+    let structures: Vec<Structure> = match &options.labels {
+        Some(_) | None => sorted(
+            outcomes.iter().filter_map(|o| o.as_ref().ok()).flat_map(|m| m.structures(&names, options)),
+            options,
+        ),
     };
-    let mut eval = Evaluation { labels: labels.clone(), ..Evaluation::default() };
+    let mut eval = Evaluation { structures: structures.clone(), ..Evaluation::default() };
     for (case, outcome) in cases.iter().zip(outcomes) {
         match outcome {
-            Ok(m) => eval.cases.push(m.result(case.id.clone(), &labels, options)),
+            Ok(m) => eval.cases.push(m.result(case.id.clone(), &structures, &names, options)),
             Err(f) => eval.failures.push(f),
         }
     }
@@ -495,15 +860,85 @@ pub fn evaluate(
     Ok(eval)
 }
 
-/// The labels requested in `options` that occur in no evaluated case (likely a typo in `--labels`).
-pub fn labels_never_seen(eval: &Evaluation) -> Vec<u32> {
-    let mut seen: BTreeMap<u32, bool> = BTreeMap::new();
-    for case in &eval.cases {
-        for l in &case.labels {
-            *seen.entry(l.label).or_default() |= l.empty_state() != EmptyState::BothEmpty;
+/// Checks, before any case is measured, that every name `options.labels` selects is a structure: a name of the
+/// options, a region, or else a name the first readable case gives (its files' label names, its mask files).
+///
+/// # Errors
+/// [`Error::InvalidOption`] naming the unknown name and the names there are.
+pub fn check_selection(data: &DataSet, options: &EvalOptions) -> Result<(), Error> {
+    let Some(selection) = &options.labels else { return Ok(()) };
+    let known = |s: &str, names: &BTreeMap<u32, String>| {
+        options.regions.iter().any(|r| r.name == s) || label_named(names, s).is_some()
+    };
+    let unknown: Vec<&str> = selection
+        .iter()
+        .filter_map(|r| match r {
+            LabelRef::Name(s) if !known(s, &options.names) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    // The names of the first case whose sides can be read.
+    let mut names = options.names.clone();
+    let mut files: BTreeSet<String> = BTreeSet::new();
+    let mut looked = None;
+    for case in &data.cases {
+        let mut any = false;
+        if let Some(v) = &case.volumes {
+            names.extend(v.1.names().iter().chain(v.0.names()).map(|(l, n)| (*l, n.clone())));
+            any = true;
+        }
+        for path in [&case.gt, &case.pred].into_iter().flatten().filter(|_| case.volumes.is_none()) {
+            if path.is_dir() {
+                if let Ok(m) = Masks::read(path) {
+                    files.extend(m.files.into_keys());
+                    any = true;
+                }
+            } else if let Ok(f) = segauge_io::read_label_file(path, &options.read) {
+                for (l, n) in f.names() {
+                    names.entry(*l).or_insert_with(|| n.clone());
+                }
+                any = true;
+            }
+        }
+        if any {
+            looked = Some(case.id.clone());
+            break;
         }
     }
-    seen.into_iter().filter(|&(_, s)| !s).map(|(l, _)| l).collect()
+    for s in unknown {
+        if !known(s, &names) && !files.contains(s) {
+            let mut there: Vec<String> = names.values().cloned().collect();
+            there.extend(files.iter().cloned());
+            there.extend(options.regions.iter().map(|r| r.name.clone()));
+            let shown = if there.is_empty() {
+                "none".to_string()
+            } else if there.len() > 12 {
+                format!("{}, … {} more", there[..12].join(", "), there.len() - 12)
+            } else {
+                there.join(", ")
+            };
+            let seen = looked.as_ref().map_or(String::new(), |c| format!(" (case {c} and the given names)"));
+            return Err(Error::InvalidOption {
+                detail: format!("labels: no structure is named {s:?}{seen}; names: {shown}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The structures that are absent from both sides of every evaluated case (a selected label or region that
+/// occurs nowhere: likely a typo in `--labels` or `--region`).
+pub fn structures_never_seen(eval: &Evaluation) -> Vec<Structure> {
+    eval.structures
+        .iter()
+        .filter(|s| {
+            eval.cases.iter().all(|c| c.get(&s.name).is_none_or(|l| l.empty_state() == EmptyState::BothEmpty))
+        })
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use segauge_metrics::{MeshCompat, SurfaceOptions};
 use segauge_stats::CiMethod;
 
 use crate::Error;
+use crate::structures::{LabelRef, Region};
 
 /// Case metadata: case id → column → value.
 pub type Metadata = BTreeMap<String, BTreeMap<String, String>>;
@@ -17,10 +18,19 @@ pub type Metadata = BTreeMap<String, BTreeMap<String, String>>;
 /// What to evaluate per case and how to read the files.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalOptions {
-    /// The labels to report. `None`: for one pair, every non-zero label present in either volume; for a data set,
-    /// every label present in any case, so that a case where a label is (correctly) absent from both volumes still
-    /// gets a `both_empty` row.
-    pub labels: Option<Vec<u32>>,
+    /// The structures to report, by label number or by name (a label's, a region's, a mask file's). `None`: for
+    /// one pair, every non-zero label present in either volume (every mask of a folder) and every region; for a
+    /// data set, every structure present in any case, so that a case where a structure is (correctly) absent from
+    /// both sides still gets a `both_empty` row.
+    pub labels: Option<Vec<LabelRef>>,
+    /// Label names (label → name), e.g. from `--label-names` or an nnU-Net `dataset.json`
+    /// ([`DatasetLabels`](crate::DatasetLabels)); the files' own names must agree with them.
+    pub names: BTreeMap<u32, String>,
+    /// Regions: structures that are unions of labels (nnU-Net regions, BraTS' WT/TC/ET).
+    pub regions: Vec<Region>,
+    /// The ignore label (nnU-Net's `ignore`): voxels of this label in the ground truth leave every count and
+    /// surface of both sides.
+    pub ignore_label: Option<u32>,
     /// Reader options (e.g. the spacing of `.npy` files).
     pub read: ReadOptions,
     /// Tolerances of the prediction/ground-truth grid check.
@@ -43,6 +53,9 @@ impl Default for EvalOptions {
     fn default() -> Self {
         EvalOptions {
             labels: None,
+            names: BTreeMap::new(),
+            regions: Vec::new(),
+            ignore_label: None,
             read: ReadOptions::default(),
             grid_tolerance: GridTolerance::default(),
             surface: Some(SurfaceOptions::default()),
@@ -83,12 +96,18 @@ impl EvalOptions {
     /// [`Error::InvalidOption`] naming the option and its accepted range.
     pub fn validate(&self) -> Result<(), Error> {
         if let Some(labels) = &self.labels {
-            if labels.is_empty() || labels.contains(&0) {
+            if labels.is_empty() || labels.contains(&LabelRef::Number(0)) {
                 return Err(Error::InvalidOption {
-                    detail: "labels must be a non-empty list of labels ≥ 1 (0 is background)".into(),
+                    detail: "labels must be a non-empty list of labels ≥ 1 (0 is background) or names".into(),
+                });
+            }
+            if let Some(i) = self.ignore_label.filter(|i| labels.contains(&LabelRef::Number(*i))) {
+                return Err(Error::InvalidOption {
+                    detail: format!("label {i} is both selected and ignored"),
                 });
             }
         }
+        crate::structures::validate(&self.names, &self.regions, self.ignore_label)?;
         if let Some(s) = &self.surface {
             s.validate().map_err(|e| Error::InvalidOption { detail: e.to_string() })?;
         }

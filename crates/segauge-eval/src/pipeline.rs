@@ -69,6 +69,9 @@ pub fn run(inputs: Inputs, options: &Options, progress: &(dyn Fn(Progress) + Syn
         }
     }
     options.validate(&inputs.metadata)?;
+    for (_, data) in &inputs.models {
+        crate::measure::check_selection(data, &options.eval)?;
+    }
     let total = inputs.total_cases();
     let done = AtomicUsize::new(0);
     let tick = || progress(Progress { done: done.fetch_add(1, Ordering::Relaxed) + 1, total });

@@ -171,7 +171,6 @@ pub enum Error {
 }
 
 impl Error {
-    #[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
     /// Attaches a path to a path-less [`Error::InvalidGrid`]; other variants pass through.
     pub(crate) fn in_file(self, path: &std::path::Path) -> Error {
         match self {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use segauge_eval::{Estimate, EstimateKind, Metadata, Report, Unit};
+use segauge_eval::{Estimate, EstimateKind, Metadata, Report, Structure, Unit};
 use segauge_lesion::Lesion;
 use serde_json::{Map, Value};
 
@@ -14,7 +14,7 @@ use crate::csv_write::CsvWriter;
 use crate::output::{format_number, json_row, num, printable, settings, to_json};
 
 /// The version of the results JSON schema (README, "Results JSON").
-pub const SCHEMA: &str = "segauge-eval/2";
+pub const SCHEMA: &str = "segauge-eval/3";
 
 /// Reads case metadata from a CSV file with a header row: a `case` column (the case id, as in the file names)
 /// and any other columns, kept as text.
@@ -76,10 +76,22 @@ fn method_name(m: segauge_stats::CiMethod) -> &'static str {
     }
 }
 
+/// The structure fields of a row: in JSON `label` (a number or `null`), `name` and a region's `region`; in CSV the
+/// `label` and `name` cells of the per-case table.
+fn structure_fields(s: &Structure, csv: bool) -> Vec<(String, Value)> {
+    if csv {
+        let [label, name] = crate::output::structure_cells(s);
+        vec![("label".into(), Value::from(label)), ("name".into(), Value::from(name))]
+    } else {
+        crate::output::structure_json(s)
+    }
+}
+
 /// The fields of an estimate row, in output order (`model` only when several models).
-fn estimate_fields(report: &Report, e: &Estimate, several: bool) -> Vec<(String, Value)> {
+fn estimate_fields(report: &Report, e: &Estimate, several: bool, csv: bool) -> Vec<(String, Value)> {
     let metric = report.catalogue.key(e.metric).into_owned();
-    let mut f = vec![("metric".to_string(), Value::from(metric)), ("label".into(), Value::from(e.label))];
+    let mut f = vec![("metric".to_string(), Value::from(metric))];
+    f.extend(structure_fields(&e.structure, csv));
     if several {
         f.push(("model".into(), Value::from(e.model.clone().unwrap_or_default())));
     }
@@ -182,7 +194,7 @@ pub fn report_json(report: &Report) -> String {
     let n_cases: usize =
         report.models.iter().map(|m| m.evaluation.cases.len() + m.evaluation.failures.len()).sum();
     let n_failed: usize = report.models.iter().map(|m| m.evaluation.failures.len()).sum();
-    let summary = report.summary.iter().map(|e| object(estimate_fields(report, e, several))).collect();
+    let summary = report.summary.iter().map(|e| object(estimate_fields(report, e, several, false))).collect();
     let subgroups = report
         .subgroups
         .iter()
@@ -191,7 +203,7 @@ pub fn report_json(report: &Report) -> String {
                 ("column".to_string(), Value::from(s.column.clone())),
                 ("value".into(), Value::from(s.value.clone())),
             ];
-            f.extend(estimate_fields(report, &s.estimate, several));
+            f.extend(estimate_fields(report, &s.estimate, several, false));
             object(f)
         })
         .collect();
@@ -199,7 +211,7 @@ pub fn report_json(report: &Report) -> String {
         .strata
         .iter()
         .map(|s| {
-            let mut f = vec![("label".to_string(), Value::from(s.label))];
+            let mut f = structure_fields(&s.structure, false);
             if several {
                 f.push(("model".into(), Value::from(s.model.clone().unwrap_or_default())));
             }
@@ -230,9 +242,10 @@ pub fn report_json(report: &Report) -> String {
             .paired
             .iter()
             .map(|c| {
-                object(vec![
-                    ("metric".into(), Value::from(report.catalogue.key(c.metric).into_owned())),
-                    ("label".into(), Value::from(c.label)),
+                let mut f =
+                    vec![("metric".to_string(), Value::from(report.catalogue.key(c.metric).into_owned()))];
+                f.extend(structure_fields(&c.structure, false));
+                f.extend([
                     ("model_a".into(), Value::from(c.model_a.clone())),
                     ("model_b".into(), Value::from(c.model_b.clone())),
                     ("n".into(), Value::from(c.n)),
@@ -242,16 +255,18 @@ pub fn report_json(report: &Report) -> String {
                     ("ci_high".into(), num(c.ci_high)),
                     ("p_value".into(), num(c.p_value)),
                     ("p_holm".into(), num(c.p_holm)),
-                ])
+                ]);
+                object(f)
             })
             .collect();
         let ranking = report
             .ranking
             .iter()
             .map(|r| {
-                object(vec![
-                    ("metric".into(), Value::from(report.catalogue.key(r.metric).into_owned())),
-                    ("label".into(), Value::from(r.label)),
+                let mut f =
+                    vec![("metric".to_string(), Value::from(report.catalogue.key(r.metric).into_owned()))];
+                f.extend(structure_fields(&r.structure, false));
+                f.extend([
                     ("n".into(), Value::from(r.n)),
                     ("tau_median".into(), num(r.tau_median)),
                     ("tau_q1".into(), num(r.tau_q1)),
@@ -275,7 +290,8 @@ pub fn report_json(report: &Report) -> String {
                                 .collect(),
                         ),
                     ),
-                ])
+                ]);
+                object(f)
             })
             .collect();
         doc.push(("paired".into(), Value::Array(paired)));
@@ -304,30 +320,31 @@ pub fn write_summary_csv<W: Write>(report: &Report, out: W, path: &Path) -> Resu
     let mut w = CsvWriter::new(out, path);
     let probe = report.summary.first().or(report.subgroups.first().map(|s| &s.estimate));
     let Some(probe) = probe else {
-        w.record(&["column", "value", "metric", "label"])?;
+        w.record(&["column", "value", "metric", "label", "name"])?;
         return w.finish();
     };
     let mut header = vec!["column".to_string(), "value".into()];
-    header.extend(estimate_fields(report, probe, several).into_iter().map(|(k, _)| k));
+    header.extend(estimate_fields(report, probe, several, true).into_iter().map(|(k, _)| k));
     w.record(&header)?;
     for e in &report.summary {
         let mut row = vec![String::new(), String::new()];
-        row.extend(estimate_fields(report, e, several).iter().map(|(_, v)| cell(v)));
+        row.extend(estimate_fields(report, e, several, true).iter().map(|(_, v)| cell(v)));
         w.record(&row)?;
     }
     for s in &report.subgroups {
         let mut row = vec![s.column.clone(), s.value.clone()];
-        row.extend(estimate_fields(report, &s.estimate, several).iter().map(|(_, v)| cell(v)));
+        row.extend(estimate_fields(report, &s.estimate, several, true).iter().map(|(_, v)| cell(v)));
         w.record(&row)?;
     }
     w.finish()
 }
 
 /// The columns of the per-lesion CSV.
-const LESION_COLUMNS: [&str; 16] = [
+const LESION_COLUMNS: [&str; 17] = [
     "model",
     "case",
     "label",
+    "name",
     "side",
     "lesion",
     "voxels",
@@ -359,7 +376,8 @@ pub fn write_lesion_csv<W: Write>(report: &Report, out: W, path: &Path) -> Resul
                     let row = [
                         m.name.clone(),
                         c.case.clone(),
-                        l.label.to_string(),
+                        l.structure.label_text(),
+                        l.structure.name.clone(),
                         side.to_string(),
                         les.id.to_string(),
                         les.voxels.to_string(),
@@ -425,7 +443,7 @@ fn estimates_text(report: &Report, rows: &[&Estimate], group: Option<(&str, &[&s
     }
     header.extend(
         [
-            "label",
+            "structure",
             "metric",
             "estimate",
             &format!("{}% CI", format_number(options.level * 100.0)),
@@ -456,7 +474,7 @@ fn estimates_text(report: &Report, rows: &[&Estimate], group: Option<(&str, &[&s
             notes.push(format!("{} failed cases not included", e.n_failed));
         }
         r.extend([
-            e.label.to_string(),
+            printable(&e.structure.to_string()).into_owned(),
             report.catalogue.key(e.metric).into_owned(),
             format!("{}{unit}", fmt(e.estimate)),
             format!("[{}, {}]{unit}", fmt(e.ci_low), fmt(e.ci_high)),

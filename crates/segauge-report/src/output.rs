@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use segauge_eval::{CaseResult, Catalogue, EvalOptions, LabelResult, Metric, Report};
+use segauge_eval::{CaseResult, Catalogue, EvalOptions, LabelResult, Metric, Report, Structure};
 use segauge_lesion::{Lesion, LesionOptions, LesionReport, MatchRule};
 use segauge_metrics::{MeshCompat, PercentileRule};
 use serde_json::{Map, Value};
@@ -95,21 +95,37 @@ fn cell(v: segauge_eval::Value) -> String {
     }
 }
 
-/// The fields of one label row, in output order, as (key, value): `label`, then every metric of the catalogue
-/// (in the JSON without the flat `lesion_*` fields, which its `lesions` object holds).
+/// The metric fields of one structure's row, in output order, as (key, value): every metric of the catalogue (in
+/// the JSON without the flat `lesion_*` fields, which its `lesions` object holds).
 fn label_fields(
     l: &LabelResult,
     catalogue: &Catalogue,
     lesion_fields: bool,
 ) -> Vec<(String, segauge_eval::Value)> {
-    let mut f = vec![("label".to_string(), segauge_eval::Value::Count(u64::from(l.label)))];
-    f.extend(
-        catalogue
-            .metrics()
-            .iter()
-            .filter(|m| lesion_fields || !m.is_lesion_field())
-            .map(|&m| (catalogue.key(m).into_owned(), m.value(l))),
-    );
+    catalogue
+        .metrics()
+        .iter()
+        .filter(|m| lesion_fields || !m.is_lesion_field())
+        .map(|&m| (catalogue.key(m).into_owned(), m.value(l)))
+        .collect()
+}
+
+/// The `label` and `name` cells of a structure in CSV and text tables: the label number (a region's labels
+/// joined by `+`, empty for a mask known by name only) and the name.
+pub(crate) fn structure_cells(s: &Structure) -> [String; 2] {
+    [s.label_text(), s.name.clone()]
+}
+
+/// The structure fields of a JSON row: `label` (a number, or `null` for a region or a mask known by name only),
+/// `name`, and for a region `region` (its labels).
+pub(crate) fn structure_json(s: &Structure) -> Vec<(String, Value)> {
+    let mut f = vec![
+        ("label".to_string(), s.label.map_or(Value::Null, Value::from)),
+        ("name".to_string(), Value::from(s.name.clone())),
+    ];
+    if !s.region.is_empty() {
+        f.push(("region".to_string(), Value::from(s.region.clone())));
+    }
     f
 }
 
@@ -215,7 +231,8 @@ pub(crate) fn json_row(l: &LabelResult, catalogue: &Catalogue, surface: bool) ->
         .filter(|(_, v)| matches!(v, segauge_eval::Value::Number(x) if x.is_nan()))
         .map(|(k, _)| Value::from(k.clone()))
         .collect();
-    let mut f: Vec<(String, Value)> = fields.into_iter().map(|(k, v)| (k, json_value(v))).collect();
+    let mut f = structure_json(&l.structure);
+    f.extend(fields.into_iter().map(|(k, v)| (k, json_value(v))));
     if !undefined.is_empty() {
         f.push(("undefined".into(), Value::Array(undefined)));
     }
@@ -305,22 +322,23 @@ pub(crate) fn to_json(doc: &Value) -> String {
     s
 }
 
-/// The per-case CSV header: `model` (several models only), `case`, `label`, every metric of the catalogue, and
-/// `error`.
+/// The per-case CSV header: `model` (several models only), `case`, `label`, `name`, every metric of the
+/// catalogue, and `error`.
 pub(crate) fn csv_columns(report: &Report) -> Vec<String> {
     let mut cols = Vec::new();
     if report.models.len() > 1 {
         cols.push("model".to_string());
     }
-    cols.extend(["case".to_string(), "label".to_string()]);
+    cols.extend(["case".to_string(), "label".to_string(), "name".to_string()]);
     cols.extend(report.catalogue.metrics().iter().map(|&m| report.catalogue.key(m).into_owned()));
     cols.push("error".into());
     cols
 }
 
-/// Writes the per-case CSV: one row per case and label, then one row per failed case and label (metrics empty,
-/// `error` filled), model after model, so that failures are never silently missing from a table and the
-/// `label` column stays a column of integers.
+/// Writes the per-case CSV: one row per case and structure, then one row per failed case and structure
+/// (metrics empty, `error` filled), model after model, so that failures are never silently missing from a table.
+/// `label` is the label number (a region's labels joined by `+`, empty for a mask known by name only), `name` the
+/// structure's name.
 ///
 /// # Errors
 /// [`Error::Write`] when the writer fails.
@@ -336,26 +354,27 @@ pub fn write_cases_csv<W: Write>(report: &Report, out: W, path: &Path) -> Result
             for l in &case.labels {
                 let mut row = prefix.clone();
                 row.push(case.case.clone());
+                row.extend(structure_cells(&l.structure));
                 row.extend(label_fields(l, c, true).into_iter().map(|(_, v)| cell(v)));
                 row.push(String::new());
                 w.record(&row)?;
             }
         }
-        let labels = &m.evaluation.labels;
+        let structures = &m.evaluation.structures;
         for f in &m.evaluation.failures {
-            let one = |label: Option<u32>| {
+            let one = |structure: Option<&Structure>| {
                 let mut row = prefix.clone();
                 row.push(f.case.clone());
-                row.push(label.map_or_else(String::new, |l| l.to_string()));
+                row.extend(structure.map_or_else(|| [String::new(), String::new()], structure_cells));
                 row.resize(columns.len() - 1, String::new());
                 row.push(f.error.clone());
                 row
             };
-            if labels.is_empty() {
+            if structures.is_empty() {
                 w.record(&one(None))?;
             }
-            for &label in labels {
-                w.record(&one(Some(label)))?;
+            for s in structures {
+                w.record(&one(Some(s)))?;
             }
         }
     }
@@ -400,23 +419,23 @@ pub fn compare_table(result: &CaseResult, options: &EvalOptions) -> String {
             .filter(|(k, _)| k != "voxels_pred" && k != "voxels_gt")
             .collect::<Vec<_>>()
     };
-    let mut rows: Vec<Vec<String>> = vec![shown(&result.labels[0]).into_iter().map(|(k, _)| k).collect()];
+    let mut head = vec!["label".to_string(), "name".to_string()];
+    head.extend(shown(&result.labels[0]).into_iter().map(|(k, _)| k));
+    let mut rows: Vec<Vec<String>> = vec![head];
     for l in &result.labels {
-        rows.push(
-            shown(l)
-                .into_iter()
-                .map(|(k, v)| match v {
-                    segauge_eval::Value::Number(x) if x.is_finite() => {
-                        if k.starts_with("volume") {
-                            format!("{x:.1}")
-                        } else {
-                            format!("{x:.4}")
-                        }
-                    }
-                    other => cell(other),
-                })
-                .collect(),
-        );
+        let mut row: Vec<String> =
+            structure_cells(&l.structure).into_iter().map(|c| printable(&c).into_owned()).collect();
+        row.extend(shown(l).into_iter().map(|(k, v)| match v {
+            segauge_eval::Value::Number(x) if x.is_finite() => {
+                if k.starts_with("volume") {
+                    format!("{x:.1}")
+                } else {
+                    format!("{x:.4}")
+                }
+            }
+            other => cell(other),
+        }));
+        rows.push(row);
     }
     s.push_str(&table(rows));
     if let Some(o) = &options.lesions {
@@ -431,7 +450,7 @@ pub fn compare_table(result: &CaseResult, options: &EvalOptions) -> String {
             }
         ));
         let mut rows = vec![
-            ["label", "gt", "pred", "tp", "fp", "fn", "precision", "recall", "f1", "pq"]
+            ["structure", "gt", "pred", "tp", "fp", "fn", "precision", "recall", "f1", "pq"]
                 .map(String::from)
                 .to_vec(),
         ];
@@ -439,7 +458,7 @@ pub fn compare_table(result: &CaseResult, options: &EvalOptions) -> String {
             if let Some(r) = &l.lesions {
                 let f = |v: f64| if v.is_finite() { format!("{v:.4}") } else { format_number(v) };
                 rows.push(vec![
-                    l.label.to_string(),
+                    printable(&l.structure.to_string()).into_owned(),
                     r.gt.len().to_string(),
                     r.pred.len().to_string(),
                     r.tp.to_string(),

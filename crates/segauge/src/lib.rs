@@ -247,6 +247,6 @@ mod tests {
         assert_eq!(std::fs::read(&input).unwrap(), before);
         let out = dir.path().join("cases.csv");
         results.to_csv(&out).unwrap();
-        assert!(std::fs::read_to_string(&out).unwrap().starts_with("case,label,dice"));
+        assert!(std::fs::read_to_string(&out).unwrap().starts_with("case,label,name,dice"));
     }
 }

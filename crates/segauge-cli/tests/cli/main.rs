@@ -156,7 +156,7 @@ fn eval_writes_every_good_case_and_lists_every_failure() {
     ));
     for (id, ..) in &bad {
         for label in 1..=3 {
-            let start = format!("{id},{label},,");
+            let start = format!("{id},{label},{label},,");
             assert!(lines.iter().any(|l| l.starts_with(&start) && !l.ends_with(',')), "{id} in csv");
         }
     }
@@ -257,7 +257,7 @@ fn eval_gives_a_both_empty_row_for_labels_seen_in_other_cases() {
     let csv = text(&out.stdout);
     // Case 2 has label 3 in neither volume; case 5 neither (5 % 3 == 2, 5 % 4 == 1).
     // No lesion on either side: lesion counts 0, detection scores undefined (nan), never 1.
-    let row = "case_002,3,1,1,0,0,0,0,1,1,0,0,0,0,0,0,0,both_empty,0,0,0,0,0,nan,nan,nan,nan,";
+    let row = "case_002,3,3,1,1,0,0,0,0,1,1,0,0,0,0,0,0,0,both_empty,0,0,0,0,0,nan,nan,nan,nan,";
     assert!(csv.lines().any(|l| l == row), "{csv}");
     assert_eq!(csv.lines().count(), 1 + EXAMPLE_CASES * 3);
 }
@@ -490,7 +490,7 @@ fn eval_writes_aggregates_subgroups_and_every_output() {
 
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_file("results.json")).unwrap()).unwrap();
-    assert_eq!(doc["schema"], "segauge-eval/2");
+    assert_eq!(doc["schema"], "segauge-eval/3");
     assert_eq!(
         (doc["n_cases"].as_u64(), doc["n_failed"].as_u64()),
         (Some(EXAMPLE_CASES as u64 + 1), Some(1))
@@ -528,15 +528,15 @@ fn eval_writes_aggregates_subgroups_and_every_output() {
     assert!(sub("(missing)")["flags"].as_array().unwrap().iter().any(|f| f == "too_few_cases"));
 
     let summary = std::fs::read_to_string(out_file("summary.csv")).unwrap();
-    assert!(summary.starts_with("column,value,metric,label,kind,estimate,ci_low,ci_high,method,n,"));
-    assert!(summary.lines().any(|l| l.starts_with("scanner,GE,dice,1,mean,")));
+    assert!(summary.starts_with("column,value,metric,label,name,kind,estimate,ci_low,ci_high,method,n,"));
+    assert!(summary.lines().any(|l| l.starts_with("scanner,GE,dice,1,1,mean,")));
     let lesions = std::fs::read_to_string(out_file("lesions.csv")).unwrap();
-    assert!(lesions.starts_with("model,case,label,side,lesion,"));
-    assert!(lesions.lines().any(|l| l.starts_with("pred,case_000,1,gt,1,")));
+    assert!(lesions.starts_with("model,case,label,name,side,lesion,"));
+    assert!(lesions.lines().any(|l| l.starts_with("pred,case_000,1,1,gt,1,")));
     let cases = std::fs::read_to_string(out_file("per_case.csv")).unwrap();
-    // A failed case has one row per label, so that `label` stays an integer column.
+    // A failed case has one row per structure.
     for label in 1..=3 {
-        assert!(cases.lines().any(|l| l.starts_with(&format!("broken,{label},,"))), "{cases}");
+        assert!(cases.lines().any(|l| l.starts_with(&format!("broken,{label},{label},,"))), "{cases}");
     }
     let html = std::fs::read_to_string(out_file("report.html")).unwrap();
     for id in &segauge_tests::browser::REPORT_SECTIONS[..7] {
@@ -762,30 +762,51 @@ fn eval_folders_may_mix_nifti_and_dicom_with_series_beside_or_under_a_root() {
     std::fs::copy(rt_nifti, gt.join("c.nii.gz")).unwrap();
     std::fs::copy(rt_nifti, pred.join("c.nii.gz")).unwrap();
     let json = dir.path().join("r.json");
-    let out = segauge(&[
-        "eval",
-        "--pred",
-        pred.to_str().unwrap(),
-        "--gt",
-        gt.to_str().unwrap(),
-        "--series-root",
-        root.to_str().unwrap(),
-        "--surface",
-        "none",
-        "--no-lesions",
-        "--bootstrap",
-        "100",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let rows = doc["cases"].as_array().unwrap();
-    for case in ["a", "b", "c"] {
-        let mine: Vec<&serde_json::Value> =
-            rows.iter().filter(|r| r["case"] == case && r["empty_state"] != "both_empty").collect();
+    let run = || {
+        segauge(&[
+            "eval",
+            "--pred",
+            pred.to_str().unwrap(),
+            "--gt",
+            gt.to_str().unwrap(),
+            "--series-root",
+            root.to_str().unwrap(),
+            "--surface",
+            "none",
+            "--no-lesions",
+            "--bootstrap",
+            "100",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+    };
+    let rows_of = |case: &str| -> Vec<serde_json::Value> {
+        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let rows = doc["cases"].as_array().unwrap().clone();
+        rows.into_iter().filter(|r| r["case"] == case && r["empty_state"] != "both_empty").collect()
+    };
+    // The SEG names its segment 1 "slab", the RTSTRUCT its ROI 1 "ring": one label, two structures. The later
+    // case fails, naming both names, rather than pooling two structures under one label.
+    let out = run();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("case b: label 1 is \"ring\"") && err.contains("but \"slab\" in case a"), "{err}");
+    for case in ["a", "c"] {
+        let mine = rows_of(case);
         assert!(!mine.is_empty() && mine.iter().all(|r| r["dice"] == 1.0), "case {case}: {mine:?}");
     }
+    assert_eq!(rows_of("a")[0]["name"], "slab");
+    // Without case a, the RTSTRUCT (series under --series-root) is evaluated, its ROI named.
+    std::fs::remove_file(gt.join("a.dcm")).unwrap();
+    std::fs::remove_file(pred.join("a.nii.gz")).unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for case in ["b", "c"] {
+        let mine = rows_of(case);
+        assert!(!mine.is_empty() && mine.iter().all(|r| r["dice"] == 1.0), "case {case}: {mine:?}");
+    }
+    assert_eq!(rows_of("b")[0]["name"], "ring");
+    std::fs::copy(seg, gt.join("a.dcm")).unwrap();
     // A DICOM ground truth against a volume on another grid: one line naming both files and the difference.
     let (_, _, oblique_nifti, _) = twins.iter().find(|t| t.0 == "gen_seg_oblique").unwrap();
     let out = compare_json(oblique_nifti, &gt.join("a.dcm"), &[]);

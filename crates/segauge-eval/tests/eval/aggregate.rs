@@ -49,7 +49,7 @@ fn run(data: &DataSet, metadata: BTreeMap<String, BTreeMap<String, String>>, o: 
 }
 
 fn dice_row(r: &Report) -> &segauge_eval::Estimate {
-    r.summary.iter().find(|e| e.metric == Metric::Dice && e.label == 1).unwrap()
+    r.summary.iter().find(|e| e.metric == Metric::Dice && e.structure.label == Some(1)).unwrap()
 }
 
 #[test]
@@ -149,7 +149,9 @@ fn subgroup_rows_equal_evaluating_the_subgroup_alone() {
             let sub = all
                 .subgroups
                 .iter()
-                .find(|s| s.value == value && s.estimate.metric == e.metric && s.estimate.label == e.label)
+                .find(|s| {
+                    s.value == value && s.estimate.metric == e.metric && s.estimate.structure == e.structure
+                })
                 .unwrap();
             let s = &sub.estimate;
             assert_eq!(
@@ -206,12 +208,12 @@ fn two_models_get_paired_comparisons_and_a_ranking() {
         .collect();
     let r = aggregate(models, BTreeMap::new(), None, &Options { eval: options(), aggregate: o }).unwrap();
     let dice: Vec<f64> = ks.iter().map(|&k| 2.0 * k.min(10) as f64 / (10 + k) as f64).collect();
-    let c = r.paired.iter().find(|c| c.metric == Metric::Dice && c.label == 1).unwrap();
+    let c = r.paired.iter().find(|c| c.metric == Metric::Dice && c.structure.label == Some(1)).unwrap();
     assert_eq!((c.model_a.as_str(), c.model_b.as_str(), c.n, c.n_dropped), ("model", "perfect", 40, 0));
     let want = dice.iter().map(|d| d - 1.0).sum::<f64>() / 40.0;
     assert!((c.mean_diff - want).abs() < 1e-15);
     assert!(c.ci_high < 0.0 && c.p_value < 1e-6 && c.p_holm >= c.p_value);
-    let rank = r.ranking.iter().find(|x| x.metric == Metric::Dice && x.label == 1).unwrap();
+    let rank = r.ranking.iter().find(|x| x.metric == Metric::Dice && x.structure.label == Some(1)).unwrap();
     assert_eq!(rank.models[1].rank, 1);
     assert_eq!(rank.models[1].p_first, 1.0);
     // Every summary row names its model.

@@ -16,13 +16,13 @@ fn a_label_absent_from_one_case_gets_both_empty_rows_with_known_values() {
     let eval = evaluate(&data, &options, &|| {}).unwrap();
     assert!(eval.failures.is_empty());
     let case2 = eval.cases.iter().find(|c| c.case == "case_002").unwrap();
-    let lesion = case2.labels.iter().find(|l| l.label == 3).unwrap();
+    let lesion = case2.labels.iter().find(|l| l.structure.label == Some(3)).unwrap();
     assert_eq!(lesion.empty_state(), segauge_metrics::EmptyState::BothEmpty);
     let s = lesion.surface.as_ref().unwrap();
     assert_eq!((s.hd, s.hd_percentile, s.assd, s.masd, s.nsd, s.biou), (0.0, 0.0, 0.0, 0.0, 1.0, 1.0));
     // Every case reports the same labels, and the evaluation says which.
-    assert!(eval.cases.iter().all(|c| c.labels.iter().map(|l| l.label).eq([1, 2, 3])));
-    assert_eq!(eval.labels, [1, 2, 3]);
+    assert!(eval.cases.iter().all(|c| c.labels.iter().map(|l| l.structure.label).eq([1, 2, 3].map(Some))));
+    assert_eq!(eval.structures, [1, 2, 3].map(|l| segauge_eval::Structure::label(l, None)));
 }
 
 #[test]
@@ -56,7 +56,10 @@ fn invalid_options_are_refused_before_any_case_is_read() {
         failures: vec![],
     };
     for (options, want) in [
-        (EvalOptions { labels: Some(vec![0]), ..Default::default() }, "0 is background"),
+        (
+            EvalOptions { labels: Some(vec![segauge_eval::LabelRef::Number(0)]), ..Default::default() },
+            "0 is background",
+        ),
         (
             EvalOptions {
                 surface: Some(segauge_metrics::SurfaceOptions { tau: f64::NAN, ..Default::default() }),
@@ -139,13 +142,13 @@ fn propagate_gives_an_infinite_mean_without_interval_instead_of_aborting() {
         ..Default::default()
     };
     let r = segauge_eval::run(inputs, &options, &|_| {}).unwrap();
-    let hd = r.summary.iter().find(|e| e.metric == Metric::Hd && e.label == 3).unwrap();
+    let hd = r.summary.iter().find(|e| e.metric == Metric::Hd && e.structure.label == Some(3)).unwrap();
     assert_eq!(hd.estimate, f64::INFINITY);
     assert!(hd.ci_low.is_nan() && hd.ci_high.is_nan());
     assert_eq!(hd.flags, ["non_finite"]);
     assert_eq!((hd.n_inf, hd.n_capped), (1, 0));
     // Finite metrics keep their intervals.
-    let dice = r.summary.iter().find(|e| e.metric == Metric::Dice && e.label == 3).unwrap();
+    let dice = r.summary.iter().find(|e| e.metric == Metric::Dice && e.structure.label == Some(3)).unwrap();
     assert!(dice.ci_low.is_finite());
     // Two models: comparisons and rankings still run.
     let r = segauge_eval::run(two, &options, &|_| {}).unwrap();

@@ -21,7 +21,7 @@ pub(super) fn comparison_section(ctx: &Ctx<'_>) -> String {
         ctx.level
     ));
     s.push_str(&format!(
-        "<table class=\"data\"><thead><tr><th>metric</th><th class=\"num\">label</th><th>A vs B</th>\
+        "<table class=\"data\"><thead><tr><th>metric</th><th>structure</th><th>A vs B</th>\
          <th class=\"num\">n</th><th class=\"num\">dropped</th><th class=\"num\">mean A − B</th>\
          <th class=\"num\">{} CI</th><th class=\"num\">Wilcoxon p</th><th class=\"num\">Holm p</th>\
          <th>favours</th></tr></thead><tbody>\n",
@@ -32,9 +32,9 @@ pub(super) fn comparison_section(ctx: &Ctx<'_>) -> String {
     }
     s.push_str("</tbody></table>\n");
     s.push_str("<div class=\"grid\">\n");
-    for &label in &ctx.labels {
+    for st in &ctx.structures {
         for unit in [Unit::Score, Unit::Mm] {
-            s.push_str(&differences_figure(ctx, label, unit));
+            s.push_str(&differences_figure(ctx, st, unit));
         }
     }
     s.push_str("</div>\n</section>\n");
@@ -43,9 +43,9 @@ pub(super) fn comparison_section(ctx: &Ctx<'_>) -> String {
 
 /// The paired differences of one label whose metrics share a unit: one row per metric and pair, the mean
 /// difference as a diamond with its interval as a bar, on one axis with a dashed line at 0 (no difference).
-pub(super) fn differences_figure(ctx: &Ctx<'_>, label: u32, unit: Unit) -> String {
+pub(super) fn differences_figure(ctx: &Ctx<'_>, st: &Structure, unit: Unit) -> String {
     let rows: Vec<&PairedComparison> =
-        ctx.report.paired.iter().filter(|p| p.label == label && p.metric.unit() == unit).collect();
+        ctx.report.paired.iter().filter(|p| p.structure.name == st.name && p.metric.unit() == unit).collect();
     if rows.is_empty() {
         return String::new();
     }
@@ -58,7 +58,7 @@ pub(super) fn differences_figure(ctx: &Ctx<'_>, label: u32, unit: Unit) -> Strin
     let domain = svg::domain(bounds, true, false);
     let scale = Scale::new(domain.0, domain.1, x0, x1);
     let what = if unit == Unit::Mm { "distances" } else { "scores" };
-    let mut g = svg::open(width, height, &format!("Paired differences of the {what} of label {label}"));
+    let mut g = svg::open(width, height, &format!("Paired differences of the {what} of {st}"));
     let title = match unit.symbol() {
         "" => "mean difference A − B".to_string(),
         symbol => format!("mean difference A − B ({symbol})"),
@@ -105,9 +105,10 @@ pub(super) fn differences_figure(ctx: &Ctx<'_>, label: u32, unit: Unit) -> Strin
     };
     let better = if unit == Unit::Mm { "left of 0 favours A" } else { "right of 0 favours A" };
     format!(
-        "<figure>\n<figcaption><b>Paired differences</b> · label {label} · {what}</figcaption>\n{g}\n<p \
+        "<figure>\n<figcaption><b>Paired differences</b> · {} · {what}</figcaption>\n{g}\n<p \
          class=\"note\">Mean A − B over the cases both evaluated, with its {} paired bootstrap interval ({models}); \
          {better}; a dark diamond: Holm p &lt; 0.05.</p>\n</figure>\n",
+        escape(&st.to_string()),
         ctx.level
     )
 }
@@ -125,7 +126,7 @@ pub(super) fn comparison_row(ctx: &Ctx<'_>, p: &PairedComparison) -> String {
          <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
          <td class=\"num{sig}\">{}</td><td>{favours}</td></tr>\n",
         escape(&ctx.name(m)),
-        p.label,
+        escape(&p.structure.to_string()),
         escape(&p.model_a),
         escape(&p.model_b),
         p.n,
@@ -175,7 +176,7 @@ pub(super) fn ranking_figure(ctx: &Ctx<'_>, r: &Ranking) -> String {
     let (x0, x1) = (118.0, 330.0);
     let height = top + row_h * models.len() as f64 + 8.0;
     let mut g =
-        svg::open(width, height, &format!("Rank distribution of {} for label {}", ctx.name(m), r.label));
+        svg::open(width, height, &format!("Rank distribution of {} for {}", ctx.name(m), r.structure));
     g.push_str(&svg::text(x0, 12.0, "start", "head", "bootstrap ranks"));
     g.push_str(&svg::text(x1 + 10.0, 12.0, "start", "head", "P(rank 1)"));
     g.push_str(&svg::text(width - 4.0, 12.0, "end", "head", "median rank [95 % range]"));
@@ -216,11 +217,11 @@ pub(super) fn ranking_figure(ctx: &Ctx<'_>, r: &Ranking) -> String {
         .map(|rank| format!("<span class=\"item\">{}rank {}</span>", swatch(&rank_colour(rank, k)), rank + 1))
         .collect();
     format!(
-        "<figure>\n<figcaption><b>{}</b> · label {} · {} cases · Kendall τ<sub>b</sub> median {} (IQR {} to \
+        "<figure>\n<figcaption><b>{}</b> · {} · {} cases · Kendall τ<sub>b</sub> median {} (IQR {} to \
          {})</figcaption>\n{g}\n\
          <p class=\"legend\">{legend}</p>\n</figure>\n",
         escape(&ctx.name(m)),
-        r.label,
+        escape(&r.structure.to_string()),
         r.n,
         num(r.tau_median, Unit::Score),
         num(r.tau_q1, Unit::Score),

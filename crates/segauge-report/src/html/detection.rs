@@ -18,13 +18,15 @@ pub(super) fn detection_section(ctx: &Ctx<'_>) -> String {
          and F1 \
          over all sizes are micro: ratios of case totals, with their bootstrap interval.</p>\n",
     );
-    for &label in &ctx.labels {
-        let strata: Vec<&StratumTotals> = ctx.report.strata.iter().filter(|t| t.label == label).collect();
-        let mut scores: Vec<&Estimate> = micro.iter().copied().filter(|e| e.label == label).collect();
+    for st in &ctx.structures {
+        let strata: Vec<&StratumTotals> =
+            ctx.report.strata.iter().filter(|t| t.structure.name == st.name).collect();
+        let mut scores: Vec<&Estimate> =
+            micro.iter().copied().filter(|e| e.structure.name == st.name).collect();
         if strata.is_empty() && scores.is_empty() {
             continue;
         }
-        s.push_str(&format!("<h3>Label {label}</h3>\n"));
+        s.push_str(&format!("<h3>{}</h3>\n", escape(&st.to_string())));
         scores.sort_by_key(|e| (ctx.model_index(e.model.as_deref()), ctx.report.catalogue.key(e.metric)));
         if !scores.is_empty() {
             s.push_str(&micro_table(ctx, &scores));
@@ -44,7 +46,7 @@ pub(super) fn detection_section(ctx: &Ctx<'_>) -> String {
             }
             s.push_str("<div class=\"cols\">\n");
             s.push_str(&strata_table(&of_model));
-            s.push_str(&strata_bars(ctx, label, &run.name, &of_model));
+            s.push_str(&strata_bars(ctx, st, &run.name, &of_model));
             s.push_str("</div>\n");
         }
     }
@@ -143,13 +145,13 @@ pub(super) fn stratum_row(name: &str, gt: u64, det: u64, pred: u64, matched: u64
     )
 }
 
-pub(super) fn strata_bars(ctx: &Ctx<'_>, label: u32, model: &str, strata: &[&StratumTotals]) -> String {
+pub(super) fn strata_bars(ctx: &Ctx<'_>, st: &Structure, model: &str, strata: &[&StratumTotals]) -> String {
     let (width, row_h, top) = (400.0, 40.0, 18.0);
     let (x0, x1) = (84.0, 276.0);
     let height = top + row_h * strata.len() as f64 + 30.0;
     let scale = Scale::new(0.0, 1.0, x0, x1);
     let colour = ctx.colour(Some(model));
-    let mut g = svg::open(width, height, &format!("Lesion recall and precision by size, label {label}"));
+    let mut g = svg::open(width, height, &format!("Lesion recall and precision by size, {st}"));
     g.push_str(&svg::text(width - 4.0, 11.0, "end", "head", "FP"));
     let axis_y = top + row_h * strata.len() as f64;
     g.push_str(&svg::x_axis(&scale, axis_y, top - 4.0, 5, ""));

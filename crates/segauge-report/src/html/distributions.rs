@@ -16,15 +16,15 @@ pub(super) fn distributions_section(ctx: &Ctx<'_>) -> String {
     ));
     s.push_str(&model_legend(ctx));
     let mut any = false;
-    for &label in &ctx.labels {
-        let keys = ctx.case_metrics(label);
+    for st in &ctx.structures {
+        let keys = ctx.case_metrics(st);
         if keys.is_empty() {
             continue;
         }
         any = true;
-        s.push_str(&format!("<h3>Label {label}</h3>\n<div class=\"grid\">\n"));
+        s.push_str(&format!("<h3>{}</h3>\n<div class=\"grid\">\n", escape(&st.to_string())));
         for &key in &keys {
-            s.push_str(&distribution_figure(ctx, label, key));
+            s.push_str(&distribution_figure(ctx, st, key));
         }
         s.push_str("</div>\n");
     }
@@ -47,22 +47,22 @@ pub(super) struct Lane<'a> {
     estimate: Option<&'a Estimate>,
 }
 
-pub(super) fn distribution_figure(ctx: &Ctx<'_>, label: u32, key: Metric) -> String {
+pub(super) fn distribution_figure(ctx: &Ctx<'_>, st: &Structure, key: Metric) -> String {
     let m = key;
     let lanes: Vec<Lane<'_>> = ctx
         .report
         .models
         .iter()
         .map(|run| {
-            let values = ctx.values(run, label, key);
+            let values = ctx.values(run, st, key);
             let mut sorted: Vec<f64> = values.iter().map(|v| v.1).filter(|v| !v.is_nan()).collect();
             sorted.sort_by(f64::total_cmp);
             Lane {
                 model: &run.name,
                 n_inf: values.iter().filter(|v| v.1.is_infinite()).count(),
                 n_nan: values.iter().filter(|v| v.1.is_nan()).count(),
-                both_empty: both_empty(run, label, key),
-                estimate: ctx.summary(key, label, &run.name).filter(|e| e.kind == EstimateKind::Mean),
+                both_empty: both_empty(run, st, key),
+                estimate: ctx.summary(key, st, &run.name).filter(|e| e.kind == EstimateKind::Mean),
                 values,
                 sorted,
             }
@@ -88,7 +88,7 @@ pub(super) fn distribution_figure(ctx: &Ctx<'_>, label: u32, key: Metric) -> Str
     let scale = Scale::new(domain.0, domain.1, left, right);
     let pos = |v: f64| if v == f64::INFINITY && has_inf { inf_x } else { scale.at(v) };
     let axis_y = top + lane_h * lanes.len() as f64 + 2.0;
-    let mut g = svg::open(width, height, &format!("{} of label {label}, per case", ctx.name(m)));
+    let mut g = svg::open(width, height, &format!("{} of {st}, per case", ctx.name(m)));
     if has_inf {
         g.push_str(&svg::rect(inf_x - 16.0, top, 32.0, axis_y - top, "inf-lane", None));
         g.push_str(&svg::text(inf_x, axis_y + 13.0, "middle", "tick", "∞"));
@@ -130,22 +130,23 @@ pub(super) fn distribution_figure(ctx: &Ctx<'_>, label: u32, key: Metric) -> Str
         }
     }
     g.push_str("</svg>");
-    let notes: Vec<String> = lanes.iter().map(|l| lane_note(ctx, l, key, label)).collect();
+    let notes: Vec<String> = lanes.iter().map(|l| lane_note(ctx, l, key, st)).collect();
     format!(
-        "<figure>\n<figcaption><b>{}</b> · label {label}</figcaption>\n{g}\n<p \
+        "<figure>\n<figcaption><b>{}</b> · {}</figcaption>\n{g}\n<p \
          class=\"note\">{}</p>\n</figure>\n",
         escape(&ctx.name(m)),
+        escape(&st.to_string()),
         notes.join("<br>")
     )
 }
 
 /// How many evaluated cases of a model lack the label in both masks, and their (conventional) value.
-pub(super) fn both_empty(run: &ModelRun, label: u32, key: Metric) -> (usize, f64) {
+pub(super) fn both_empty(run: &ModelRun, st: &Structure, key: Metric) -> (usize, f64) {
     let values: Vec<f64> = run
         .evaluation
         .cases
         .iter()
-        .filter_map(|c| c.labels.iter().find(|l| l.label == label))
+        .filter_map(|c| c.labels.iter().find(|l| l.structure.name == st.name))
         .filter(|l| l.empty_state() == EmptyState::BothEmpty)
         .filter_map(|l| case_value(l, key))
         .filter(|v| !v.is_nan())
@@ -154,7 +155,7 @@ pub(super) fn both_empty(run: &ModelRun, label: u32, key: Metric) -> (usize, f64
 }
 
 /// The counts under a distribution plot for one model.
-pub(super) fn lane_note(ctx: &Ctx<'_>, lane: &Lane<'_>, key: Metric, label: u32) -> String {
+pub(super) fn lane_note(ctx: &Ctx<'_>, lane: &Lane<'_>, key: Metric, st: &Structure) -> String {
     let m = key;
     let mut parts = vec![format!("{} cases", lane.values.len())];
     if lane.n_inf > 0 {
@@ -175,7 +176,7 @@ pub(super) fn lane_note(ctx: &Ctx<'_>, lane: &Lane<'_>, key: Metric, label: u32)
             val(lane.both_empty.1, m.unit())
         ));
     }
-    match (lane.estimate, ctx.summary(key, label, lane.model)) {
+    match (lane.estimate, ctx.summary(key, st, lane.model)) {
         (Some(e), _) => parts.push(format!("mean {}", est_ci(e.estimate, e.ci_low, e.ci_high, m.unit()))),
         (None, Some(e)) if e.kind == EstimateKind::Micro => {
             parts.push("micro estimate: see the summary".to_string())

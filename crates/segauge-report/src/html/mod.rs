@@ -24,7 +24,7 @@ use segauge_stats::CiMethod;
 
 use segauge_eval::{
     Better, Estimate, EstimateKind, EvalOptions, InfPolicy, LabelResult, Metric, ModelRun, PairedComparison,
-    Ranking, Report, StratumTotals, SubgroupEstimate, Unit,
+    Ranking, Report, StratumTotals, Structure, SubgroupEstimate, Unit,
 };
 
 use crate::output::{SEGAUGE_VERSION, format_number};
@@ -141,8 +141,8 @@ struct Ctx<'a> {
     options: &'a EvalOptions,
     /// HD_p, when surface metrics were computed.
     hd: Option<Metric>,
-    /// Every label of the report, ascending.
-    labels: Vec<u32>,
+    /// Every structure of the report, in the evaluations' order.
+    structures: Vec<Structure>,
     /// More than one model.
     multi: bool,
     /// The confidence level as text (`95 %`).
@@ -152,17 +152,19 @@ struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     fn new(report: &'a Report) -> Ctx<'a> {
         let options = &report.options.eval;
-        let mut labels: BTreeSet<u32> = report.summary.iter().map(|e| e.label).collect();
-        for m in &report.models {
-            for c in &m.evaluation.cases {
-                labels.extend(c.labels.iter().map(|l| l.label));
-            }
-        }
+        let mut seen = BTreeSet::new();
+        let structures: Vec<Structure> = report
+            .models
+            .iter()
+            .flat_map(|m| m.evaluation.structures.iter())
+            .filter(|s| seen.insert(s.name.clone()))
+            .cloned()
+            .collect();
         Ctx {
             report,
             options,
             hd: options.surface.as_ref().map(|_| Metric::HdPercentile),
-            labels: labels.into_iter().collect(),
+            structures,
             multi: report.models.len() > 1,
             level: percent(report.options.aggregate.level),
         }
@@ -197,34 +199,36 @@ impl<'a> Ctx<'a> {
     }
 
     /// The summary estimate of a metric, label and model.
-    fn summary(&self, metric: Metric, label: u32, model: &str) -> Option<&'a Estimate> {
-        self.report.summary.iter().find(|e| e.metric == metric && e.label == label && model_matches(e, model))
+    fn summary(&self, metric: Metric, st: &Structure, model: &str) -> Option<&'a Estimate> {
+        self.report
+            .summary
+            .iter()
+            .find(|e| e.metric == metric && e.structure.name == st.name && model_matches(e, model))
     }
 
     /// The metrics whose per-case values exist for a label, in reading order.
-    fn case_metrics(&self, label: u32) -> Vec<Metric> {
+    fn case_metrics(&self, st: &Structure) -> Vec<Metric> {
         use Metric::*;
         [Dice, Iou, Hd, HdPercentile, Assd, Masd, Nsd, Biou, LesionF1]
             .into_iter()
             .filter(|&k| {
                 self.report.models.iter().any(|m| {
-                    m.evaluation
-                        .cases
-                        .iter()
-                        .any(|c| c.labels.iter().any(|l| l.label == label && case_value(l, k).is_some()))
+                    m.evaluation.cases.iter().any(|c| {
+                        c.labels.iter().any(|l| l.structure.name == st.name && case_value(l, k).is_some())
+                    })
                 })
             })
             .collect()
     }
 
     /// `(case id, value)` of every evaluated case of a model that has the label and the metric.
-    fn values(&self, model: &'a ModelRun, label: u32, key: Metric) -> Vec<(&'a str, f64)> {
+    fn values(&self, model: &'a ModelRun, st: &Structure, key: Metric) -> Vec<(&'a str, f64)> {
         model
             .evaluation
             .cases
             .iter()
             .filter_map(|c| {
-                let l = c.labels.iter().find(|l| l.label == label)?;
+                let l = c.labels.iter().find(|l| l.structure.name == st.name)?;
                 Some((c.case.as_str(), case_value(l, key)?))
             })
             .collect()

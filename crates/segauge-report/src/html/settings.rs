@@ -5,7 +5,15 @@ use super::*;
 
 pub(super) fn header(ctx: &Ctx<'_>) -> String {
     let n_failed: usize = ctx.report.models.iter().map(|m| m.evaluation.failures.len()).sum();
-    let labels: Vec<String> = ctx.labels.iter().map(u32::to_string).collect();
+    let n = ctx.structures.len();
+    let structures = if n <= 12 {
+        format!(
+            "structures {}",
+            escape(&ctx.structures.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "))
+        )
+    } else {
+        format!("{n} structures")
+    };
     let models = if ctx.multi {
         format!("{} models: {}", ctx.report.models.len(), escape(&ctx.model_names().join(", ")))
     } else {
@@ -15,9 +23,8 @@ pub(super) fn header(ctx: &Ctx<'_>) -> String {
     format!(
         "<header class=\"title\">\n<h1>Segmentation evaluation report</h1>\n<p>segauge {SEGAUGE_VERSION} · \
          {models} · \
-         {} cases · {n_failed} failed · labels {}</p>\n</header>\n<nav class=\"toc\">{nav}</nav>\n",
+         {} cases · {n_failed} failed · {structures}</p>\n</header>\n<nav class=\"toc\">{nav}</nav>\n",
         ctx.case_ids().len(),
-        labels.join(", ")
     )
 }
 
@@ -47,7 +54,10 @@ pub(super) fn settings_section(ctx: &Ctx<'_>) -> String {
             ("segauge version", SEGAUGE_VERSION.to_string()),
             ("cases", format!("{} (case ids over all models)", ctx.case_ids().len())),
             ("failures", format!("{n_failed} (over all models; see <a href=\"#failures\">Failures</a>)")),
-            ("labels", ctx.labels.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")),
+            (
+                "structures",
+                escape(&ctx.structures.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")),
+            ),
             ("subgroup columns", columns),
         ],
     ));

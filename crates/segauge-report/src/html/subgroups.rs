@@ -22,20 +22,23 @@ pub(super) fn subgroups_section(ctx: &Ctx<'_>) -> String {
     let mut keys = vec![Metric::Dice];
     keys.extend(ctx.hd);
     keys.push(Metric::LesionF1);
-    for &label in &ctx.labels {
+    for st in &ctx.structures {
         let present: Vec<Metric> = keys
             .iter()
             .copied()
             .filter(|&k| {
-                ctx.report.subgroups.iter().any(|g| g.estimate.label == label && g.estimate.metric == k)
+                ctx.report
+                    .subgroups
+                    .iter()
+                    .any(|g| g.estimate.structure.name == st.name && g.estimate.metric == k)
             })
             .collect();
         if present.is_empty() {
             continue;
         }
-        s.push_str(&format!("<h3>Label {label}</h3>\n"));
+        s.push_str(&format!("<h3>{}</h3>\n", escape(&st.to_string())));
         for key in present {
-            s.push_str(&forest_figure(ctx, label, key));
+            s.push_str(&forest_figure(ctx, st, key));
         }
     }
     s.push_str("</section>\n");
@@ -50,17 +53,17 @@ pub(super) enum ForestRow<'a> {
     Value { group: &'a SubgroupEstimate, first: bool, stripe: bool },
 }
 
-pub(super) fn forest_figure(ctx: &Ctx<'_>, label: u32, key: Metric) -> String {
+pub(super) fn forest_figure(ctx: &Ctx<'_>, st: &Structure, key: Metric) -> String {
     let m = key;
     let groups: Vec<&SubgroupEstimate> = ctx
         .report
         .subgroups
         .iter()
-        .filter(|g| g.estimate.label == label && g.estimate.metric == key)
+        .filter(|g| g.estimate.structure.name == st.name && g.estimate.metric == key)
         .collect();
     let rows = forest_rows(ctx, &groups);
     let overall: Vec<&Estimate> =
-        ctx.report.models.iter().filter_map(|r| ctx.summary(key, label, &r.name)).collect();
+        ctx.report.models.iter().filter_map(|r| ctx.summary(key, st, &r.name)).collect();
     let (width, row_h, head) = (800.0, 19.0, 22.0);
     let (x_model, x_n, x0, x1, x_est) = (150.0, 262.0, 280.0, 560.0, 580.0);
     let bottom = head + row_h * rows.len() as f64 + 4.0;
@@ -72,7 +75,7 @@ pub(super) fn forest_figure(ctx: &Ctx<'_>, label: u32, key: Metric) -> String {
         .flat_map(|e| [e.estimate, e.ci_low, e.ci_high]);
     let domain = svg::domain(bounds, false, m.unit() == Unit::Score);
     let scale = Scale::new(domain.0, domain.1, x0, x1);
-    let mut g = svg::open(width, height, &format!("Forest plot of {} for label {label}", ctx.name(m)));
+    let mut g = svg::open(width, height, &format!("Forest plot of {} for {st}", ctx.name(m)));
     g.push_str(&svg::text(8.0, 13.0, "start", "head", "subgroup"));
     if ctx.multi {
         g.push_str(&svg::text(x_model, 13.0, "start", "head", "model"));
@@ -117,9 +120,10 @@ pub(super) fn forest_figure(ctx: &Ctx<'_>, label: u32, key: Metric) -> String {
         })
         .collect();
     format!(
-        "<figure>\n<figcaption><b>{}</b> · label {label}</figcaption>\n{g}\n\
+        "<figure>\n<figcaption><b>{}</b> · {}</figcaption>\n{g}\n\
          <p class=\"note\">All cases (dashed line): {}</p>\n</figure>\n",
         escape(&ctx.name(m)),
+        escape(&st.to_string()),
         overall_text.join(" · ")
     )
 }

@@ -27,8 +27,9 @@ pub(super) fn summary_section(ctx: &Ctx<'_>) -> String {
         }
         acc
     });
-    for &label in &ctx.labels {
-        let mut rows: Vec<&Estimate> = ctx.report.summary.iter().filter(|e| e.label == label).collect();
+    for st in &ctx.structures {
+        let mut rows: Vec<&Estimate> =
+            ctx.report.summary.iter().filter(|e| e.structure.name == st.name).collect();
         if rows.is_empty() {
             continue;
         }
@@ -38,7 +39,7 @@ pub(super) fn summary_section(ctx: &Ctx<'_>) -> String {
                 ctx.model_index(e.model.as_deref()),
             )
         });
-        s.push_str(&format!("<h3>Label {label}</h3>\n"));
+        s.push_str(&format!("<h3>{}</h3>\n", escape(&st.to_string())));
         s.push_str(&summary_table(ctx, &rows));
     }
     s.push_str("</section>\n");

@@ -12,14 +12,16 @@ pub(super) fn worst_cases_section(ctx: &Ctx<'_>) -> String {
         ctx.hd.map_or("HD_p".to_string(), |k| ctx.name(k))
     ));
     let mut any = false;
-    for &label in &ctx.labels {
+    for st in &ctx.structures {
         let mut block = String::new();
         for run in &ctx.report.models {
             let rows: Vec<(&str, &LabelResult)> = run
                 .evaluation
                 .cases
                 .iter()
-                .filter_map(|c| c.labels.iter().find(|l| l.label == label).map(|l| (c.case.as_str(), l)))
+                .filter_map(|c| {
+                    c.labels.iter().find(|l| l.structure.name == st.name).map(|l| (c.case.as_str(), l))
+                })
                 .collect();
             if rows.is_empty() {
                 continue;
@@ -48,7 +50,7 @@ pub(super) fn worst_cases_section(ctx: &Ctx<'_>) -> String {
         }
         if !block.is_empty() {
             any = true;
-            s.push_str(&format!("<h3>Label {label}</h3>\n{block}"));
+            s.push_str(&format!("<h3>{}</h3>\n{block}", escape(&st.to_string())));
         }
     }
     if !any {

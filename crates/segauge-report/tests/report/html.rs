@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use segauge_eval::{
     AggregateOptions, CaseResult, Catalogue, Estimate, EstimateKind, EvalOptions, Evaluation, Failure,
     LabelResult, Metric, ModelRank, ModelRun, Options, PairedComparison, Ranking, Report, StratumTotals,
-    SubgroupEstimate,
+    Structure, SubgroupEstimate,
 };
 use segauge_lesion::{LesionOptions, LesionReport};
 use segauge_metrics::{EmptyState, LabelCounts, SurfaceMetrics};
@@ -42,7 +42,13 @@ fn label(label: u32, dice: f64, hd95: f64, lesions: (u64, u64, u64)) -> LabelRes
     };
     let mut report = LesionReport::none(&LesionOptions::default());
     (report.tp, report.fp, report.fn_) = lesions;
-    LabelResult { label, counts, voxel_volume_mm3: 1.25, surface: Some(surface), lesions: Some(report) }
+    LabelResult {
+        structure: Structure::label(label, None),
+        counts,
+        voxel_volume_mm3: 1.25,
+        surface: Some(surface),
+        lesions: Some(report),
+    }
 }
 
 fn case_ids() -> Vec<String> {
@@ -76,7 +82,7 @@ fn evaluation(m: usize) -> Evaluation {
         .collect();
     let failures =
         if m == 0 { vec![Failure { case: "case_15".into(), error: FAILURE.into() }] } else { vec![] };
-    Evaluation { cases, failures, labels: vec![1, 2] }
+    Evaluation { cases, failures, structures: vec![Structure::label(1, None), Structure::label(2, None)] }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -92,7 +98,7 @@ fn estimate(
 ) -> Estimate {
     Estimate {
         metric,
-        label,
+        structure: Structure::label(label, None),
         model: Some(model.into()),
         kind,
         estimate: e,
@@ -117,7 +123,7 @@ fn mean(run: &ModelRun, label: u32, f: impl Fn(&LabelResult) -> f64) -> f64 {
         .evaluation
         .cases
         .iter()
-        .flat_map(|c| c.labels.iter().filter(|l| l.label == label).map(&f))
+        .flat_map(|c| c.labels.iter().filter(|l| l.structure.label == Some(label)).map(&f))
         .map(|v| if v.is_infinite() { 180.0 } else { v })
         .collect();
     values.iter().sum::<f64>() / values.len() as f64
@@ -159,7 +165,9 @@ fn summary(models: &[ModelRun]) -> Vec<Estimate> {
         }
     }
     // Fixed numbers the tests look for (model A, label 1).
-    for e in out.iter_mut().filter(|e| e.model.as_deref() == Some("nnU-Net <v2>") && e.label == 1) {
+    for e in
+        out.iter_mut().filter(|e| e.model.as_deref() == Some("nnU-Net <v2>") && e.structure.label == Some(1))
+    {
         match e.metric {
             Metric::Dice => (e.estimate, e.ci_low, e.ci_high) = (0.74321, 0.70001, 0.78004),
             Metric::HdPercentile => {
@@ -202,7 +210,7 @@ fn strata() -> Vec<StratumTotals> {
                 (10.0, f64::INFINITY, 6, 6, 7, 6),
             ] {
                 out.push(StratumTotals {
-                    label,
+                    structure: Structure::label(label, None),
                     model: Some(model.into()),
                     counts: segauge_lesion::Stratum {
                         lo_mm: lo,
@@ -227,7 +235,7 @@ fn paired() -> Vec<PairedComparison> {
     .into_iter()
     .map(|(metric, label, d, lo, hi, p, holm)| PairedComparison {
         metric,
-        label,
+        structure: Structure::label(label, None),
         model_a: "nnU-Net <v2>".into(),
         model_b: "baseline".into(),
         n: 13,
@@ -253,7 +261,7 @@ fn ranking() -> Vec<Ranking> {
     };
     vec![Ranking {
         metric: Metric::Dice,
-        label: 1,
+        structure: Structure::label(1, None),
         n: 13,
         models: vec![
             rank("nnU-Net <v2>", 1, 0.8231, vec![8231, 1768]),
@@ -455,7 +463,7 @@ fn comparison_and_ranking_show_the_paired_numbers() {
     assert!(s.contains("-1.23 mm") && s.contains("1.2e-5") && s.contains("class=\"num sig\">0.0001</td>"));
     // The paired differences plotted, scores and distances apart, each with its interval around 0: Dice
     // 0.0523 [0.0101, 0.0899] and HD95 -1.234 [-2.5, -0.2] mm (Holm p 0.0001: a dark diamond).
-    assert_eq!(s.matches("<b>Paired differences</b> · label 1").count(), 2);
+    assert_eq!(s.matches("<b>Paired differences</b> · 1 ·").count(), 2);
     assert!(s.contains("nnU-Net &lt;v2&gt; − baseline: 0.0523 [0.0101, 0.0899] (95 % CI)"));
     assert!(s.contains("nnU-Net &lt;v2&gt; − baseline: -1.23 [-2.50, -0.20] mm (95 % CI), Holm p 0.0001"));
     assert!(s.contains("left of 0 favours A") && s.contains("right of 0 favours A"));

@@ -28,7 +28,7 @@ fn the_json_states_settings_rows_failures_and_denominators() {
     let dir = tempfile::tempdir().unwrap();
     let r = example_report(dir.path());
     let doc: serde_json::Value = serde_json::from_str(&segauge_report::report_json(&r)).unwrap();
-    assert_eq!(doc["schema"], "segauge-eval/2");
+    assert_eq!(doc["schema"], "segauge-eval/3");
     assert_eq!(doc["surface"], r.options.eval.surface.as_ref().unwrap().surface.as_str());
     assert_eq!(doc["tau"].as_f64(), Some(2.0));
     assert_eq!(doc["n_failed"], 2);
