@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The `id` of every section of segauge's HTML report, in page order (the last two only with several models).
-pub const REPORT_SECTIONS: [&str; 9] = [
+/// The `id` of every section of segauge's HTML report, in page order for one model (the last two only with
+/// several models, where they come first).
+pub const REPORT_SECTIONS: [&str; 10] = [
+    "overview",
     "settings",
     "summary",
     "distributions",

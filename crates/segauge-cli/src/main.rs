@@ -175,6 +175,17 @@ struct EvalArgs {
     /// Case metadata: a CSV file with a `case` column and any others (subgroups are sliced by them).
     #[arg(long, help_heading = "Inputs")]
     metadata: Option<PathBuf>,
+    /// Where each prediction is under `--pred`, with `{case}` for the case id, e.g. `{case}/{case}_seg.nii.gz`
+    /// (MONAI's SaveImage) or `{case}/segmentations` (a folder of masks); default: found recursively.
+    #[arg(long, help_heading = "Inputs")]
+    pred_pattern: Option<String>,
+    /// Where each ground truth is under `--gt`, e.g. `{case}_0000.nii.gz`; default: found recursively.
+    #[arg(long, help_heading = "Inputs")]
+    gt_pattern: Option<String>,
+    /// Evaluate only the ground truths that have a prediction (nnU-Net's `--chill`: one fold against all of
+    /// labelsTr); the others are listed as not evaluated, not as failures.
+    #[arg(long, help_heading = "Inputs")]
+    only_predicted: bool,
     #[command(flatten)]
     read: ReadArgs,
     /// Write the self-contained HTML report to this file.
@@ -850,11 +861,31 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         None => Default::default(),
     };
     options.validate(&metadata)?;
+    let pairing = segauge::eval::PairOptions {
+        pred_pattern: args.pred_pattern.clone(),
+        gt_pattern: args.gt_pattern.clone(),
+        only_predicted: args.only_predicted,
+    };
     let mut sets = Vec::new();
     for (name, dir) in &models {
-        let data = segauge::pair_dirs(dir, &args.gt)?;
-        if data.cases.is_empty() && data.failures.is_empty() {
-            bail!("no .nii, .nii.gz, .npy or .dcm files in {} or {}", dir.display(), args.gt.display());
+        let data = segauge::eval::pair_dirs_with(dir, &args.gt, &pairing)?;
+        if !data.cases.iter().any(|c| c.pred.is_some() && c.gt.is_some()) {
+            let seen = |d: &Path| {
+                let names = segauge::eval::first_names(d, 3);
+                if names.is_empty() {
+                    "no segmentation file".to_string()
+                } else {
+                    format!("e.g. {}", names.join(", "))
+                }
+            };
+            bail!(
+                "no case pairs: {} ({}) and {} ({}) share no case id; give --pred-pattern / --gt-pattern (e.g. \
+                 '{{case}}/{{case}}_seg.nii.gz')",
+                dir.display(),
+                seen(dir),
+                args.gt.display(),
+                seen(&args.gt)
+            );
         }
         sets.push((name.clone(), data));
     }
@@ -941,7 +972,13 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let cases: usize = result.models.iter().map(|m| m.evaluation.cases.len()).sum();
     let failed: usize = result.models.iter().map(|m| m.evaluation.failures.len()).sum();
-    eprintln!("evaluated {cases} of {} cases, {failed} failed", cases + failed);
+    let skipped: usize = result.models.iter().map(|m| m.evaluation.not_evaluated.len()).sum();
+    let skipped = if skipped > 0 {
+        format!(", {skipped} ground truths without prediction not evaluated (--only-predicted)")
+    } else {
+        String::new()
+    };
+    eprintln!("evaluated {cases} of {} cases, {failed} failed{skipped}", cases + failed);
     Ok(if unwritten > 0 {
         ExitCode::from(2)
     } else if failed == 0 {

@@ -9,7 +9,8 @@
 //!   [`Failure`] with a one-line reason) and [`aggregate`] (bootstrap intervals, subgroups, paired comparisons,
 //!   rankings).
 //! - [`compare`]: one prediction against its ground truth; [`compare_volumes`]: the same for two volumes in
-//!   memory; [`pair_dirs`]: two folders paired by case id.
+//!   memory; [`pair_dirs`] and [`pair_dirs_with`]: two folders paired into cases (recursive discovery of files,
+//!   MONAI's `case/case_seg.nii.gz`, folders of per-structure masks, or `{case}` patterns).
 //! - [`Catalogue`] and [`Metric`]: every metric's key, name, unit, direction and aggregation, the single source
 //!   every writer uses.
 //!
@@ -41,6 +42,7 @@ mod aggregate;
 mod catalogue;
 mod measure;
 mod options;
+mod pairing;
 mod pipeline;
 mod sides;
 mod structures;
@@ -52,9 +54,10 @@ pub use aggregate::{
 pub use catalogue::{ALL as ALL_METRICS, Aggregation, Better, Catalogue, Metric, Unit, Value};
 pub use measure::{
     Case, CaseResult, DataSet, Evaluation, Failure, LabelResult, MAX_REASON_BYTES, check_selection, compare,
-    compare_files, compare_volumes, evaluate, pair_dirs, structures_never_seen,
+    compare_files, compare_volumes, evaluate, structures_never_seen,
 };
 pub use options::{AggregateOptions, EvalOptions, InfPolicy, Metadata, Options};
+pub use pairing::{MAX_DEPTH, PairOptions, first_names, pair_dirs, pair_dirs_with};
 pub use pipeline::{Inputs, Progress, run};
 pub use structures::{DatasetLabels, LabelRef, Region, Structure};
 
@@ -71,14 +74,6 @@ pub enum Error {
     #[error("invalid option: {detail}")]
     InvalidOption {
         /// The option, its value and what is accepted.
-        detail: String,
-    },
-    /// A label-definition file (an nnU-Net `dataset.json`) is unreadable or invalid.
-    #[error("{}: {detail}", path.display())]
-    LabelSource {
-        /// The file.
-        path: std::path::PathBuf,
-        /// What is wrong.
         detail: String,
     },
     /// The structures of a case cannot be matched: label names that disagree, a selected name that no side has,

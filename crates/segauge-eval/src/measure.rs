@@ -153,6 +153,9 @@ pub struct Evaluation {
     pub cases: Vec<CaseResult>,
     /// Cases that could not be evaluated.
     pub failures: Vec<Failure>,
+    /// Ground-truth cases not evaluated on purpose (no prediction, with `only_predicted`), with the reason.
+    #[serde(default)]
+    pub not_evaluated: Vec<Failure>,
     /// The structures every evaluated case reports, in order (labels ascending, then regions as given, then
     /// masks by name): the selected ones, or every structure present in any case (outputs give a failed case one
     /// row per structure).
@@ -708,41 +711,8 @@ pub struct DataSet {
     pub cases: Vec<Case>,
     /// Cases that cannot be evaluated.
     pub failures: Vec<Failure>,
-}
-
-/// Pairs the segmentation files of two directories by case id (see [`segauge_io::case_id`]).
-///
-/// Cases present on one side only are kept with the other side `None` (they become failures when evaluated);
-/// a case id with two files on one side (`a.nii` and `a.nii.gz`) is a failure straight away.
-///
-/// # Errors
-/// [`Error::Io`] when a directory cannot be listed.
-pub fn pair_dirs(pred_dir: &Path, gt_dir: &Path) -> Result<DataSet, Error> {
-    let preds = segauge_io::scan_dir(pred_dir)?;
-    let gts = segauge_io::scan_dir(gt_dir)?;
-    let ids: BTreeSet<&String> = preds.keys().chain(gts.keys()).collect();
-    let mut cases = Vec::new();
-    let mut failures = Vec::new();
-    for id in ids {
-        let one = |side: &BTreeMap<String, Vec<PathBuf>>| -> Result<Option<PathBuf>, String> {
-            match side.get(id).map(Vec::as_slice) {
-                None | Some([]) => Ok(None),
-                Some([p]) => Ok(Some(p.clone())),
-                Some(many) => Err(format!(
-                    "{} files for one case: {}",
-                    many.len(),
-                    many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-                )),
-            }
-        };
-        match (one(&preds), one(&gts)) {
-            (Ok(pred), Ok(gt)) => {
-                cases.push(Case { id: id.clone(), pred, gt, metadata: BTreeMap::new(), volumes: None })
-            }
-            (Err(e), _) | (_, Err(e)) => failures.push(Failure { case: id.clone(), error: e }),
-        }
-    }
-    Ok(DataSet { cases, failures })
+    /// Ground-truth cases left out on purpose (no prediction, with `only_predicted`): not failures, but listed.
+    pub not_evaluated: Vec<Failure>,
 }
 
 /// The longest failure reason kept, in bytes. Errors quote at most a few hundred bytes of a file, so only paths
@@ -857,6 +827,7 @@ pub fn evaluate(
         data.failures.iter().map(|f| Failure { case: f.case.clone(), error: reason(f.error.clone()) }),
     );
     eval.failures.sort_by(|a, b| a.case.cmp(&b.case));
+    eval.not_evaluated.clone_from(&data.not_evaluated);
     Ok(eval)
 }
 

@@ -52,7 +52,7 @@ pub struct Progress {
 /// let mut options = Options::default();
 /// options.aggregate.resamples = 999;
 /// let report = run(inputs, &options, &|p| assert!(p.done <= p.total))?;
-/// let dice = report.summary.iter().find(|e| e.metric == segauge_eval::Metric::Dice && e.label == 1).unwrap();
+/// let dice = report.summary.iter().find(|e| e.metric == segauge_eval::Metric::Dice && e.structure.label == Some(1)).unwrap();
 /// assert!(dice.ci_low <= dice.estimate && dice.estimate <= dice.ci_high);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -211,67 +211,16 @@ impl DatasetLabels {
     /// ```
     ///
     /// # Errors
-    /// [`Error::LabelSource`] naming the file: unreadable, not JSON, no `labels` object, a value that is neither a
-    /// label number nor a list of them, two names for one label.
+    /// [`Error::Io`] naming the file: unreadable, not JSON, no `labels` object, a value that is neither a label
+    /// number nor a list of them, two names for one label ([`segauge_io::read_dataset_json`]).
     pub fn read(path: &Path) -> Result<DatasetLabels, Error> {
-        let bad = |detail: String| Error::LabelSource { path: path.to_path_buf(), detail };
-        let meta = std::fs::metadata(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-        if meta.len() > 64 << 20 {
-            return Err(bad(format!("{} bytes: too large for a dataset.json", meta.len())));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let labels = json
-            .get("labels")
-            .and_then(|l| l.as_object())
-            .ok_or_else(|| bad("no \"labels\" object".into()))?;
-        let mut out = DatasetLabels {
-            file_ending: json.get("file_ending").and_then(|f| f.as_str()).map(str::to_string),
-            ..DatasetLabels::default()
-        };
-        let number = |v: &serde_json::Value, key: &str| -> Result<u32, Error> {
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| bad(format!("label {key:?}: {v} is not a label number")))
-        };
-        for (key, value) in labels {
-            if let (Ok(n), Some(name)) = (key.trim().parse::<u32>(), value.as_str()) {
-                // nnU-Net v1: "1": "liver".
-                if n != 0 {
-                    insert_name(&mut out.names, n, name.trim(), &path.display().to_string())?;
-                }
-                continue;
-            }
-            match value {
-                serde_json::Value::Array(items) => {
-                    let labels = items.iter().map(|v| number(v, key)).collect::<Result<Vec<u32>, Error>>()?;
-                    out.regions.push(Region { name: key.clone(), labels });
-                }
-                v => {
-                    let n = number(v, key)?;
-                    if key == "ignore" {
-                        out.ignore = Some(n);
-                    } else if n != 0 {
-                        insert_name(&mut out.names, n, key, &path.display().to_string())?;
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// Adds `label → name`, refusing a second, different name for the label.
-fn insert_name(names: &mut BTreeMap<u32, String>, label: u32, name: &str, source: &str) -> Result<(), Error> {
-    match names.get(&label) {
-        Some(old) if old != name => Err(Error::InvalidOption {
-            detail: format!("label {label} is named both {old:?} and {name:?} in {source}"),
-        }),
-        _ => {
-            names.insert(label, name.to_string());
-            Ok(())
-        }
+        let d = segauge_io::read_dataset_json(path)?;
+        Ok(DatasetLabels {
+            names: d.names,
+            regions: d.regions.into_iter().map(|(name, labels)| Region { name, labels }).collect(),
+            ignore: d.ignore,
+            file_ending: d.file_ending,
+        })
     }
 }
 
@@ -381,19 +330,5 @@ mod tests {
         assert!(validate(&[(1, "7".to_string())].into(), &[], None).is_err());
         assert!(validate(&names, &[], Some(1)).is_err());
         assert!(validate(&names, &[], Some(0)).is_err());
-    }
-
-    #[test]
-    fn nnunet_v1_labels_and_bad_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("dataset.json");
-        std::fs::write(&p, r#"{"labels": {"0": "background", "1": "liver", "2": "tumour"}}"#).unwrap();
-        let d = DatasetLabels::read(&p).unwrap();
-        assert_eq!(d.names.values().collect::<Vec<_>>(), ["liver", "tumour"]);
-        std::fs::write(&p, r#"{"labels": {"liver": "x"}}"#).unwrap();
-        let e = DatasetLabels::read(&p).unwrap_err().to_string();
-        assert!(e.contains("dataset.json: label \"liver\": \"x\" is not a label number"), "{e}");
-        std::fs::write(&p, r#"{"name": "x"}"#).unwrap();
-        assert!(DatasetLabels::read(&p).unwrap_err().to_string().ends_with("no \"labels\" object"));
     }
 }

@@ -68,6 +68,14 @@ pub enum Error {
         /// A hint on the likely cause.
         hint: &'static str,
     },
+    /// A label-definition file (an nnU-Net `dataset.json`) holds an invalid entry.
+    #[error("{}: invalid label definitions: {detail}", path.display())]
+    InvalidLabels {
+        /// The file.
+        path: PathBuf,
+        /// The entry and what is wrong with it.
+        detail: String,
+    },
     /// The spacing of a `.npy` file is not known.
     #[error("{}: spacing unknown: write a sidecar {} with {{\"spacing\": [sx, sy, sz]}} or give the spacing (--spacing)", path.display(), sidecar.display())]
     MissingSpacing {
@@ -182,11 +190,11 @@ impl Error {
 }
 
 /// The most bytes of file content that [`quote`] puts in a message.
-#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
+#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom", feature = "dataset-json"))]
 pub(crate) const QUOTE_MAX: usize = 200;
 
 /// The most bytes that [`one_line`] keeps of another library's message.
-#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
+#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom", feature = "dataset-json"))]
 pub(crate) const LINE_MAX: usize = 400;
 
 /// The most entries that [`list`] shows.
@@ -199,7 +207,7 @@ pub(crate) const LIST_MAX: usize = 8;
 /// bytes of it; longer content is cut and its length given: `"{'descr': '<u1', …" (104857600 bytes)`. Every
 /// message that quotes what a file holds goes through here, so no file can make a message long, break it over
 /// lines or reorder what a terminal shows.
-#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
+#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom", feature = "dataset-json"))]
 pub(crate) fn quote(content: impl AsRef<[u8]>) -> String {
     let content = content.as_ref();
     let head = &content[..content.len().min(QUOTE_MAX)];
@@ -234,7 +242,7 @@ pub(crate) fn quote(content: impl AsRef<[u8]>) -> String {
 
 /// A message from another library (dicom-rs, serde_json, nifti), which may quote the file: control characters
 /// escaped so that it stays on one line, and cut after [`LINE_MAX`] bytes (marked with `…`).
-#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
+#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom", feature = "dataset-json"))]
 pub(crate) fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(LINE_MAX + 8));
     for (i, c) in text.char_indices() {

@@ -31,6 +31,8 @@
 //! ## Feature flags
 //! - `nifti` (default): the NIfTI-1 reader, with gzip through flate2's zlib-rs backend.
 //! - `npy` (default): the NumPy `.npy` reader with JSON geometry sidecars.
+//! - `dataset-json` (default): [`read_dataset_json`], the label names, regions and ignore label of an nnU-Net
+//!   `dataset.json`.
 //! - `ndarray`: [`LabelVolume::from_array`] and [`LabelVolume::from_array_2d`], volumes from ndarray views
 //!   indexed `[x, y, z]` whatever their memory order.
 //! - `dicom`: the DICOM readers, through dicom-rs (pure Rust): Implicit/Explicit VR Little Endian, Deflated Explicit
@@ -39,6 +41,8 @@
 
 #[cfg(feature = "ndarray")]
 mod array;
+#[cfg(feature = "dataset-json")]
+mod dataset_json;
 #[cfg(any(feature = "nifti", feature = "npy"))]
 mod decode;
 #[cfg(feature = "dicom")]
@@ -63,6 +67,8 @@ use std::path::{Path, PathBuf};
 
 #[cfg(feature = "ndarray")]
 pub use array::LabelValue;
+#[cfg(feature = "dataset-json")]
+pub use dataset_json::{DatasetJson, read_dataset_json};
 pub use error::Error;
 pub use label_file::{LabelFile, pack};
 #[cfg(feature = "nifti")]

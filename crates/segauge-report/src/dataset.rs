@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use segauge_eval::{Estimate, EstimateKind, Metadata, Report, Structure, Unit};
+use segauge_eval::{Estimate, EstimateKind, Metadata, Metric, Report, Structure, Unit};
 use segauge_lesion::Lesion;
 use serde_json::{Map, Value};
 
@@ -170,7 +170,7 @@ pub fn report_json(report: &Report) -> String {
     ];
     doc.extend(settings(options));
     doc.extend(aggregate_settings(report));
-    let (mut cases, mut failures) = (Vec::new(), Vec::new());
+    let (mut cases, mut failures, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for m in &report.models {
         for c in &m.evaluation.cases {
             for l in &c.labels {
@@ -189,6 +189,14 @@ pub fn report_json(report: &Report) -> String {
             }
             f.push(("error".into(), Value::from(fl.error.clone())));
             failures.push(object(f));
+        }
+        for fl in &m.evaluation.not_evaluated {
+            let mut f = vec![("case".to_string(), Value::from(fl.case.clone()))];
+            if several {
+                f.push(("model".into(), Value::from(m.name.clone())));
+            }
+            f.push(("reason".into(), Value::from(fl.error.clone())));
+            skipped.push(object(f));
         }
     }
     let n_cases: usize =
@@ -233,6 +241,7 @@ pub fn report_json(report: &Report) -> String {
         ("n_failed".into(), Value::from(n_failed)),
         ("cases".into(), Value::Array(cases)),
         ("failures".into(), Value::Array(failures)),
+        ("not_evaluated".into(), Value::Array(skipped)),
         ("summary".into(), Value::Array(summary)),
         ("subgroups".into(), Value::Array(subgroups)),
         ("strata".into(), Value::Array(strata)),
@@ -409,9 +418,119 @@ pub fn write_lesion_csv<W: Write>(report: &Report, out: W, path: &Path) -> Resul
     w.finish()
 }
 
-/// A plain-text table of the overall estimates with their intervals (one line per metric, label and model).
+/// The headline metrics of the terminal summary, in order, when computed: Dice, HD_p, NSD and lesion F1.
+const HEADLINE: [Metric; 4] = [Metric::Dice, Metric::HdPercentile, Metric::Nsd, Metric::LesionF1];
+
+/// The terminal summary: one line per structure (and model) with the headline metrics and their intervals, then
+/// the notes that apply (capped, left out, failed and not-evaluated cases, small samples). Every metric of every
+/// structure is in the summary CSV, the JSON and the report.
 pub fn summary_text(report: &Report) -> String {
-    estimates_text(report, &report.summary.iter().collect::<Vec<_>>(), None)
+    let options = &report.options.aggregate;
+    let metrics: Vec<Metric> =
+        HEADLINE.into_iter().filter(|m| report.summary.iter().any(|e| e.metric == *m)).collect();
+    let several = report.models.len() > 1;
+    let level = format!("{}% CI", format_number(options.level * 100.0));
+    let mut header: Vec<String> = Vec::new();
+    if several {
+        header.push("model".into());
+    }
+    header.extend(["structure".to_string(), "n".into(), "both empty".into()]);
+    header.extend(metrics.iter().map(|&m| {
+        let unit = if m.unit() == Unit::Mm { " mm" } else { "" };
+        format!("{}{unit} [{level}]", report.catalogue.key(m))
+    }));
+    let mut table = vec![header];
+    // Notes, each once: (note, structures it applies to).
+    let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let fmt = |v: f64, unit: Unit| {
+        let digits = if unit == Unit::Mm { 2 } else { 4 };
+        if v.is_finite() { format!("{v:.digits$}") } else { format_number(v) }
+    };
+    let mut seen: Vec<(&Option<String>, &str)> = Vec::new();
+    for first in &report.summary {
+        let key = (&first.model, first.structure.name.as_str());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let row_of = |m: Metric| {
+            report
+                .summary
+                .iter()
+                .find(|e| e.metric == m && e.model == first.model && e.structure == first.structure)
+        };
+        let name = printable(&first.structure.to_string()).into_owned();
+        let mut r = Vec::new();
+        if several {
+            r.push(printable(&first.model.clone().unwrap_or_default()).into_owned());
+        }
+        r.extend([name.clone(), first.n_cases.to_string(), first.n_both_empty.to_string()]);
+        for &m in &metrics {
+            r.push(match row_of(m) {
+                Some(e) => format!(
+                    "{} [{}, {}]",
+                    fmt(e.estimate, m.unit()),
+                    fmt(e.ci_low, m.unit()),
+                    fmt(e.ci_high, m.unit())
+                ),
+                None => "—".into(),
+            });
+            if let Some(e) = row_of(m) {
+                let key = report.catalogue.key(m);
+                let mut note = |text: String| {
+                    let who = notes.entry(text).or_default();
+                    if !who.contains(&name) {
+                        who.push(name.clone());
+                    }
+                };
+                if e.n_capped > 0 {
+                    note(format!("{key}: inf capped"));
+                }
+                if e.n_nan > 0 {
+                    note(format!("{key}: nan left out"));
+                }
+                for f in &e.flags {
+                    note((*f).to_string());
+                }
+            }
+        }
+        table.push(r);
+    }
+    let widths: Vec<usize> =
+        (0..table[0].len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut s = format!(
+        "{} bootstrap, B = {}, seed {}, inf policy {}; every metric: --summary-csv, --json, --report\n",
+        method_name(options.method),
+        options.resamples,
+        options.seed,
+        options.inf_policy.as_str()
+    );
+    for r in table {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+            .collect();
+        s.push_str(cells.join("  ").trim_end());
+        s.push('\n');
+    }
+    for (note, who) in notes {
+        let who = if who.len() > 6 { format!("{} structures", who.len()) } else { who.join(", ") };
+        s.push_str(&format!("note: {note} ({who})\n"));
+    }
+    for m in &report.models {
+        let prefix = if several { format!("model {}: ", printable(&m.name)) } else { String::new() };
+        if !m.evaluation.failures.is_empty() {
+            s.push_str(&format!("note: {prefix}{} failed cases not included\n", m.evaluation.failures.len()));
+        }
+        if !m.evaluation.not_evaluated.is_empty() {
+            s.push_str(&format!(
+                "note: {prefix}{} ground truths without prediction not evaluated\n",
+                m.evaluation.not_evaluated.len()
+            ));
+        }
+    }
+    s
 }
 
 /// The same for the subgroups of one metadata column (`None` if the column was not sliced).

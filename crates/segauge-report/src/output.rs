@@ -361,7 +361,11 @@ pub fn write_cases_csv<W: Write>(report: &Report, out: W, path: &Path) -> Result
             }
         }
         let structures = &m.evaluation.structures;
-        for f in &m.evaluation.failures {
+        let skipped = m.evaluation.not_evaluated.iter().map(|f| segauge_eval::Failure {
+            case: f.case.clone(),
+            error: format!("not evaluated: {}", f.error),
+        });
+        for f in m.evaluation.failures.iter().cloned().chain(skipped) {
             let one = |structure: Option<&Structure>| {
                 let mut row = prefix.clone();
                 row.push(f.case.clone());

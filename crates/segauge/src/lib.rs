@@ -103,7 +103,7 @@ pub struct Results {
 /// let results = segauge::evaluate(cases, &options)?;
 /// assert!(results.summary().contains("dice"));
 /// assert!(results.by_subgroup("scanner").unwrap().contains("B"));
-/// let dice = results.report.summary.iter().find(|e| e.metric == segauge::Metric::Dice && e.label == 1).unwrap();
+/// let dice = results.report.summary.iter().find(|e| e.metric == segauge::Metric::Dice && e.structure.label == Some(1)).unwrap();
 /// assert!(dice.ci_low <= dice.estimate && dice.estimate <= dice.ci_high);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -127,7 +127,7 @@ pub fn evaluate_models(models: Vec<(String, Vec<Case>)>, options: &Options) -> R
         .collect();
     let gt_dir = if gt_dirs.len() == 1 { gt_dirs.into_iter().next() } else { None };
     let models =
-        models.into_iter().map(|(name, cases)| (name, DataSet { cases, failures: vec![] })).collect();
+        models.into_iter().map(|(name, cases)| (name, DataSet { cases, ..DataSet::default() })).collect();
     let inputs = eval::Inputs { models, metadata: Default::default(), gt_dir };
     Ok(Results { report: eval::run(inputs, options, &|_| {})? })
 }

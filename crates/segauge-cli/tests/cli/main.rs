@@ -539,7 +539,7 @@ fn eval_writes_aggregates_subgroups_and_every_output() {
         assert!(cases.lines().any(|l| l.starts_with(&format!("broken,{label},{label},,"))), "{cases}");
     }
     let html = std::fs::read_to_string(out_file("report.html")).unwrap();
-    for id in &segauge_tests::browser::REPORT_SECTIONS[..7] {
+    for id in &segauge_tests::browser::REPORT_SECTIONS[..8] {
         assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
     }
     assert!(html.contains("broken") && !html.contains("http://") && !html.contains("https://"));

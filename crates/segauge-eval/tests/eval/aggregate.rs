@@ -142,7 +142,7 @@ fn subgroup_rows_equal_evaluating_the_subgroup_alone() {
                 .filter(|(i, _)| site(*i) == value)
                 .map(|(_, c)| c.clone())
                 .collect(),
-            failures: vec![],
+            ..Default::default()
         };
         let r = run(&alone, BTreeMap::new(), &o);
         for e in &r.summary {

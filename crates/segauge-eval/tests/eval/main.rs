@@ -54,6 +54,7 @@ fn invalid_options_are_refused_before_any_case_is_read() {
             volumes: None,
         }],
         failures: vec![],
+        not_evaluated: vec![],
     };
     for (options, want) in [
         (
@@ -171,7 +172,8 @@ fn cases_in_memory_give_the_records_of_their_files() {
         .collect();
     let options = EvalOptions::default();
     let a = evaluate(&files, &options, &|| {}).unwrap();
-    let b = evaluate(&segauge_eval::DataSet { cases: memory, failures: vec![] }, &options, &|| {}).unwrap();
+    let b =
+        evaluate(&segauge_eval::DataSet { cases: memory, ..Default::default() }, &options, &|| {}).unwrap();
     assert_eq!(a.cases.len(), b.cases.len());
     for (x, y) in a.cases.iter().zip(&b.cases) {
         assert_eq!((&x.case, &x.labels), (&y.case, &y.labels));

@@ -31,13 +31,17 @@ pub(super) fn comparison_section(ctx: &Ctx<'_>) -> String {
         s.push_str(&comparison_row(ctx, p));
     }
     s.push_str("</tbody></table>\n");
-    s.push_str("<div class=\"grid\">\n");
     for st in &ctx.structures {
-        for unit in [Unit::Score, Unit::Mm] {
-            s.push_str(&differences_figure(ctx, st, unit));
+        let figures: String =
+            [Unit::Score, Unit::Mm].into_iter().map(|unit| differences_figure(ctx, st, unit)).collect();
+        if !figures.is_empty() {
+            s.push_str(&format!(
+                "{}<div class=\"grid\">\n{figures}</div>\n{CLOSE_STRUCTURE}",
+                open_structure(ctx, st)
+            ));
         }
     }
-    s.push_str("</div>\n</section>\n");
+    s.push_str("</section>\n");
     s
 }
 

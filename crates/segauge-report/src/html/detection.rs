@@ -26,7 +26,7 @@ pub(super) fn detection_section(ctx: &Ctx<'_>) -> String {
         if strata.is_empty() && scores.is_empty() {
             continue;
         }
-        s.push_str(&format!("<h3>{}</h3>\n", escape(&st.to_string())));
+        s.push_str(&open_structure(ctx, st));
         scores.sort_by_key(|e| (ctx.model_index(e.model.as_deref()), ctx.report.catalogue.key(e.metric)));
         if !scores.is_empty() {
             s.push_str(&micro_table(ctx, &scores));
@@ -49,6 +49,7 @@ pub(super) fn detection_section(ctx: &Ctx<'_>) -> String {
             s.push_str(&strata_bars(ctx, st, &run.name, &of_model));
             s.push_str("</div>\n");
         }
+        s.push_str(CLOSE_STRUCTURE);
     }
     s.push_str("</section>\n");
     s

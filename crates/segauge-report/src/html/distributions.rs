@@ -22,11 +22,13 @@ pub(super) fn distributions_section(ctx: &Ctx<'_>) -> String {
             continue;
         }
         any = true;
-        s.push_str(&format!("<h3>{}</h3>\n<div class=\"grid\">\n", escape(&st.to_string())));
+        s.push_str(&open_structure(ctx, st));
+        s.push_str("<div class=\"grid\">\n");
         for &key in &keys {
             s.push_str(&distribution_figure(ctx, st, key));
         }
         s.push_str("</div>\n");
+        s.push_str(CLOSE_STRUCTURE);
     }
     if !any {
         s.push_str("<p>No evaluated case.</p>\n");

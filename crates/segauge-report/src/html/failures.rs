@@ -9,7 +9,14 @@ pub(super) fn failures_section(ctx: &Ctx<'_>) -> String {
          used (n), the cases evaluated and the cases that failed.</p>\n",
     );
     let n: usize = ctx.report.models.iter().map(|m| m.evaluation.failures.len()).sum();
-    if n == 0 {
+    let skipped: usize = ctx.report.models.iter().map(|m| m.evaluation.not_evaluated.len()).sum();
+    if skipped > 0 {
+        s.push_str(&format!(
+            "<p><b>{skipped} ground truths were not evaluated</b>: they have no prediction, and only predicted \
+             cases were evaluated (<code>--only-predicted</code>). They are listed below and are in no estimate.</p>\n"
+        ));
+    }
+    if n + skipped == 0 {
         s.push_str("<p><b>No failures</b>: every case was evaluated.</p>\n</section>\n");
         return s;
     }
@@ -18,7 +25,7 @@ pub(super) fn failures_section(ctx: &Ctx<'_>) -> String {
         "<table class=\"data\"><thead><tr>{model_head}<th>case</th><th>reason</th></tr></thead><tbody>\n"
     ));
     for run in &ctx.report.models {
-        for f in &run.evaluation.failures {
+        for f in run.evaluation.failures.iter().chain(&run.evaluation.not_evaluated) {
             let model = if ctx.multi { format!("<td>{}</td>", escape(&run.name)) } else { String::new() };
             s.push_str(&format!(
                 "<tr>{model}<td class=\"mono\">{}</td><td class=\"reason\">{}</td></tr>\n",

@@ -7,8 +7,10 @@
 //! narrow screens and in print.
 //!
 //! Sections, each with a stable `id` and an `<h2>`, one module each: with several models first `comparison`
-//! (paired differences, table and plots) and `ranking`, the headline; then `settings`, `summary`,
-//! `distributions`, `subgroups`, `detection`, `worst-cases` (`worst`) and `failures`. The style sheet is
+//! (paired differences, table and plots) and `ranking`, the headline; then `overview` (every structure on one
+//! row, a heat map sorted worst first), `settings`, `summary`, `distributions`, `subgroups`, `detection`,
+//! `worst-cases` (`worst`) and `failures`. Per-structure blocks are `<details>`, folded beyond
+//! [`FOLD_ABOVE`] structures. The style sheet is
 //! `style.css`, inlined; `format` writes numbers and units, `svg` the plot elements.
 //!
 //! Numbers: names and units come from the run's metric catalogue: scores (Dice, IoU, NSD, BIoU, lesion
@@ -37,6 +39,7 @@ mod detection;
 mod distributions;
 mod failures;
 mod format;
+mod overview;
 mod settings;
 mod subgroups;
 mod summary;
@@ -47,6 +50,7 @@ use detection::*;
 use distributions::*;
 use failures::*;
 use format::*;
+use overview::*;
 use settings::*;
 use subgroups::*;
 use summary::*;
@@ -76,6 +80,7 @@ pub fn report_html(report: &Report) -> String {
         body.push_str(&match id {
             "comparison" => comparison_section(&ctx),
             "ranking" => ranking_section(&ctx),
+            "overview" => overview_section(&ctx),
             "settings" => settings_section(&ctx),
             "summary" => summary_section(&ctx),
             "distributions" => distributions_section(&ctx),
@@ -105,6 +110,7 @@ fn sections(ctx: &Ctx<'_>) -> Vec<(&'static str, &'static str)> {
         out.extend([("comparison", "Paired comparison"), ("ranking", "Ranking stability")]);
     }
     out.extend([
+        ("overview", "Overview"),
         ("settings", "Settings"),
         ("summary", "Summary"),
         ("distributions", "Distributions"),
@@ -253,6 +259,20 @@ impl<'a> Ctx<'a> {
 fn model_matches(e: &Estimate, model: &str) -> bool {
     e.model.as_deref().is_none_or(|m| m == model)
 }
+
+/// Structure blocks are open up to this many structures, folded beyond (a data set of 117 structures would
+/// otherwise make a report tens of thousands of pixels long).
+pub(crate) const FOLD_ABOVE: usize = 8;
+
+/// Opens one structure's block of a section: a `<details>` whose summary is the structure's heading, open when
+/// the report has at most [`FOLD_ABOVE`] structures.
+fn open_structure(ctx: &Ctx<'_>, st: &Structure) -> String {
+    let open = if ctx.structures.len() <= FOLD_ABOVE { " open" } else { "" };
+    format!("<details class=\"structure\"{open}><summary><h3>{}</h3></summary>\n", escape(&st.to_string()))
+}
+
+/// Closes [`open_structure`].
+const CLOSE_STRUCTURE: &str = "</details>\n";
 
 /// Opens a section with its id and heading.
 fn open_section(id: &str, title: &str) -> String {

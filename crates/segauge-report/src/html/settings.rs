@@ -5,6 +5,12 @@ use super::*;
 
 pub(super) fn header(ctx: &Ctx<'_>) -> String {
     let n_failed: usize = ctx.report.models.iter().map(|m| m.evaluation.failures.len()).sum();
+    let skipped: usize = ctx.report.models.iter().map(|m| m.evaluation.not_evaluated.len()).sum();
+    let n_failed = if skipped > 0 {
+        format!("{n_failed} failed · {skipped} not evaluated")
+    } else {
+        format!("{n_failed} failed")
+    };
     let n = ctx.structures.len();
     let structures = if n <= 12 {
         format!(
@@ -23,7 +29,7 @@ pub(super) fn header(ctx: &Ctx<'_>) -> String {
     format!(
         "<header class=\"title\">\n<h1>Segmentation evaluation report</h1>\n<p>segauge {SEGAUGE_VERSION} · \
          {models} · \
-         {} cases · {n_failed} failed · {structures}</p>\n</header>\n<nav class=\"toc\">{nav}</nav>\n",
+         {} cases · {n_failed} · {structures}</p>\n</header>\n<nav class=\"toc\">{nav}</nav>\n",
         ctx.case_ids().len(),
     )
 }

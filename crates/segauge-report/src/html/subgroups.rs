@@ -36,10 +36,11 @@ pub(super) fn subgroups_section(ctx: &Ctx<'_>) -> String {
         if present.is_empty() {
             continue;
         }
-        s.push_str(&format!("<h3>{}</h3>\n", escape(&st.to_string())));
+        s.push_str(&open_structure(ctx, st));
         for key in present {
             s.push_str(&forest_figure(ctx, st, key));
         }
+        s.push_str(CLOSE_STRUCTURE);
     }
     s.push_str("</section>\n");
     s

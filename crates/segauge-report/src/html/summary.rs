@@ -39,8 +39,9 @@ pub(super) fn summary_section(ctx: &Ctx<'_>) -> String {
                 ctx.model_index(e.model.as_deref()),
             )
         });
-        s.push_str(&format!("<h3>{}</h3>\n", escape(&st.to_string())));
+        s.push_str(&open_structure(ctx, st));
         s.push_str(&summary_table(ctx, &rows));
+        s.push_str(CLOSE_STRUCTURE);
     }
     s.push_str("</section>\n");
     s

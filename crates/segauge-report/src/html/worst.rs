@@ -50,7 +50,7 @@ pub(super) fn worst_cases_section(ctx: &Ctx<'_>) -> String {
         }
         if !block.is_empty() {
             any = true;
-            s.push_str(&format!("<h3>{}</h3>\n{block}", escape(&st.to_string())));
+            s.push_str(&format!("{}{block}{CLOSE_STRUCTURE}", open_structure(ctx, st)));
         }
     }
     if !any {

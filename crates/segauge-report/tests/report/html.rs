@@ -82,7 +82,12 @@ fn evaluation(m: usize) -> Evaluation {
         .collect();
     let failures =
         if m == 0 { vec![Failure { case: "case_15".into(), error: FAILURE.into() }] } else { vec![] };
-    Evaluation { cases, failures, structures: vec![Structure::label(1, None), Structure::label(2, None)] }
+    Evaluation {
+        cases,
+        failures,
+        not_evaluated: vec![],
+        structures: vec![Structure::label(1, None), Structure::label(2, None)],
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -480,7 +485,7 @@ fn comparison_and_ranking_show_the_paired_numbers() {
 #[test]
 fn a_single_model_report_has_no_comparison() {
     let html = report_html(&single_model());
-    for id in &SECTIONS[..7] {
+    for id in &SECTIONS[..8] {
         assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
     }
     assert!(!html.contains("id=\"comparison\"") && !html.contains("id=\"ranking\""));
