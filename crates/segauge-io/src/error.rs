@@ -171,7 +171,6 @@ pub enum Error {
 }
 
 impl Error {
-    #[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
     /// Attaches a path to a path-less [`Error::InvalidGrid`]; other variants pass through.
     pub(crate) fn in_file(self, path: &std::path::Path) -> Error {
         match self {
@@ -183,7 +182,7 @@ impl Error {
 }
 
 /// The most bytes of file content that [`quote`] puts in a message.
-#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
+#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom", feature = "metaimage", feature = "nrrd"))]
 pub(crate) const QUOTE_MAX: usize = 200;
 
 /// The most bytes that [`one_line`] keeps of another library's message.
@@ -200,7 +199,7 @@ pub(crate) const LIST_MAX: usize = 8;
 /// bytes of it; longer content is cut and its length given: `"{'descr': '<u1', …" (104857600 bytes)`. Every
 /// message that quotes what a file holds goes through here, so no file can make a message long, break it over
 /// lines or reorder what a terminal shows.
-#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom"))]
+#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom", feature = "metaimage", feature = "nrrd"))]
 pub(crate) fn quote(content: impl AsRef<[u8]>) -> String {
     let content = content.as_ref();
     let head = &content[..content.len().min(QUOTE_MAX)];
