@@ -190,7 +190,14 @@ impl Error {
 }
 
 /// The most bytes of file content that [`quote`] puts in a message.
-#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom", feature = "dataset-json"))]
+#[cfg(any(
+    feature = "nifti",
+    feature = "npy",
+    feature = "dicom",
+    feature = "metaimage",
+    feature = "nrrd",
+    feature = "dataset-json"
+))]
 pub(crate) const QUOTE_MAX: usize = 200;
 
 /// The most bytes that [`one_line`] keeps of another library's message.
@@ -207,7 +214,14 @@ pub(crate) const LIST_MAX: usize = 8;
 /// bytes of it; longer content is cut and its length given: `"{'descr': '<u1', …" (104857600 bytes)`. Every
 /// message that quotes what a file holds goes through here, so no file can make a message long, break it over
 /// lines or reorder what a terminal shows.
-#[cfg(any(feature = "nifti", feature = "npy", feature = "dicom", feature = "dataset-json"))]
+#[cfg(any(
+    feature = "nifti",
+    feature = "npy",
+    feature = "dicom",
+    feature = "metaimage",
+    feature = "nrrd",
+    feature = "dataset-json"
+))]
 pub(crate) fn quote(content: impl AsRef<[u8]>) -> String {
     let content = content.as_ref();
     let head = &content[..content.len().min(QUOTE_MAX)];

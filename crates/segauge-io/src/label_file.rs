@@ -185,6 +185,43 @@ pub fn pack(grid: &Grid, masks: Vec<(u32, Vec<bool>)>) -> Result<Vec<LabelVolume
     layers.into_iter().map(|l| LabelVolume::new(grid.clone(), Labels::from_u32(l))).collect()
 }
 
+/// The channels of a multi-channel file (a 4D NIfTI, a MetaImage with `ElementNumberOfChannels`, a NRRD with a
+/// `list` or `vector` axis) as packed layers: every channel is a 0/1 mask, channels may overlap.
+///
+/// When channel 0 is the complement of the others (a one-hot encoding with its background channel, as MONAI's
+/// `AsDiscrete(to_onehot=n)` makes), it is dropped and channel `c` is label `c`; otherwise every channel is a
+/// structure and channel `c` is label `c + 1`. `index(c, v)` is where channel `c` of voxel `v` (grid order) sits in
+/// `labels` (file order); `at` turns such a position back into the voxel named in an error.
+///
+/// # Errors
+/// [`Error::NotALabel`] for a value other than 0 or 1, naming its voxel.
+#[cfg(any(feature = "nifti", feature = "metaimage", feature = "nrrd"))]
+pub(crate) fn channel_layers(
+    path: &Path,
+    grid: &Grid,
+    channels: usize,
+    labels: &Labels,
+    index: impl Fn(usize, usize) -> usize,
+    at: impl Fn(usize) -> [usize; 3],
+) -> Result<Vec<LabelVolume>, Error> {
+    let n = grid.voxel_count();
+    if let Some(position) = (0..labels.len()).find(|&i| labels.get(i).unwrap_or(0) > 1) {
+        return Err(Error::NotALabel {
+            path: path.to_path_buf(),
+            voxel: at(position),
+            value: f64::from(labels.get(position).unwrap_or(0)),
+            hint: " (in a multi-channel file each channel must be a 0/1 mask)",
+        });
+    }
+    let on = |c: usize, v: usize| labels.get(index(c, v)) == Some(1);
+    let background = (0..n).all(|v| on(0, v) != (1..channels).any(|c| on(c, v)));
+    let (first, shift) = if background { (1, 0) } else { (0, 1) };
+    let masks = (first..channels)
+        .map(|c| ((c + shift) as u32, (0..n).map(|v| on(c, v)).collect::<Vec<bool>>()))
+        .collect();
+    pack(grid, masks).map_err(|e| e.in_file(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,12 @@
 //! - [`LabelVolume`]: integer labels ([`Labels`], stored as u8, u16 or u32) on a [`Grid`].
 //! - [`Grid`]: shape, spacing, origin and direction, and [`Grid::check_same`] with a [`GridTolerance`] to decide
 //!   whether a prediction and its ground truth share one grid.
-//! - [`read_labels`]: reads `.nii`, `.nii.gz` or `.npy` by file name; [`case_id`] and [`scan_dir`] pair files of a
-//!   data set by case.
+//! - [`read_labels`]: reads `.nii`, `.nii.gz`, `.npy`, `.dcm`, MetaImage (`.mha`, `.mhd`) or NRRD (`.nrrd`,
+//!   `.seg.nrrd`, `.nhdr`) by file name; [`read_label_file`] keeps a file's layers and label names ([`LabelFile`]);
+//!   [`case_id`] and [`scan_dir`] pair files of a data set by case.
+//! - [`metaimage`] (feature `metaimage`) and [`nrrd`] (feature `nrrd`): MetaImage and NRRD as ITK and SimpleITK
+//!   write them ([`read_metaimage`], [`read_nrrd`]), with 3D Slicer's `.seg.nrrd` segment layers and names
+//!   ([`read_nrrd_file`]); each module says what it reads and refuses, and how its LPS geometry becomes RAS.
 //! - [`dicom`] (feature `dicom`): DICOM-SEG, RTSTRUCT and image series. `dicom::dicom_kind` tells a SEG, an
 //!   RTSTRUCT and an image apart; `dicom::read_series` reads the slice geometry (`SliceGeometry`, LPS) of an image
 //!   series; `dicom::read_seg` reads a DICOM-SEG (BINARY, FRACTIONAL or LABELMAP) as one mask per segment on its
@@ -16,7 +20,8 @@
 //! # Semantics
 //! - Units are millimetres. NIfTI spatial units (metres, micrometres) are converted.
 //! - Voxel `(i, j, k)` (i fastest in memory, as NIfTI stores it) sits at `origin + D · (spacing ⊙ (i, j, k))`;
-//!   world coordinates are NIfTI's RAS+.
+//!   world coordinates are NIfTI's RAS+. Formats in LPS (DICOM, MetaImage, NRRD as ITK reads it) have the x and y
+//!   of their origin and directions negated, so a file and its NIfTI conversion by SimpleITK read as one grid.
 //! - Label 0 is background; negative values read as background; fractional values are an error.
 //!
 //! # Example
@@ -37,20 +42,25 @@
 //!   indexed `[x, y, z]` whatever their memory order.
 //! - `dicom`: the DICOM readers, through dicom-rs (pure Rust): Implicit/Explicit VR Little Endian, Deflated Explicit
 //!   VR Little Endian and RLE Lossless; no JPEG, JPEG-LS or JPEG 2000 codecs.
+//! - `metaimage` (default): the MetaImage reader (`.mha`, `.mhd`), zlib/gzip-compressed data through flate2.
+//! - `nrrd` (default): the NRRD reader (`.nrrd`, `.nhdr`, 3D Slicer `.seg.nrrd`): raw, gzip (flate2), bzip2 (the
+//!   `bzip2` crate's pure-Rust backend), ASCII and hex encodings.
 #![deny(missing_docs)]
 
 #[cfg(feature = "ndarray")]
 mod array;
 #[cfg(feature = "dataset-json")]
 mod dataset_json;
-#[cfg(any(feature = "nifti", feature = "npy"))]
+#[cfg(any(feature = "nifti", feature = "npy", feature = "metaimage", feature = "nrrd"))]
 mod decode;
 #[cfg(feature = "dicom")]
 pub mod dicom;
 mod error;
-#[cfg(any(feature = "nifti", feature = "dicom"))]
+#[cfg(any(feature = "nifti", feature = "dicom", feature = "metaimage", feature = "nrrd"))]
 mod head;
 mod label_file;
+#[cfg(feature = "metaimage")]
+pub mod metaimage;
 #[cfg(feature = "nifti")]
 mod nifti;
 #[cfg(feature = "nifti")]
@@ -59,7 +69,11 @@ mod nifti_ext;
 mod nifti_write;
 #[cfg(feature = "npy")]
 mod npy;
+#[cfg(feature = "nrrd")]
+pub mod nrrd;
 mod output;
+#[cfg(any(feature = "metaimage", feature = "nrrd"))]
+mod text_header;
 mod volume;
 
 use std::collections::BTreeMap;
@@ -71,12 +85,16 @@ pub use array::LabelValue;
 pub use dataset_json::{DatasetJson, read_dataset_json};
 pub use error::Error;
 pub use label_file::{LabelFile, pack};
+#[cfg(feature = "metaimage")]
+pub use metaimage::{read_metaimage, read_metaimage_file};
 #[cfg(feature = "nifti")]
 pub use nifti::{read_nifti, read_nifti_file};
 #[cfg(feature = "nifti")]
 pub use nifti_write::write_nifti;
 #[cfg(feature = "npy")]
 pub use npy::{Axes, NpyOptions, read_npy, sidecar_path};
+#[cfg(feature = "nrrd")]
+pub use nrrd::{read_nrrd, read_nrrd_file};
 pub use output::{Input, check_outputs, write_atomically};
 pub use volume::{Grid, GridMismatch, GridTolerance, LabelVolume, Labels};
 
@@ -90,16 +108,32 @@ pub enum Format {
     Npy,
     /// DICOM, `.dcm`: a DICOM-SEG or an RTSTRUCT.
     Dicom,
+    /// MetaImage, `.mha` (one file) or `.mhd` (a header naming its data file).
+    MetaImage,
+    /// NRRD, `.nrrd` (3D Slicer's segmentations: `.seg.nrrd`) or `.nhdr` (a header naming its data file).
+    Nrrd,
 }
 
-const SUFFIXES: [(&str, Format); 4] =
-    [(".nii.gz", Format::Nifti), (".nii", Format::Nifti), (".npy", Format::Npy), (".dcm", Format::Dicom)];
+/// Suffixes by which a file's format is known; a longer suffix comes before any it ends with.
+const SUFFIXES: [(&str, Format); 9] = [
+    (".nii.gz", Format::Nifti),
+    (".nii", Format::Nifti),
+    (".npy", Format::Npy),
+    (".dcm", Format::Dicom),
+    (".mha", Format::MetaImage),
+    (".mhd", Format::MetaImage),
+    (".seg.nrrd", Format::Nrrd),
+    (".nrrd", Format::Nrrd),
+    (".nhdr", Format::Nrrd),
+];
 
-/// The case id and format of a file name: the name without `.nii.gz`, `.nii`, `.npy` or `.dcm` (case-sensitive).
+/// The case id and format of a file name: the name without `.nii.gz`, `.nii`, `.npy`, `.dcm`, `.mha`, `.mhd`,
+/// `.seg.nrrd`, `.nrrd` or `.nhdr` (case-sensitive; `x.seg.nrrd` is case `x`).
 ///
 /// ```
 /// use segauge_io::{case_id, Format};
 /// assert_eq!(case_id("labels/liver_007.nii.gz".as_ref()), Some(("liver_007".to_string(), Format::Nifti)));
+/// assert_eq!(case_id("slicer/liver_007.seg.nrrd".as_ref()), Some(("liver_007".to_string(), Format::Nrrd)));
 /// assert_eq!(case_id("plans.json".as_ref()), None);
 /// ```
 pub fn case_id(path: &Path) -> Option<(String, Format)> {
@@ -145,7 +179,8 @@ pub struct ReadOptions {
     pub dicom: dicom::DicomOptions,
 }
 
-/// Reads a label map, choosing the reader by file name (`.nii`, `.nii.gz`, `.npy`, `.dcm`).
+/// Reads a label map, choosing the reader by file name (`.nii`, `.nii.gz`, `.npy`, `.dcm`, `.mha`, `.mhd`,
+/// `.nrrd`, `.seg.nrrd`, `.nhdr`).
 ///
 /// # Errors
 /// [`Error::Unsupported`] for another file name or a format whose feature is off;
@@ -179,8 +214,9 @@ pub fn read_labels_on(
 /// [`LabelFile`]), choosing the reader by file name.
 ///
 /// Names come from the file: a NIfTI header extension holding a label table (TotalSegmentator's class map), a
-/// DICOM-SEG's `SegmentLabel`, an RTSTRUCT's `ROIName`. Several layers come from a DICOM-SEG or RTSTRUCT whose
-/// segments overlap and from a 4D (multi-channel) NIfTI.
+/// DICOM-SEG's `SegmentLabel`, an RTSTRUCT's `ROIName`, a 3D Slicer segmentation's `Segment<N>_Name`. Several
+/// layers come from a DICOM-SEG or RTSTRUCT whose segments overlap, from a 4D (multi-channel) NIfTI, MetaImage or
+/// NRRD, and from a 3D Slicer segmentation with several layers.
 ///
 /// # Errors
 /// As [`read_labels`], without [`Error::OverlappingSegments`].
@@ -206,6 +242,10 @@ pub fn read_label_file_on(
         Some(Format::Npy) => read_npy(path, &options.npy).map(LabelFile::single),
         #[cfg(feature = "dicom")]
         Some(Format::Dicom) => dicom::read_dicom_file(path, series, reference, &options.dicom),
+        #[cfg(feature = "metaimage")]
+        Some(Format::MetaImage) => read_metaimage_file(path),
+        #[cfg(feature = "nrrd")]
+        Some(Format::Nrrd) => read_nrrd_file(path),
         #[allow(unreachable_patterns, reason = "reachable when a reader feature is off")]
         Some(f) => Err(Error::Unsupported {
             path: path.to_path_buf(),
@@ -213,7 +253,7 @@ pub fn read_label_file_on(
         }),
         None => Err(Error::Unsupported {
             path: path.to_path_buf(),
-            detail: "file name does not end in .nii, .nii.gz, .npy or .dcm".into(),
+            detail: "file name does not end in .nii, .nii.gz, .npy, .dcm, .mha, .mhd, .nrrd or .nhdr".into(),
         }),
     }
 }

@@ -25,9 +25,9 @@ use crate::Error;
 use crate::decode::{self, Kind, Scaling};
 use crate::error::{one_line, quote};
 use crate::head::{inflate_bound, read_up_to};
-use crate::label_file::LabelFile;
+use crate::label_file::{LabelFile, channel_layers};
 use crate::nifti_ext::{MAX_EXTENSION_BYTES, label_names};
-use crate::volume::{Grid, LabelVolume, Labels};
+use crate::volume::{Grid, LabelVolume};
 
 const HEADER_SIZE: usize = 348;
 
@@ -54,7 +54,7 @@ pub fn read_nifti(path: &Path) -> Result<LabelVolume, Error> {
 ///   channel, channels that may overlap. When channel 0 is the complement of the others (a one-hot encoding with
 ///   its background channel, as MONAI's `AsDiscrete(to_onehot=n)` makes), it is dropped and channel `c` is label
 ///   `c`; otherwise every channel is a structure and channel `c` is label `c + 1`. Channels that overlap go to
-///   separate layers ([`pack`](crate::pack)).
+///   separate layers ([`pack`](crate::pack)). The MetaImage and NRRD readers read their channels the same way.
 ///
 /// # Errors
 /// As [`read_nifti`], without overlaps; a channel voxel other than 0 or 1 ([`Error::NotALabel`]); an invalid
@@ -196,35 +196,11 @@ fn read_stream(path: &Path, r: &mut impl Read, size: Size) -> Result<LabelFile, 
     let file = if hdr.channels == 1 {
         LabelFile::single(LabelVolume::new(hdr.grid, labels).map_err(|e| e.in_file(path))?)
     } else {
-        LabelFile::layered(channel_layers(path, &hdr, &labels, at)?).map_err(|e| e.in_file(path))?
+        let n = hdr.voxel_count;
+        let layers = channel_layers(path, &hdr.grid, hdr.channels, &labels, |c, v| c * n + v, at)?;
+        LabelFile::layered(layers).map_err(|e| e.in_file(path))?
     };
     file.with_names(names).map_err(|e| e.in_file(path))
-}
-
-/// The channels of a multi-channel file as packed layers (see [`read_nifti_file`] for which channel is which
-/// label).
-fn channel_layers(
-    path: &Path,
-    hdr: &Header,
-    labels: &Labels,
-    at: impl Fn(usize) -> [usize; 3],
-) -> Result<Vec<LabelVolume>, Error> {
-    let n = hdr.voxel_count;
-    if let Some(index) = (0..labels.len()).find(|&i| labels.get(i).unwrap_or(0) > 1) {
-        return Err(Error::NotALabel {
-            path: path.to_path_buf(),
-            voxel: at(index),
-            value: f64::from(labels.get(index).unwrap_or(0)),
-            hint: " (in a multi-channel file each channel must be a 0/1 mask)",
-        });
-    }
-    let on = |c: usize, v: usize| labels.get(c * n + v) == Some(1);
-    let background = (0..n).all(|v| on(0, v) != (1..hdr.channels).any(|c| on(c, v)));
-    let (first, shift) = if background { (1, 0) } else { (0, 1) };
-    let masks = (first..hdr.channels)
-        .map(|c| ((c + shift) as u32, (0..n).map(|v| on(c, v)).collect::<Vec<bool>>()))
-        .collect();
-    crate::pack(&hdr.grid, masks).map_err(|e| e.in_file(path))
 }
 
 fn not_nifti(path: &Path, detail: String) -> Error {

@@ -3,11 +3,12 @@
 //! The NIfTI fixtures and their expected values (`tests/data/nifti/expected.json`) were written by nibabel and numpy
 //! (`tests/data/nifti/make_fixtures.py`), so they check the reader against an independent implementation.
 //! Malformed files are built field by field with `segauge_tests::Nifti` in a temporary directory. The DICOM tests
-//! are in `dicom.rs` and `rtstruct.rs`; seeded mutants of every reader and the hostile inputs of issue 11 in
-//! `mutate.rs`.
+//! are in `dicom.rs` and `rtstruct.rs`; MetaImage and NRRD (SimpleITK, pynrrd, 3D Slicer and third-party files) in
+//! `itk.rs`; seeded mutants of every reader and the hostile inputs of issue 11 in `mutate.rs`.
 
 #[cfg(feature = "dicom")]
 mod dicom;
+mod itk;
 mod mutate;
 #[cfg(feature = "dicom")]
 mod rtstruct;
@@ -606,11 +607,12 @@ fn spatial_units_are_converted_to_mm() {
 #[test]
 fn unknown_extension_is_unsupported() {
     let dir = TempDir::new().unwrap();
-    let path = dir.path().join("labels.mha");
+    let path = dir.path().join("labels.vtk");
     std::fs::write(&path, b"whatever").unwrap();
     let err = read(&path).unwrap_err();
     assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
-    assert_message(&err, "labels.mha");
+    assert_message(&err, "labels.vtk");
+    assert!(err.to_string().contains(".mha, .mhd, .nrrd or .nhdr"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
