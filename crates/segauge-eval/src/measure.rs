@@ -756,7 +756,11 @@ pub fn evaluate(
             .map_err(|e| Failure { case: case.id.clone(), error: reason(e.to_string()) }),
             (None, Some(g)) => Err(Failure {
                 case: case.id.clone(),
-                error: format!("no prediction for ground truth {}", g.display()),
+                error: format!(
+                    "no prediction for ground truth {} (to evaluate only the cases with a prediction, use \
+                     --only-predicted)",
+                    g.display()
+                ),
             }),
             (Some(p), None) => Err(Failure {
                 case: case.id.clone(),

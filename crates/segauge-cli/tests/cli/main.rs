@@ -906,3 +906,238 @@ fn the_lesion_wise_distance_ranks_lower_as_better_and_is_shown_in_mm() {
     assert!(page.contains("<td class=\"metric\">Lesion-wise HD95</td>"), "no display name");
     assert!(page.contains("0.00 mm"), "no unit");
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Structures and layouts (TotalSegmentator, nnU-Net, MONAI, DICOM-SEG overlaps) and their usage errors
+// ---------------------------------------------------------------------------------------------------------------
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data").join(rel)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A TotalSegmentator data set of one case: predictions `pred/s01/segmentations/*.nii.gz` (the fast model's
+/// folder of masks) and ground truth `gt/s01.nii.gz` (the full model's multi-label file with its class map).
+fn totalseg_dataset(dir: &Path) -> (PathBuf, PathBuf) {
+    let ts = data("totalsegmentator");
+    let (pred, gt) = (dir.join("pred"), dir.join("gt"));
+    let masks = pred.join("s01/segmentations");
+    std::fs::create_dir_all(&masks).unwrap();
+    std::fs::create_dir_all(&gt).unwrap();
+    for e in std::fs::read_dir(ts.join("example_seg_fast")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, masks.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(ts.join("example_seg.nii.gz"), gt.join("s01.nii.gz")).unwrap();
+    (pred, gt)
+}
+
+#[test]
+fn eval_reads_a_totalsegmentator_case_folder_against_a_multilabel_file_with_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = totalseg_dataset(dir.path());
+    let csv = dir.path().join("cases.csv");
+    let report = dir.path().join("report.html");
+    let out = segauge(&[
+        "eval",
+        "--pred",
+        s(&pred),
+        "--gt",
+        s(&gt),
+        "--surface",
+        "none",
+        "--no-lesions",
+        "--bootstrap",
+        "100",
+        "--csv",
+        s(&csv),
+        "--report",
+        s(&report),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    // One row per mask of the folder, named by file and numbered by the class map; liver counts as numpy says.
+    assert_eq!(rows.lines().count(), 1 + 117);
+    let liver = rows.lines().find(|l| l.starts_with("s01,5,liver,")).expect("liver row");
+    let dice = 2.0 * 38265.0 / (39350.0 + 38634.0);
+    assert!(liver.starts_with(&format!("s01,5,liver,{dice},")), "{liver}");
+    // stdout: one line per structure (117, plus the header lines and notes), not one per metric.
+    let summary = text(&out.stdout);
+    assert!(summary.lines().count() < 117 + 10, "{} lines", summary.lines().count());
+    assert!(summary.lines().any(|l| l.starts_with("liver (5) ")), "{summary}");
+    // The report opens with the overview and folds the structures.
+    let html = std::fs::read_to_string(&report).unwrap();
+    let first = html.find("<section id=").map(|i| &html[i..i + 30]).unwrap();
+    assert!(first.starts_with("<section id=\"overview\""), "{first}");
+    assert!(html.contains("<details class=\"structure\"><summary><h3>liver (5)</h3>"));
+    assert!(!html.contains("<details class=\"structure\" open>"));
+}
+
+#[test]
+fn eval_nnunet_fold_against_labelstr_with_dataset_json_and_only_predicted() {
+    let nn = data("layouts/nnunet");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let (pred, gt) = (nn.join("fold_0/validation"), nn.join("labelsTr"));
+    let base = [
+        "eval",
+        "--pred",
+        s(&pred),
+        "--gt",
+        s(&gt),
+        "--surface",
+        "none",
+        "--no-lesions",
+        "--bootstrap",
+        "100",
+    ];
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = base.iter().map(|x| x.to_string()).collect();
+        a.extend(["--json".to_string(), s(&json).to_string()]);
+        a.extend(extra.iter().map(|x| x.to_string()));
+        a
+    };
+    let segauge = |a: Vec<String>| segauge(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    // Without --only-predicted the unpredicted ground truth is a failure, and the message says what to do.
+    let out = segauge(args(&[]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("note: label names from") && err.contains("dataset.json"), "{err}");
+    assert!(err.contains("case case_003: no prediction") && err.contains("--only-predicted"), "{err}");
+    let out = segauge(args(&["--only-predicted"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("1 ground truths without prediction not evaluated"));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["n_failed"], 0);
+    assert_eq!(doc["not_evaluated"][0]["case"], "case_003");
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data("layouts/expected.json")).unwrap()).unwrap();
+    let rows = doc["cases"].as_array().unwrap();
+    assert_eq!(rows.len(), 2 * 5);
+    for r in rows {
+        let w = &want["nnunet"][r["case"].as_str().unwrap()][r["name"].as_str().unwrap()];
+        assert_eq!(r["tp"], w["tp"], "{r}");
+        assert_eq!((&r["voxels_pred"], &r["voxels_gt"]), (&w["voxels_pred"], &w["voxels_gt"]), "{r}");
+    }
+    let wt = rows.iter().find(|r| r["name"] == "whole tumor").unwrap();
+    assert_eq!((&wt["label"], &wt["region"]), (&serde_json::Value::Null, &serde_json::json!([1, 2, 3])));
+    // Selecting by name, a region included.
+    let out = segauge(args(&["--only-predicted", "--labels", "tumor core,edema"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let names: Vec<&str> =
+        doc["cases"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["edema", "tumor core", "edema", "tumor core"]);
+}
+
+#[test]
+fn eval_monai_layout_pairs_without_options() {
+    let m = data("layouts/monai");
+    let out = segauge(&[
+        "eval",
+        "--pred",
+        s(&m.join("pred")),
+        "--gt",
+        s(&m.join("gt")),
+        "--surface",
+        "none",
+        "--no-lesions",
+        "--bootstrap",
+        "100",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    assert_eq!(csv.lines().filter(|l| l.starts_with("pat_a,") || l.starts_with("pat_b,")).count(), 6);
+}
+
+#[test]
+fn structure_options_refuse_bad_input_with_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let nn = data("layouts/nnunet");
+    let (pred, gt) = (s(&nn.join("fold_0/validation")).to_string(), s(&nn.join("labelsTr")).to_string());
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "eval",
+            "--pred",
+            pred.as_str(),
+            "--gt",
+            gt.as_str(),
+            "--only-predicted",
+            "--bootstrap",
+            "50",
+        ];
+        a.extend_from_slice(extra);
+        let out = segauge(&a);
+        let err = text(&out.stderr);
+        let last = err.lines().filter(|l| l.starts_with("error:")).collect::<Vec<_>>();
+        (out.status.code(), last.join("\n"))
+    };
+    let (code, err) = run(&["--labels", "edma"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no structure is named \"edma\"") && err.contains("edema"), "{err}");
+    let (code, err) = run(&["--region", "WT=1,2,9"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("region \"WT\" names label 9, which the label names do not define"), "{err}");
+    let (code, err) = run(&["--label-names", "1=oedema"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("label 1 is \"oedema\" here but \"edema\" in") && err.contains("dataset.json"),
+        "{err}"
+    );
+    let (code, err) = run(&["--region", "whole tumor=1,2"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--region whole tumor:"), "{err}");
+    let (code, err) = run(&["--gt-pattern", "{case}_0000.nii.gz"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no case pairs") && err.contains("e.g. case_001.nii.gz"), "{err}");
+    let (code, err) = run(&["--gt-pattern", "labels.nii.gz"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("has no {case}"), "{err}");
+    let (code, err) = run(&["--labels-from", s(&dir.path().join("missing.json"))]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("missing.json") && err.lines().count() == 1, "{err}");
+    // A mask file that is no structure of the other side fails its case (a data error, exit 1).
+    let (tpred, tgt) = totalseg_dataset(dir.path());
+    std::fs::copy(tpred.join("s01/segmentations/liver.nii.gz"), tpred.join("s01/segmentations/hepar.nii.gz"))
+        .unwrap();
+    let out = segauge(&[
+        "eval",
+        "--pred",
+        s(&tpred),
+        "--gt",
+        s(&tgt),
+        "--surface",
+        "none",
+        "--no-lesions",
+        "--bootstrap",
+        "50",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("hepar.nii.gz: \"hepar\" is no structure of"), "{err}");
+}
+
+#[test]
+fn compare_selects_segments_of_a_seg_whose_other_segments_overlap() {
+    let case = data("dicom/cases/dcmqi_partial_overlaps");
+    let series = data("dicom/series/dcmqi_ct_3slice_512");
+    let seg = case.join("input.dcm");
+    let out = compare_json(
+        &seg,
+        &seg,
+        &["--pred-series", s(&series), "--gt-series", s(&series), "--labels", "4,5"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let rows = doc["labels"].as_array().unwrap();
+    assert_eq!(rows.iter().map(|r| r["label"].as_u64().unwrap()).collect::<Vec<_>>(), [4, 5]);
+    assert!(rows.iter().all(|r| r["dice"] == 1.0));
+    // All five, overlapping ones included, each on its own.
+    let out = compare_json(&seg, &seg, &["--pred-series", s(&series), "--gt-series", s(&series)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(doc["labels"].as_array().unwrap().len(), 5);
+}
