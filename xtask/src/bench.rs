@@ -1,8 +1,10 @@
-//! `cargo xtask bench [io | surface | accuracy | mesh-vs-grid] [--baseline NAME] [--ref-venv DIR] [-- ARGS…]`:
+//! `cargo xtask bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom | python]
+//! [--baseline NAME] [--ref-venv DIR] [-- ARGS…]`:
 //! whole-process timings of the release CLI against reference tools (for `io`, after the criterion benchmarks of
-//! `segauge-benches`), summarised in `target/xtask-bench/<bench>-<NAME>.json` (default NAME `main`); and the
+//! `segauge-benches`), summarised in `target/xtask-bench/<bench>-<NAME>.json` (default NAME `main`); the
 //! accuracy tables of every surface against analytic truth (`accuracy`, `mesh-vs-grid`: `segauge-accuracy` of
-//! `segauge-benches`, report in `target/xtask-bench/<bench>-<NAME>.md` and `.json`).
+//! `segauge-benches`, report in `target/xtask-bench/<bench>-<NAME>.md` and `.json`); and the Python package
+//! against the CLI, Rust and DeepMind's surface-distance (`python`).
 //!
 //! For `io`:
 //! 1. `cargo bench -p segauge-benches --bench io -- --save-baseline NAME` (default NAME `main`), output streamed;
@@ -28,6 +30,19 @@
 //! the references' in-process compute times (from their JSON line), and the metric values side by side: segauge's
 //! label-1 row and each tool's line. Every run's stdout is kept in `target/xtask-bench/surface-<NAME>-runs/`.
 //!
+//! For `python` (`benches/python/bench.py`, whose docstring says what it measures: `sg.surface_metrics` on the
+//! surface case against DeepMind's surface-distance in the same process, goal ≥ 5× faster; the per-call overhead of
+//! `sg.compare` and `sg.surface_metrics` on a 32³ pair over `segauge_eval::compare_volumes` in Rust, goal < 1 ms;
+//! `sg.evaluate_dirs` on the eval case against `segauge eval`, goal ≤ 1.2× the CLI):
+//! 1. `cargo build --release -p segauge-cli` and `-p segauge-benches --bin segauge-compare-timing` (the Rust side
+//!    of the overhead), and the data of the `surface` and `eval` cases made if missing (`segauge-bench-data`);
+//! 2. the package installed into the reference venv (`--ref-venv DIR`, else `$SEGAUGE_REF_VENV`, else
+//!    `<temp dir>/segauge-ref-venv`, which must exist): `DIR/bin/python -m pip install ./crates/segauge-py`;
+//!    DeepMind's part is skipped, with a note, when that venv has no `surface_distance`;
+//! 3. `DIR/bin/python benches/python/bench.py …paths… --json-out target/xtask-bench/python-<NAME>.json [ARGS…]`,
+//!    output streamed: one JSON line per measurement, then a table (arguments after `--` go to the script, e.g.
+//!    `-- --only overhead,surface --runs 3`).
+//!
 //! # How peak RSS is measured
 //! `getrusage(RUSAGE_CHILDREN).ru_maxrss` is the largest peak RSS of all the descendants a process has waited
 //! for. In this process it would also include cargo and rustc from steps 1 and 2, which are far larger than
@@ -44,7 +59,8 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 /// The benchmarks `cargo xtask bench` knows.
-const KNOWN: [&str; 8] = ["io", "surface", "accuracy", "mesh-vs-grid", "lesion", "stats", "eval", "dicom"];
+const KNOWN: [&str; 9] =
+    ["io", "surface", "accuracy", "mesh-vs-grid", "lesion", "stats", "eval", "dicom", "python"];
 /// Timed runs of `segauge eval` on the 1000-case data set (after one warm-up run).
 const EVAL_RUNS: usize = 2;
 /// Goals of the data-set benchmark (issue 5): wall time and peak memory of `segauge eval`.
@@ -64,6 +80,8 @@ const REFERENCE_TOOLS: [(&str, f64); 2] = [("deepmind", 5.0), ("meshmetrics", 30
 const SURFACE_METRICS: [&str; 8] = ["hd", "hd95", "assd", "masd", "nsd", "biou", "dice", "iou"];
 /// Where the reference script lives, relative to the workspace root.
 const REFERENCE_SCRIPT: &str = "benches/reference/surface_speed.py";
+/// The Python package's benchmark script, relative to the workspace root.
+const PYTHON_SCRIPT: &str = "benches/python/bench.py";
 /// The goal of the io benchmark: reading and counting within this factor of plain decompression.
 const GOAL_RATIO: f64 = 1.5;
 /// The criterion benchmarks of `benches/src/io.rs`, in group `io`.
@@ -86,6 +104,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         // 512×512×300 BINARY SEG with 3 segments read in < 1 s).
         "lesion" | "stats" | "dicom" => criterion_bench(root, &opts.bench, &opts.baseline),
         "eval" => eval(root, &opts.baseline),
+        "python" => python(root, &opts),
         other => bail!("unknown benchmark {other:?}; known: {}", KNOWN.join(", ")),
     }
 }
@@ -94,9 +113,10 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
 struct Options {
     bench: String,
     baseline: String,
-    /// `--ref-venv DIR` (surface only).
+    /// `--ref-venv DIR` (surface and python).
     ref_venv: Option<PathBuf>,
-    /// Everything after `--`, appended to `segauge compare` (surface only).
+    /// Everything after `--`: appended to `segauge compare` (surface), `segauge-accuracy` (accuracy,
+    /// mesh-vs-grid) or `bench.py` (python).
     segauge_args: Vec<String>,
 }
 
@@ -137,9 +157,11 @@ fn parse_args(args: &[String]) -> anyhow::Result<Options> {
         bail!("baseline name {baseline:?}: use letters, digits, '-', '_' and '.' (it becomes a file name)");
     }
     let bench = bench.unwrap_or_else(|| KNOWN[0].into());
-    if (bench != "surface" && ref_venv.is_some()) || (bench == "io" && !segauge_args.is_empty()) {
+    let venv_ok = matches!(bench.as_str(), "surface" | "python");
+    if (!venv_ok && ref_venv.is_some()) || (bench == "io" && !segauge_args.is_empty()) {
         bail!(
-            "--ref-venv applies to the surface benchmark only, `-- ARGS` to surface, accuracy and mesh-vs-grid"
+            "--ref-venv applies to the surface and python benchmarks only, `-- ARGS` to surface, accuracy, \
+             mesh-vs-grid and python"
         );
     }
     Ok(Options { bench, baseline, ref_venv, segauge_args })
@@ -507,6 +529,61 @@ fn eval(root: &Path, baseline: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The Python package against the CLI, Rust and DeepMind (see the module docs): builds, installs the package into
+/// the reference venv and runs `benches/python/bench.py`, which prints the measurements and writes the summary.
+fn python(root: &Path, opts: &Options) -> anyhow::Result<()> {
+    println!("== cargo build --release -p segauge-cli, -p segauge-benches --bin segauge-compare-timing");
+    let segauge = build_release_cli(root)?;
+    let timing =
+        build_release_bin(root, "segauge-benches", Some("segauge-compare-timing"), "segauge-compare-timing")?;
+    let (surface_pred, surface_gt) = bench_data(root, Some("surface"))?;
+    let eval_paths = bench_paths(root, Some("eval"), &["pred", "gt", "metadata"])?;
+
+    let venv = reference_venv(opts.ref_venv.as_deref());
+    let python = venv.join("bin").join("python");
+    if !python.is_file() {
+        bail!(
+            "no {}: the python benchmark runs in the reference venv; create it (python3 -m venv DIR; DIR/bin/pip \
+             install numpy, and surface-distance scipy for DeepMind's part; see benches/reference/README.md), \
+             then pass --ref-venv DIR or set SEGAUGE_REF_VENV (default <temp dir>/segauge-ref-venv)",
+            python.display()
+        );
+    }
+    println!("== {} -m pip install ./crates/segauge-py", python.display());
+    let status = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "./crates/segauge-py"])
+        .current_dir(root)
+        .status()
+        .context("cannot run pip")?;
+    if !status.success() {
+        bail!("installing the segauge package into {} failed ({status})", venv.display());
+    }
+
+    let out_dir = target_dir(root).join("xtask-bench");
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let summary = out_dir.join(format!("python-{}.json", opts.baseline));
+    let mut cmd = Command::new(&python);
+    cmd.arg(root.join(PYTHON_SCRIPT))
+        .arg("--segauge-bin")
+        .arg(&segauge)
+        .arg("--timing-bin")
+        .arg(&timing)
+        .arg("--surface")
+        .args([&surface_pred, &surface_gt])
+        .arg("--eval")
+        .args(&eval_paths)
+        .arg("--json-out")
+        .arg(&summary)
+        .args(&opts.segauge_args)
+        .current_dir(root);
+    println!("== {} {PYTHON_SCRIPT} … --json-out {}", python.display(), summary.display());
+    let status = cmd.status().context("cannot run the Python benchmark")?;
+    if !status.success() {
+        bail!("{PYTHON_SCRIPT} failed ({status})");
+    }
+    Ok(())
+}
+
 /// Writes `summary` to `<target>/xtask-bench/<bench>-<baseline>.json`; returns the path and the text.
 fn write_summary(
     root: &Path,
@@ -528,22 +605,29 @@ fn secs(s: f64) -> String {
 
 /// Builds the release CLI and returns the path of the `segauge` executable, as cargo reports it.
 fn build_release_cli(root: &Path) -> anyhow::Result<PathBuf> {
+    build_release_bin(root, "segauge-cli", None, "segauge")
+}
+
+/// Builds package `package` (only its binary `bin` when given) in release mode and returns the path of the
+/// executable of target `target`, as cargo reports it.
+fn build_release_bin(root: &Path, package: &str, bin: Option<&str>, target: &str) -> anyhow::Result<PathBuf> {
     // Diagnostics and progress go to stderr (shown); stdout carries one JSON message per line.
     let out = cargo()
-        .args(["build", "--release", "-p", "segauge-cli", "--message-format=json-render-diagnostics"])
+        .args(["build", "--release", "-p", package, "--message-format=json-render-diagnostics"])
+        .args(bin.map(|b| ["--bin", b]).into_iter().flatten())
         .current_dir(root)
         .stderr(Stdio::inherit())
         .output()
         .context("cannot run cargo build")?;
     if !out.status.success() {
-        bail!("cargo build --release -p segauge-cli failed ({})", out.status);
+        bail!("cargo build --release -p {package} failed ({})", out.status);
     }
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "segauge")
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == target)
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .context("cargo build did not report the segauge executable")
+        .with_context(|| format!("cargo build did not report the {target} executable"))
 }
 
 /// Makes the files of a benchmark case if missing (release build of `segauge-bench-data [CASE]`; without a case,
@@ -803,6 +887,11 @@ mod tests {
         assert_eq!(surface.segauge_args, args(&["--surface", "smooth"]));
         assert_eq!(parse_args(&args(&["surface", "--ref-venv=/w"])).unwrap().ref_venv, Some("/w".into()));
         assert!(parse_args(&args(&["io", "--ref-venv", "/v"])).is_err());
+        assert!(parse_args(&args(&["eval", "--ref-venv", "/v"])).is_err());
+        let python = parse_args(&args(&["python", "--ref-venv", "/v", "--", "--only", "overhead"])).unwrap();
+        assert_eq!(python.bench, "python");
+        assert_eq!(python.ref_venv, Some(PathBuf::from("/v")));
+        assert_eq!(python.segauge_args, args(&["--only", "overhead"]));
         assert!(parse_args(&args(&["--", "--surface", "grid"])).is_err());
         let err = parse_args(&args(&["nope"])).unwrap_err().to_string();
         assert!(err.contains("known: io, surface"), "{err}");

@@ -3,7 +3,7 @@
 //! - `cargo xtask tidy [--libraries]`: architecture checks (the allowed dependencies of every crate from
 //!   `cargo metadata`, only the formats crate serialising, `//!` docs on every module); `--libraries` lists the
 //!   library crates for CI.
-//! - `cargo xtask bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom]`: criterion benchmarks and whole-process timings
+//! - `cargo xtask bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom | python]`: criterion benchmarks and whole-process timings
 //!   against reference tools; accuracy of every surface against analytic truth.
 //! - `cargo xtask gen-example`: regenerates the example data set in `examples/data`.
 //! - `cargo xtask fuzz --minutes N [--out DIR] [--seed S]`: the hostile-input mutants of segauge-io's mutation test
@@ -31,7 +31,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <tidy [--libraries] | bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom] | fuzz --minutes N [--out DIR] [--seed S] | gen-example>"
+                "usage: cargo xtask <tidy [--libraries] | bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom | python] | fuzz --minutes N [--out DIR] [--seed S] | gen-example>"
             );
             anyhow::bail!("unknown or missing task")
         }

@@ -145,7 +145,160 @@ fn volume(
     geo: &Geometry,
     need_spacing: bool,
 ) -> PyResult<LabelVolume> {
-    let labels = labels_dyn(py, array)?;
+    macro_rules! try_dtype {
+        ($($t:ty),*) => {$(
+            if let Ok(a) = array.extract::<PyReadonlyArrayDyn<'_, $t>>() {
+                return volume_of(py, a.as_array(), geo, need_spacing);
+            }
+        )*};
+    }
+    try_dtype!(bool, u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
+    let dtype = array.getattr("dtype").map_or_else(|_| "unknown".to_string(), |d| d.to_string());
+    Err(raise(
+        py,
+        "OptionError",
+        format!("invalid array: dtype {dtype}; labels must be integers or booleans"),
+    ))
+}
+
+/// A value of a numpy array that may be a label.
+trait Label: Copy + Send + Sync {
+    /// Every value of the type is a label that fits in a `u8` (booleans, `u8`): no checking pass is needed.
+    const U8: bool = false;
+    /// The label, or `None` when the value is not one.
+    fn label(self) -> Option<u32>;
+    /// The message of a value that is not a label.
+    fn refusal(self) -> String;
+}
+
+macro_rules! integer_label {
+    ($($t:ty),*) => {$(
+        impl Label for $t {
+            #[inline]
+            fn label(self) -> Option<u32> {
+                u32::try_from(self).ok()
+            }
+            fn refusal(self) -> String {
+                format!("invalid array: value {self} is not a label (an integer from 0 to {})", u32::MAX)
+            }
+        }
+    )*};
+}
+integer_label!(u16, u32, u64, i8, i16, i32, i64);
+
+impl Label for u8 {
+    const U8: bool = true;
+    #[inline]
+    fn label(self) -> Option<u32> {
+        Some(u32::from(self))
+    }
+    fn refusal(self) -> String {
+        String::new() // every u8 is a label
+    }
+}
+
+impl Label for bool {
+    const U8: bool = true;
+    #[inline]
+    fn label(self) -> Option<u32> {
+        Some(u32::from(self))
+    }
+    fn refusal(self) -> String {
+        String::new() // every boolean is a label
+    }
+}
+
+macro_rules! float_label {
+    ($($t:ty),*) => {$(
+        impl Label for $t {
+            #[inline]
+            fn label(self) -> Option<u32> {
+                let x = f64::from(self);
+                (x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x)).then_some(x as u32)
+            }
+            fn refusal(self) -> String {
+                format!(
+                    "invalid array: value {} is not a label (labels are integers ≥ 0; threshold probabilities first)",
+                    f64::from(self)
+                )
+            }
+        }
+    )*};
+}
+float_label!(f32, f64);
+
+/// Arrays from this many voxels on are copied by all threads (the copy is bound by page faults on the new buffer).
+const PARALLEL_COPY: usize = 1 << 20;
+
+/// `f` applied to every value of an `[x, y, z]` view in segauge's order (x fastest), straight from memory when the
+/// view is x-fastest contiguous (a Fortran-ordered `[x, y, z]` array, a C-ordered `[z, y, x]` one).
+fn map_xyz<T: Copy + Sync, U: Copy + Default + Send + Sync>(
+    xyz: &ndarray::ArrayView3<'_, T>,
+    f: impl Fn(T) -> U + Sync + Send,
+) -> Vec<U> {
+    use rayon::prelude::*;
+    let zyx = xyz.view().permuted_axes([2, 1, 0]);
+    let n = zyx.len();
+    match zyx.as_slice() {
+        Some(values) if n >= PARALLEL_COPY => values.par_iter().map(|&v| f(v)).collect(),
+        Some(values) => values.iter().map(|&v| f(v)).collect(),
+        None if n >= PARALLEL_COPY => {
+            // Strided (a C-ordered [x, y, z] array, say): one slice of z per task, y then x.
+            let (nx, ny, _) = xyz.dim();
+            let mut out = vec![U::default(); n];
+            out.par_chunks_mut(nx * ny).enumerate().for_each(|(k, slab)| {
+                let plane = xyz.index_axis(Axis(2), k); // [x, y]
+                for (o, &v) in slab.iter_mut().zip(plane.t().iter()) {
+                    *o = f(v);
+                }
+            });
+            out
+        }
+        None => zyx.iter().map(|&v| f(v)).collect(),
+    }
+}
+
+/// The labels of an `[x, y, z]` view, x fastest, in the narrowest type that holds them (as
+/// [`Labels::from_u32`]), with one pass to check the values and one to copy them (only the copy for booleans and
+/// `u8`); the first value that is not a label otherwise.
+fn labels_xyz<T: Label>(xyz: &ndarray::ArrayView3<'_, T>) -> Result<Labels, T> {
+    if T::U8 {
+        return Ok(Labels::U8(map_xyz(xyz, |v| v.label().unwrap_or(0) as u8)));
+    }
+    let zyx = xyz.view().permuted_axes([2, 1, 0]);
+    let mut max = 0u32;
+    let mut bad = None;
+    let mut check = |v: T| match v.label() {
+        Some(l) => max = max.max(l),
+        None => {
+            bad.get_or_insert(v);
+        }
+    };
+    match zyx.as_slice() {
+        Some(values) => values.iter().copied().for_each(&mut check),
+        None => zyx.iter().copied().for_each(&mut check),
+    }
+    if let Some(v) = bad {
+        return Err(v);
+    }
+    // Every value is a label no larger than `max`, so the narrowing casts below are exact.
+    let label = |v: T| v.label().unwrap_or(0);
+    Ok(if max <= u32::from(u8::MAX) {
+        Labels::U8(map_xyz(xyz, |v| label(v) as u8))
+    } else if max <= u32::from(u16::MAX) {
+        Labels::U16(map_xyz(xyz, |v| label(v) as u16))
+    } else {
+        Labels::U32(map_xyz(xyz, label))
+    })
+}
+
+/// [`volume`] of an array of one dtype: its values copied once, in segauge's order and narrowest type.
+fn volume_of<T: Label>(
+    py: Python<'_>,
+    labels: ndarray::ArrayViewD<'_, T>,
+    geo: &Geometry,
+    need_spacing: bool,
+) -> PyResult<LabelVolume> {
     let ndim = labels.ndim();
     if !(2..=3).contains(&ndim) {
         return Err(raise(
@@ -157,7 +310,7 @@ fn volume(
         ));
     }
     // To [x, y, z]: `zyx` reverses the axes; a 2D array gets z = 1.
-    let mut view = labels.view();
+    let mut view = labels;
     if geo.zyx {
         view = view.reversed_axes();
     }
@@ -198,7 +351,8 @@ fn volume(
     if let Some(d) = geo.direction {
         grid = grid.with_direction(d).map_err(io)?;
     }
-    LabelVolume::from_array(xyz, grid).map_err(io)
+    let labels = labels_xyz(&xyz).map_err(|v| raise(py, "OptionError", v.refusal()))?;
+    LabelVolume::new(grid, labels).map_err(io)
 }
 
 /// Two volumes on one geometry.

@@ -68,6 +68,20 @@ fn report_error(py: Python<'_>, e: &segauge::report::Error) -> PyErr {
 #[pyclass(module = "segauge._native", frozen)]
 pub struct Report {
     results: segauge::Results,
+    /// What the evaluation read, as `(path, is_folder)`: every case file (failed cases too), the prediction and
+    /// ground-truth folders, the metadata file and the series root. Outputs are refused over them, as
+    /// `segauge eval` refuses them (the results alone know only the evaluated cases and the ground-truth folder).
+    inputs: Vec<(PathBuf, bool)>,
+}
+
+impl Report {
+    /// Refuses `path` as output `what` when it is an input or lies in an input folder.
+    fn check_output(&self, py: Python<'_>, what: &str, path: &std::path::Path) -> PyResult<()> {
+        use segauge::io::Input;
+        let inputs: Vec<Input<'_>> =
+            self.inputs.iter().map(|(p, dir)| if *dir { Input::Folder(p) } else { Input::File(p) }).collect();
+        segauge::io::check_outputs(&[(what, path)], &inputs).map_err(|e| io_error(py, &e))
+    }
 }
 
 #[pymethods]
@@ -116,23 +130,37 @@ impl Report {
 
     /// Writes the HTML report (refused over an input; whole or not at all).
     fn to_html(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        self.check_output(py, "to_html", &path)?;
         py.detach(|| self.results.to_html(&path)).map_err(|e| report_error(py, &e))
     }
 
     /// Writes the per-case CSV.
     fn to_csv(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        self.check_output(py, "to_csv", &path)?;
         py.detach(|| self.results.to_csv(&path)).map_err(|e| report_error(py, &e))
     }
 
     /// Writes the results JSON.
     fn to_json(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        self.check_output(py, "to_json", &path)?;
         py.detach(|| self.results.to_json(&path)).map_err(|e| report_error(py, &e))
     }
 }
 
-/// Runs the pipeline on `inputs` with the options of `kwargs`, with a progress line on stderr when asked.
-fn run(py: Python<'_>, inputs: Inputs, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Report> {
+/// Runs the pipeline on `inputs` with the options of `kwargs`, with a progress line on stderr when asked;
+/// `read` lists the files and folders read besides the cases' files, as `(path, is_folder)`.
+fn run(
+    py: Python<'_>,
+    inputs: Inputs,
+    mut read: Vec<(PathBuf, bool)>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Report> {
     let parsed = options::parse(py, kwargs)?;
+    for (_, set) in &inputs.models {
+        read.extend(set.cases.iter().flat_map(|c| [&c.pred, &c.gt]).flatten().map(|p| (p.clone(), false)));
+    }
+    read.extend(inputs.gt_dir.iter().map(|d| (d.clone(), true)));
+    read.extend(parsed.options.eval.read.dicom.series_root.iter().map(|d| (d.clone(), true)));
     let progress = options::Progress::new(parsed.progress, inputs.total_cases());
     let run = || segauge::eval::run(inputs, &parsed.options, &|p| progress.tick(p.done));
     let report = py.detach(|| match parsed.threads {
@@ -144,7 +172,7 @@ fn run(py: Python<'_>, inputs: Inputs, kwargs: Option<&Bound<'_, PyDict>>) -> Py
     });
     progress.finish();
     let report = report.map_err(|e| eval_error(py, &e))?;
-    Ok(Report { results: segauge::Results { report } })
+    Ok(Report { results: segauge::Results { report }, inputs: read })
 }
 
 /// Evaluates the cases of one or more models: `models` is a list of `(name, cases)`, each case a dict with `id`,
@@ -163,7 +191,7 @@ fn evaluate(
         let cases = cases.iter().map(|c| arrays::case(py, c)).collect::<PyResult<Vec<_>>>()?;
         sets.push((name, segauge::DataSet { cases, failures: vec![] }));
     }
-    run(py, Inputs { models: sets, metadata: metadata.unwrap_or_default(), gt_dir }, kwargs)
+    run(py, Inputs { models: sets, metadata: metadata.unwrap_or_default(), gt_dir }, vec![], kwargs)
 }
 
 /// Evaluates folders paired by case id, as `segauge eval --model NAME=DIR … --gt GT_DIR [--metadata FILE]`.
@@ -178,6 +206,7 @@ fn evaluate_dirs(
     metadata_map: Option<Metadata>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Report> {
+    let mut read: Vec<(PathBuf, bool)> = metadata.iter().map(|p| (p.clone(), false)).collect();
     let metadata = match (metadata, metadata_map) {
         (Some(path), _) => segauge::report::read_metadata(&path).map_err(|e| report_error(py, &e))?,
         (None, map) => map.unwrap_or_default(),
@@ -185,9 +214,18 @@ fn evaluate_dirs(
     let mut sets = Vec::with_capacity(models.len());
     for (name, dir) in models {
         let data = segauge::pair_dirs(&dir, &gt_dir).map_err(|e| eval_error(py, &e))?;
+        if data.cases.is_empty() && data.failures.is_empty() {
+            // As `segauge eval`: a folder without inputs is a mistake, not an empty data set.
+            return Err(raise(
+                py,
+                "InputError",
+                format!("no .nii, .nii.gz, .npy or .dcm files in {} or {}", dir.display(), gt_dir.display()),
+            ));
+        }
+        read.push((dir, true));
         sets.push((name, data));
     }
-    run(py, Inputs { models: sets, metadata, gt_dir: Some(gt_dir) }, kwargs)
+    run(py, Inputs { models: sets, metadata, gt_dir: Some(gt_dir) }, read, kwargs)
 }
 
 /// `segauge compare --format json` of two files.

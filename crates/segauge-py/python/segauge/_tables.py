@@ -9,6 +9,10 @@ import math
 
 _NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
+# Columns that are text whatever they hold: a case id "001" stays "001", a name "7" stays "7".
+TEXT_COLUMNS = ("model", "case", "name", "side", "empty_state", "error", "partners", "column", "value", "metric",
+                "kind", "method", "flags", "scope")
+
 
 def number(value):
     """A JSON value with the strings inf, -inf and nan as floats (recursively in lists and dicts)."""
@@ -58,6 +62,13 @@ def csv_table(text, as_frame=None):
     pandas = _pandas() if as_frame is not False else None
     if as_frame and pandas is None:
         raise ImportError("as_frame=True needs pandas")
+    header = next(csv.reader(io.StringIO(text)), [])
+    text_columns = [c for c in header if c in TEXT_COLUMNS]
     if pandas is not None:
-        return pandas.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])
-    return [{k: _cell(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))]
+        # Text columns keep their text; every other column reads "", "nan", "inf", "-inf" as floats.
+        na = {c: ["", "nan"] for c in header if c not in text_columns}
+        frame = pandas.read_csv(io.StringIO(text), keep_default_na=False, na_values=na,
+                                dtype={c: str for c in text_columns})
+        return frame
+    return [{k: (v if k in text_columns else _cell(v)) for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(text))]
