@@ -440,78 +440,20 @@ impl MetricArgs {
         let found = if self.no_dataset_json {
             None
         } else {
-            self.labels_from.clone().or_else(|| dataset_json_near(gt))
+            self.labels_from.clone().or_else(|| segauge::eval::dataset_json_near(gt))
         };
-        let mut source = String::new();
-        if let Some(path) = &found {
-            let d = segauge::eval::DatasetLabels::read(path)?;
-            if self.labels_from.is_none() {
-                eprintln!("note: label names from {}", report::printable(&path.display().to_string()));
-            }
-            source = path.display().to_string();
-            options.names = d.names;
-            options.regions = d.regions;
-            options.ignore_label = d.ignore;
+        if let (Some(path), None) = (&found, &self.labels_from) {
+            eprintln!("note: label names from {}", report::printable(&path.display().to_string()));
         }
-        for list in &self.label_names {
-            for (label, name) in &list.0 {
-                if let Some(old) = options.names.get(label).filter(|old| *old != name) {
-                    let from = if source.is_empty() { "--label-names".to_string() } else { source.clone() };
-                    bail!("--label-names: label {label} is {name:?} here but {old:?} in {from}");
-                }
-                options.names.insert(*label, name.clone());
-            }
-        }
-        for r in &self.region {
-            match options.regions.iter().find(|o| o.name == r.name) {
-                Some(o) if o.labels != r.labels => {
-                    bail!("--region {}: {} defines it as {:?}, here {:?}", r.name, source, o.labels, r.labels)
-                }
-                Some(_) => {}
-                None => options.regions.push(r.clone()),
-            }
-        }
-        if let Some(i) = self.ignore_label {
-            if let Some(old) = options.ignore_label.filter(|&o| o != i) {
-                bail!("--ignore-label {i}: {source} makes label {old} the ignore label");
-            }
-            options.ignore_label = Some(i);
-        }
-        if !options.names.is_empty() {
-            for r in &options.regions {
-                if let Some(l) = r
-                    .labels
-                    .iter()
-                    .find(|l| !options.names.contains_key(l) && Some(**l) != options.ignore_label)
-                {
-                    bail!(
-                        "region {:?} names label {l}, which the label names do not define ({})",
-                        r.name,
-                        names_text(&options.names)
-                    );
-                }
-            }
-        }
+        let sources = segauge::eval::LabelSources {
+            dataset_json: found,
+            names: self.label_names.iter().flat_map(|l| l.0.iter().cloned()).collect(),
+            regions: self.region.clone(),
+            ignore: self.ignore_label,
+        };
+        sources.apply(options)?;
         Ok(())
     }
-}
-
-/// `dataset.json` in the ground-truth folder or the folder above it (nnU-Net keeps it beside `labelsTr/`).
-fn dataset_json_near(gt: &Path) -> Option<PathBuf> {
-    let dir = if gt.is_dir() { gt.to_path_buf() } else { gt.parent()?.to_path_buf() };
-    [Some(dir.join("dataset.json")), dir.parent().map(|p| p.join("dataset.json"))]
-        .into_iter()
-        .flatten()
-        .find(|p| p.is_file())
-}
-
-/// Up to 12 `label=name` pairs, for messages.
-fn names_text(names: &std::collections::BTreeMap<u32, String>) -> String {
-    let mut out: Vec<String> = names.iter().take(12).map(|(l, n)| format!("{l}={n}")).collect();
-    if names.len() > 12 {
-        out.push(format!("… {} more", names.len() - 12));
-    }
-    out.join(", ")
 }
 
 /// A parsed `--label-names` value.
@@ -869,24 +811,7 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let mut sets = Vec::new();
     for (name, dir) in &models {
         let data = segauge::eval::pair_dirs_with(dir, &args.gt, &pairing)?;
-        if !data.cases.iter().any(|c| c.pred.is_some() && c.gt.is_some()) {
-            let seen = |d: &Path| {
-                let names = segauge::eval::first_names(d, 3);
-                if names.is_empty() {
-                    "no segmentation file".to_string()
-                } else {
-                    format!("e.g. {}", names.join(", "))
-                }
-            };
-            bail!(
-                "no case pairs: {} ({}) and {} ({}) share no case id; give --pred-pattern / --gt-pattern (e.g. \
-                 '{{case}}/{{case}}_seg.nii.gz')",
-                dir.display(),
-                seen(dir),
-                args.gt.display(),
-                seen(&args.gt)
-            );
-        }
+        segauge::eval::require_pairs(&data, dir, &args.gt)?;
         sets.push((name.clone(), data));
     }
     if !metadata.is_empty() {

@@ -13,9 +13,15 @@
 //!   MONAI's `case/case_seg.nii.gz`, folders of per-structure masks, or `{case}` patterns).
 //! - [`Catalogue`] and [`Metric`]: every metric's key, name, unit, direction and aggregation, the single source
 //!   every writer uses.
+//! - [`Structure`]: what a row is about, a label (with its name), a region ([`Region`], a union of labels) or a
+//!   named mask of a folder of per-structure masks; [`LabelRef`] selects one by number or name;
+//!   [`DatasetLabels`] reads the names, regions and ignore label of an nnU-Net `dataset.json`. Names come from the
+//!   options and the files (see the `structures` module) and must agree.
 //!
 //! # Semantics
-//! A prediction and its ground truth must share one grid (shape, spacing, origin, direction, within
+//! A case's side is a segmentation file (label layers and names, [`segauge_io::LabelFile`]) or a folder of masks.
+//! Plain label maps are counted in one pass; regions, overlapping layers and folders of masks are measured on
+//! binary masks, with the same numbers for the same voxels. A prediction and its ground truth must share one grid (shape, spacing, origin, direction, within
 //! [`segauge_io::GridTolerance`]); otherwise the case fails, it is never resampled silently. Dice and IoU come
 //! from exact voxel counts ([`segauge_metrics`]); volumes are in mm³, distances in mm. Per-case records and
 //! failures derive serde's traits, so that partial results can be stored and merged by any format.
@@ -57,9 +63,9 @@ pub use measure::{
     compare_files, compare_volumes, evaluate, structures_never_seen,
 };
 pub use options::{AggregateOptions, EvalOptions, InfPolicy, Metadata, Options};
-pub use pairing::{MAX_DEPTH, PairOptions, first_names, pair_dirs, pair_dirs_with};
+pub use pairing::{MAX_DEPTH, PairOptions, first_names, pair_dirs, pair_dirs_with, require_pairs};
 pub use pipeline::{Inputs, Progress, run};
-pub use structures::{DatasetLabels, LabelRef, Region, Structure};
+pub use structures::{DatasetLabels, LabelRef, LabelSources, Region, Structure, dataset_json_near};
 
 /// Errors of evaluation: invalid options, and the errors of reading and measuring one pair ([`compare`]).
 ///

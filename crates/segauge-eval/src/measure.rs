@@ -560,7 +560,15 @@ fn lesion_reports(
             }),
             direction: d,
         };
-        Ok((label, segauge_lesion::evaluate(&pm, &gm, &frame, options)?))
+        let mut report = segauge_lesion::evaluate(&pm, &gm, &frame, options)?;
+        // Lesion boxes are indices of the crop: move them to the image's.
+        for l in report.gt.iter_mut().chain(report.pred.iter_mut()) {
+            for a in 0..3 {
+                l.lo[a] += b.lo[a];
+                l.hi[a] += b.lo[a];
+            }
+        }
+        Ok((label, report))
     };
     #[cfg(feature = "parallel")]
     let results: Vec<_> = {

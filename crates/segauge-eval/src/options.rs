@@ -109,16 +109,24 @@ impl EvalOptions {
         }
         crate::structures::validate(&self.names, &self.regions, self.ignore_label)?;
         if let Some(s) = &self.surface {
-            s.validate().map_err(|e| Error::InvalidOption { detail: e.to_string() })?;
+            s.validate().map_err(invalid)?;
         }
         if let Some(l) = &self.lesions {
-            l.validate().map_err(|e| Error::InvalidOption { detail: e.to_string() })?;
+            l.validate().map_err(invalid)?;
             if let Some(s) = &l.surface {
-                s.validate().map_err(|e| Error::InvalidOption { detail: e.to_string() })?;
+                s.validate().map_err(invalid)?;
             }
         }
         Ok(())
     }
+}
+
+/// A lower layer's option error as this crate's, its message said once (`invalid option: tau …`, not
+/// `invalid option: invalid option: tau …`).
+fn invalid(e: impl std::fmt::Display) -> Error {
+    let text = e.to_string();
+    let detail = text.strip_prefix("invalid option: ").map_or_else(|| text.clone(), str::to_string);
+    Error::InvalidOption { detail }
 }
 
 /// How non-finite per-case values enter aggregates (docs/METHODS.md C.3).

@@ -128,9 +128,38 @@ pub fn pair_dirs_with(pred_dir: &Path, gt_dir: &Path, options: &PairOptions) -> 
     Ok(data)
 }
 
-/// The first file and folder names of a side, for a message when nothing pairs.
+/// The first file names of a side (relative paths), for a message when nothing pairs.
 pub fn first_names(dir: &Path, n: usize) -> Vec<String> {
     walk(dir).map_or_else(|_| Vec::new(), |w| w.files.iter().take(n).map(|(rel, _)| rel.clone()).collect())
+}
+
+/// Checks that at least one case of `data` (paired from `pred_dir` and `gt_dir`) has both sides: a run that pairs
+/// nothing is a mistake (a layout the discovery does not know, a wrong folder), not an empty data set.
+///
+/// # Errors
+/// [`Error::InvalidOption`] naming both folders and the first three files seen on each side.
+pub fn require_pairs(data: &DataSet, pred_dir: &Path, gt_dir: &Path) -> Result<(), Error> {
+    if data.cases.iter().any(|c| c.pred.is_some() && c.gt.is_some()) {
+        return Ok(());
+    }
+    let seen = |d: &Path| {
+        let names = first_names(d, 3);
+        if names.is_empty() {
+            "no segmentation file".to_string()
+        } else {
+            format!("e.g. {}", names.join(", "))
+        }
+    };
+    Err(Error::InvalidOption {
+        detail: format!(
+            "no case pairs: {} ({}) and {} ({}) share no case id; give the prediction and ground-truth patterns \
+             (--pred-pattern / --gt-pattern, e.g. '{{case}}/{{case}}_seg.nii.gz')",
+            pred_dir.display(),
+            seen(pred_dir),
+            gt_dir.display(),
+            seen(gt_dir)
+        ),
+    })
 }
 
 /// Every segmentation file and folder below a root, by relative path.

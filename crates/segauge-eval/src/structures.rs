@@ -16,6 +16,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use crate::Error;
+use crate::options::EvalOptions;
 
 /// A structure of the records and aggregates.
 ///
@@ -222,6 +223,101 @@ impl DatasetLabels {
             file_ending: d.file_ending,
         })
     }
+}
+
+/// Where a run's label definitions come from, besides the files: what `--labels-from`, `--label-names`,
+/// `--region` and `--ignore-label` give (and the Python package's keyword arguments of the same names).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LabelSources {
+    /// An nnU-Net `dataset.json` to read.
+    pub dataset_json: Option<std::path::PathBuf>,
+    /// Label names (label, name), in the order given.
+    pub names: Vec<(u32, String)>,
+    /// Regions.
+    pub regions: Vec<Region>,
+    /// The ignore label.
+    pub ignore: Option<u32>,
+}
+
+impl LabelSources {
+    /// Sets the names, regions and ignore label of `options`: the `dataset.json` first, then the names, regions
+    /// and ignore label given, which must agree with it; with names known, every region's label must be named.
+    ///
+    /// ```
+    /// use segauge_eval::{EvalOptions, LabelSources, Region};
+    /// let mut options = EvalOptions::default();
+    /// let sources = LabelSources {
+    ///     names: vec![(1, "edema".into()), (2, "core".into())],
+    ///     regions: vec![Region { name: "WT".into(), labels: vec![1, 2] }],
+    ///     ..Default::default()
+    /// };
+    /// sources.apply(&mut options)?;
+    /// assert_eq!(options.names[&2], "core");
+    /// let bad = LabelSources { regions: vec![Region { name: "X".into(), labels: vec![1, 9] }], ..sources };
+    /// assert!(bad.apply(&mut EvalOptions::default()).unwrap_err().to_string().contains("names label 9"));
+    /// # Ok::<(), segauge_eval::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The `dataset.json`'s errors ([`Error::Io`]); [`Error::InvalidOption`] for two names of one label, a region
+    /// or ignore label defined two ways, or a region naming a label the names do not define.
+    pub fn apply(&self, options: &mut EvalOptions) -> Result<(), Error> {
+        let bad = |detail: String| Err(Error::InvalidOption { detail });
+        let mut source = "the label names".to_string();
+        if let Some(path) = &self.dataset_json {
+            let d = DatasetLabels::read(path)?;
+            source = path.display().to_string();
+            options.names = d.names;
+            options.regions = d.regions;
+            options.ignore_label = d.ignore;
+        }
+        for (label, name) in &self.names {
+            if let Some(old) = options.names.get(label).filter(|old| *old != name) {
+                return bad(format!("label names: label {label} is {name:?} here but {old:?} in {source}"));
+            }
+            options.names.insert(*label, name.clone());
+        }
+        for r in &self.regions {
+            match options.regions.iter().find(|o| o.name == r.name) {
+                Some(o) if o.labels != r.labels => {
+                    return bad(format!(
+                        "region {:?}: {source} defines it as {:?}, here {:?}",
+                        r.name, o.labels, r.labels
+                    ));
+                }
+                Some(_) => {}
+                None => options.regions.push(r.clone()),
+            }
+        }
+        if let Some(i) = self.ignore {
+            if let Some(old) = options.ignore_label.filter(|&o| o != i) {
+                return bad(format!("ignore label {i}: {source} makes label {old} the ignore label"));
+            }
+            options.ignore_label = Some(i);
+        }
+        if !options.names.is_empty() {
+            for r in &options.regions {
+                if let Some(l) = r.labels.iter().find(|l| !options.names.contains_key(l)) {
+                    return bad(format!(
+                        "region {:?} names label {l}, which the label names do not define ({})",
+                        r.name,
+                        crate::sides::list_names(&options.names)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An nnU-Net `dataset.json` in the ground-truth folder (or the ground-truth file's folder) or the folder above it,
+/// as nnU-Net keeps it beside `labelsTr/`.
+pub fn dataset_json_near(gt: &Path) -> Option<std::path::PathBuf> {
+    let dir = if gt.is_dir() { gt.to_path_buf() } else { gt.parent()?.to_path_buf() };
+    [Some(dir.join("dataset.json")), dir.parent().map(|p| p.join("dataset.json"))]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file())
 }
 
 /// Merges the label names of `from` (described by `from_what`) into `into` (described by `into_what`).

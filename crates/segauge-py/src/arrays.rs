@@ -11,6 +11,7 @@ use ndarray::{Array3, Axis, ShapeBuilder};
 use numpy::{IntoPyArray, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use segauge::eval::LabelRef;
 
 use segauge::io::{Grid, LabelVolume, Labels};
 
@@ -495,7 +496,7 @@ pub(crate) fn batch_metrics<'py>(
             .map(|row| -> Result<Vec<Vec<f64>>, segauge::eval::Error> {
                 let mut out = vec![vec![f64::NAN; n_cols]; keys.len()];
                 if one_hot {
-                    let o = segauge::EvalOptions { labels: Some(vec![1]), ..eval.clone() };
+                    let o = segauge::EvalOptions { labels: Some(vec![LabelRef::Number(1)]), ..eval.clone() };
                     for (c, (pv, gv)) in row.iter().enumerate() {
                         let r = segauge::compare_volumes(pv, gv, &o)?;
                         for (k, (_, m)) in keys.iter().enumerate() {
@@ -503,7 +504,10 @@ pub(crate) fn batch_metrics<'py>(
                         }
                     }
                 } else {
-                    let o = segauge::EvalOptions { labels: Some(columns.clone()), ..eval.clone() };
+                    let o = segauge::EvalOptions {
+                        labels: Some(columns.iter().map(|&c| LabelRef::Number(c)).collect()),
+                        ..eval.clone()
+                    };
                     let r = segauge::compare_volumes(&row[0].0, &row[0].1, &o)?;
                     for (c, l) in r.labels.iter().enumerate() {
                         for (k, (_, m)) in keys.iter().enumerate() {

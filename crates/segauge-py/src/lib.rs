@@ -155,7 +155,9 @@ fn run(
     mut read: Vec<(PathBuf, bool)>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Report> {
-    let parsed = options::parse(py, kwargs)?;
+    let mut parsed = options::parse(py, kwargs)?;
+    parsed.structures(inputs.gt_dir.as_deref()).map_err(|e| eval_error(py, &e))?;
+    read.extend(parsed.sources.dataset_json.iter().map(|p| (p.clone(), false)));
     for (_, set) in &inputs.models {
         read.extend(set.cases.iter().flat_map(|c| [&c.pred, &c.gt]).flatten().map(|p| (p.clone(), false)));
     }
@@ -189,7 +191,7 @@ fn evaluate(
     let mut sets = Vec::with_capacity(models.len());
     for (name, cases) in models {
         let cases = cases.iter().map(|c| arrays::case(py, c)).collect::<PyResult<Vec<_>>>()?;
-        sets.push((name, segauge::DataSet { cases, failures: vec![] }));
+        sets.push((name, segauge::DataSet { cases, ..Default::default() }));
     }
     run(py, Inputs { models: sets, metadata: metadata.unwrap_or_default(), gt_dir }, vec![], kwargs)
 }
@@ -211,17 +213,13 @@ fn evaluate_dirs(
         (Some(path), _) => segauge::report::read_metadata(&path).map_err(|e| report_error(py, &e))?,
         (None, map) => map.unwrap_or_default(),
     };
+    let pairing = options::parse(py, kwargs)?.pairing;
     let mut sets = Vec::with_capacity(models.len());
     for (name, dir) in models {
-        let data = segauge::pair_dirs(&dir, &gt_dir).map_err(|e| eval_error(py, &e))?;
-        if data.cases.is_empty() && data.failures.is_empty() {
-            // As `segauge eval`: a folder without inputs is a mistake, not an empty data set.
-            return Err(raise(
-                py,
-                "InputError",
-                format!("no .nii, .nii.gz, .npy or .dcm files in {} or {}", dir.display(), gt_dir.display()),
-            ));
-        }
+        let data = segauge::eval::pair_dirs_with(&dir, &gt_dir, &pairing).map_err(|e| eval_error(py, &e))?;
+        // As `segauge eval`: a run that pairs nothing is a mistake, not an empty data set.
+        segauge::eval::require_pairs(&data, &dir, &gt_dir)
+            .map_err(|e| raise(py, "InputError", e.to_string()))?;
         read.push((dir, true));
         sets.push((name, data));
     }
@@ -239,7 +237,8 @@ fn compare_files(
     gt_series: Option<PathBuf>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<String> {
-    let parsed = options::parse(py, kwargs)?;
+    let mut parsed = options::parse(py, kwargs)?;
+    parsed.structures(Some(&gt)).map_err(|e| eval_error(py, &e))?;
     let options = segauge::EvalOptions { pred_series, gt_series, ..parsed.options.eval };
     let result = py.detach(|| segauge::compare(&pred, &gt, &options)).map_err(|e| eval_error(py, &e))?;
     Ok(segauge::report::compare_json(&result, &options))
@@ -255,7 +254,8 @@ fn compare_arrays(
     geometry: &Bound<'_, PyDict>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<String> {
-    let parsed = options::parse(py, kwargs)?;
+    let mut parsed = options::parse(py, kwargs)?;
+    parsed.structures(None).map_err(|e| eval_error(py, &e))?;
     let (p, g) = arrays::pair(py, pred, gt, geometry)?;
     let options = parsed.options.eval;
     let result = py.detach(|| segauge::compare_volumes(&p, &g, &options)).map_err(|e| eval_error(py, &e))?;

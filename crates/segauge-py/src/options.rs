@@ -8,6 +8,7 @@ use std::time::Instant;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use segauge::eval::{LabelRef, LabelSources, PairOptions, Region};
 use segauge::io::dicom::DicomOptions;
 use segauge::io::{Axes, NpyOptions, ReadOptions};
 use segauge::lesion::{BratsOptions, Connectivity, LesionOptions, MatchRule};
@@ -15,8 +16,16 @@ use segauge::metrics::{MeshCompat, PercentileRule, Surface, SurfaceOptions};
 use segauge::{AggregateOptions, EvalOptions, InfPolicy, Options};
 
 /// Every option name accepted (those of `segauge eval` and `compare`, plus `lesions` and `progress`).
-pub(crate) const NAMES: [&str; 32] = [
+pub(crate) const NAMES: [&str; 40] = [
     "labels",
+    "label_names",
+    "labels_from",
+    "no_dataset_json",
+    "region",
+    "ignore_label",
+    "pred_pattern",
+    "gt_pattern",
+    "only_predicted",
     "surface",
     "percentile",
     "percentile_rule",
@@ -55,6 +64,35 @@ pub(crate) struct Parsed {
     pub(crate) options: Options,
     pub(crate) threads: Option<usize>,
     pub(crate) progress: bool,
+    /// Label names, regions and the ignore label given (applied with [`Parsed::structures`]).
+    pub(crate) sources: LabelSources,
+    /// `no_dataset_json=True`: no `dataset.json` is looked for beside the ground truth.
+    pub(crate) no_dataset_json: bool,
+    /// How folders pair into cases.
+    pub(crate) pairing: PairOptions,
+}
+
+impl Parsed {
+    /// Applies the label sources, with a `dataset.json` found beside `gt` unless one was given or
+    /// `no_dataset_json` (as the command line does).
+    pub(crate) fn structures(&mut self, gt: Option<&std::path::Path>) -> Result<(), segauge::eval::Error> {
+        if self.sources.dataset_json.is_none() && !self.no_dataset_json {
+            self.sources.dataset_json = gt.and_then(segauge::eval::dataset_json_near);
+        }
+        self.sources.apply(&mut self.options.eval)
+    }
+}
+
+/// A structure selection: label numbers and names.
+fn label_refs(py: Python<'_>, name: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<LabelRef>> {
+    let items: Vec<Bound<'_, PyAny>> = get(py, name, v)?;
+    items
+        .iter()
+        .map(|item| match item.extract::<u32>() {
+            Ok(n) => Ok(LabelRef::Number(n)),
+            Err(_) => parsed::<LabelRef>(py, name, item),
+        })
+        .collect()
 }
 
 fn bad(py: Python<'_>, name: &str, detail: impl std::fmt::Display) -> PyErr {
@@ -96,6 +134,8 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
     let mut dicom = DicomOptions::default();
     let mut aggregate = AggregateOptions::default();
     let (mut threads, mut progress) = (None, false);
+    let (mut sources, mut no_dataset_json, mut pairing) =
+        (LabelSources::default(), false, PairOptions::default());
     let s =
         |surface: &mut Option<SurfaceOptions>| surface.get_or_insert_with(SurfaceOptions::default).clone();
     for (key, v) in kwargs.into_iter().flat_map(|d| d.iter()) {
@@ -105,7 +145,21 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
         }
         let n = name.as_str();
         match n {
-            "labels" => eval.labels = Some(get::<Vec<u32>>(py, n, &v)?),
+            "labels" => eval.labels = Some(label_refs(py, n, &v)?),
+            "label_names" => {
+                let map: std::collections::BTreeMap<u32, String> = get(py, n, &v)?;
+                sources.names = map.into_iter().collect();
+            }
+            "labels_from" => sources.dataset_json = Some(get(py, n, &v)?),
+            "no_dataset_json" => no_dataset_json = get(py, n, &v)?,
+            "region" => {
+                let map: std::collections::BTreeMap<String, Vec<u32>> = get(py, n, &v)?;
+                sources.regions = map.into_iter().map(|(name, labels)| Region { name, labels }).collect();
+            }
+            "ignore_label" => sources.ignore = Some(get(py, n, &v)?),
+            "pred_pattern" => pairing.pred_pattern = Some(get(py, n, &v)?),
+            "gt_pattern" => pairing.gt_pattern = Some(get(py, n, &v)?),
+            "only_predicted" => pairing.only_predicted = get(py, n, &v)?,
             "surface" => {
                 if v.is_none() || get::<String>(py, n, &v)? == "none" {
                     surface_off = true;
@@ -226,7 +280,7 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
     }
     eval.lesions = lesions_on.then_some(lesions);
     eval.read = ReadOptions { npy, dicom };
-    Ok(Parsed { options: Options { eval, aggregate }, threads, progress })
+    Ok(Parsed { options: Options { eval, aggregate }, threads, progress, sources, no_dataset_json, pairing })
 }
 
 /// A progress line on stderr, at most twice a second, when asked.

@@ -163,8 +163,6 @@ def test_lesion_counts_of_separated_blobs():
     assert sg.lesions(q, q, (1, 1, 1), connectivity=26)[1]["n_gt"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug reported: bbox_lo/bbox_hi of gt_lesions/pred_lesions are indices in "
-                                       "the label's crop box, not in the image (segauge-eval lesion_reports)")
 def test_lesion_bounding_boxes_are_image_voxel_indices():
     g = box((20, 20, 20), (10, 11, 12), (14, 14, 15))
     le = sg.lesions(g, g, (1, 1, 1))[1]

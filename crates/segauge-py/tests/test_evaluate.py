@@ -194,12 +194,12 @@ def test_errors_of_data_sets(tmp_path, cli):
         sg.evaluate_dirs(os.path.join(PRED, "no_such_folder"), GT, progress=False)
     # A folder without inputs is refused, as segauge eval refuses it (not an empty result).
     (tmp_path / "empty").mkdir()
-    with pytest.raises(sg.InputError, match="no .nii, .nii.gz, .npy or .dcm files in"):
+    with pytest.raises(sg.InputError, match="no case pairs"):
         sg.evaluate_dirs(tmp_path / "empty", tmp_path / "empty", progress=False)
     with pytest.raises(sg.InputError, match="missing.csv"):
         sg.evaluate_dirs(PRED, GT, metadata=os.path.join(PRED, "missing.csv"), progress=False)
     out = cli("eval", "--pred", tmp_path / "empty", "--gt", tmp_path / "empty", check=False)
-    assert out.returncode != 0 and "no .nii, .nii.gz, .npy or .dcm files in" in out.stderr
+    assert out.returncode != 0 and "no case pairs" in out.stderr
 
 
 def test_every_option_of_segauge_eval_is_an_option(cli):
@@ -226,7 +226,9 @@ def test_every_option_is_accepted_by_the_data_set_functions():
               "hd_penalty": 100.0, "spacing": [1.0, 1.0, 1.0], "axes": "xyz", "series_root": PRED,
               "roi": {"liver": 1}, "fractional_threshold": 0.4, "bootstrap": 19, "ci_method": "percentile",
               "seed": 3, "inf_policy": "omit", "hd_cap": 50.0, "subgroups": ["scanner"], "threads": 1,
-              "progress": False, "pred_series": None, "gt_series": None}
+              "progress": False, "pred_series": None, "gt_series": None, "label_names": {1: "one", 2: "two"},
+              "labels_from": None, "no_dataset_json": True, "region": {"both": [1, 2]}, "ignore_label": 9,
+              "pred_pattern": "{case}.nii.gz", "gt_pattern": "{case}.nii.gz", "only_predicted": True}
     assert sorted(values) == sorted(sg.OPTIONS)
     r = sg.evaluate_dirs(PRED, GT, metadata=METADATA, **values)
     s = r.settings

@@ -1089,7 +1089,10 @@ fn structure_options_refuse_bad_input_with_one_line_and_exit_2() {
     );
     let (code, err) = run(&["--region", "whole tumor=1,2"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("--region whole tumor:"), "{err}");
+    assert!(
+        err.contains("region \"whole tumor\": ") && err.contains("defines it as [1, 2, 3], here [1, 2]"),
+        "{err}"
+    );
     let (code, err) = run(&["--gt-pattern", "{case}_0000.nii.gz"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("no case pairs") && err.contains("e.g. case_001.nii.gz"), "{err}");

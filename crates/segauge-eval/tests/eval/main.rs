@@ -79,6 +79,7 @@ fn invalid_options_are_refused_before_any_case_is_read() {
     ] {
         let err = evaluate(&data, &options, &|| {}).unwrap_err().to_string();
         assert!(err.starts_with("invalid option: ") && err.contains(want), "{err}");
+        assert!(!err.contains("invalid option: invalid option"), "{err}");
     }
     let mut options = Options::default();
     options.aggregate.subgroups = Some(vec!["hospital".into()]);
@@ -179,5 +180,23 @@ fn cases_in_memory_give_the_records_of_their_files() {
     for (x, y) in a.cases.iter().zip(&b.cases) {
         assert_eq!((&x.case, &x.labels), (&y.case, &y.labels));
         assert_eq!((y.pred.to_str(), y.gt.to_str()), (Some("pred"), Some("gt")));
+    }
+}
+
+#[test]
+fn lesion_boxes_are_voxel_indices_of_the_image() {
+    use segauge_io::{Grid, LabelVolume, Labels};
+    let dims = [20, 20, 20];
+    let grid = Grid::new(dims, [1.0, 1.0, 2.0]).unwrap();
+    // A box over i in 10..=14, j in 11..=14, k in 12..=15 (far from the image's corner).
+    let inside = |i: usize, j: usize, k: usize| {
+        (10..=14).contains(&i) && (11..=14).contains(&j) && (12..=15).contains(&k)
+    };
+    let labels: Vec<u8> = (0..8000).map(|v| u8::from(inside(v % 20, (v / 20) % 20, v / 400))).collect();
+    let vol = LabelVolume::new(grid, Labels::U8(labels)).unwrap();
+    let r = segauge_eval::compare_volumes(&vol, &vol, &EvalOptions::default()).unwrap();
+    let lesions = r.labels[0].lesions.as_ref().unwrap();
+    for l in lesions.gt.iter().chain(&lesions.pred) {
+        assert_eq!((l.lo, l.hi), ([10, 11, 12], [14, 14, 15]));
     }
 }

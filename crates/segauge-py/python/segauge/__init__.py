@@ -291,7 +291,7 @@ def surface_metrics(pred, gt, spacing, tau=2.0, percentile=95, surface="smooth",
     biou, empty_state}}``."""
     rows = compare(pred, gt, spacing, tau=tau, percentile=percentile, surface=surface, lesions=False, **options)
     key = f"hd{percentile:g}"
-    return {r["label"]: {k: r[k] for k in (*_SURFACE_FIELDS[:1], key, *_SURFACE_FIELDS[1:])} for r in rows}
+    return {_key(r): {k: r[k] for k in (*_SURFACE_FIELDS[:1], key, *_SURFACE_FIELDS[1:])} for r in rows}
 
 
 def overlap(pred, gt, spacing=None, **options):
@@ -301,7 +301,7 @@ def overlap(pred, gt, spacing=None, **options):
     keep = ["dice", "iou", "tp", "fp", "fn", "voxels_pred", "voxels_gt", "empty_state"]
     if spacing is not None or options.get("affine") is not None:
         keep += ["volume_pred_mm3", "volume_gt_mm3"]
-    return {r["label"]: {k: r[k] for k in keep} for r in rows}
+    return {_key(r): {k: r[k] for k in keep} for r in rows}
 
 
 def lesions(pred, gt, spacing, **options):
@@ -309,7 +309,12 @@ def lesions(pred, gt, spacing, **options):
     (counts, precision, recall, F1, PQ, matches, strata, lesion lists)."""
     options.setdefault("surface", None)
     rows = compare(pred, gt, spacing, **options)
-    return {r["label"]: r["lesions"] for r in rows}
+    return {_key(r): r["lesions"] for r in rows}
+
+
+def _key(row):
+    """A row's key in the per-structure dicts: its label number, or its name for a region."""
+    return row["label"] if row.get("label") is not None else row["name"]
 
 
 def batch_metrics(pred, gt, spacing=None, *, one_hot=None, include_background=False, labels=None, axes="xyz",

@@ -66,7 +66,7 @@ class Result:
 
 def evaluate(
     cases: Optional[Sequence[Case]] = ...,
-    labels: Optional[Sequence[int]] = ...,
+    labels: Optional[Sequence[Union[int, str]]] = ...,
     surface: Optional[str] = ...,
     tau: float = ...,
     percentile: float = ...,
@@ -96,7 +96,7 @@ def compare(
     origin: Optional[Sequence[float]] = ...,
     direction: Optional[ArrayLike] = ...,
     axes: str = ...,
-    labels: Optional[Sequence[int]] = ...,
+    labels: Optional[Sequence[Union[int, str]]] = ...,
     **options: Any,
 ) -> List[Dict[str, Any]]: ...
 def surface_metrics(
