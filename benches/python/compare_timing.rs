@@ -93,7 +93,7 @@ fn time(
     seconds.sort_by(f64::total_cmp);
     let n = seconds.len();
     let median = if n % 2 == 1 { seconds[n / 2] } else { (seconds[n / 2 - 1] + seconds[n / 2]) / 2.0 };
-    let label_1 = last.as_ref().and_then(|r| r.labels.iter().find(|l| l.label == 1));
+    let label_1 = last.as_ref().and_then(|r| r.labels.iter().find(|l| l.structure.label == Some(1)));
     let value = |m: Metric| label_1.map(|l| m.value(l).as_f64());
     Ok(json!({
         "median_s": median,
