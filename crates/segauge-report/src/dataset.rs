@@ -496,8 +496,6 @@ pub fn summary_text(report: &Report) -> String {
         }
         table.push(r);
     }
-    let widths: Vec<usize> =
-        (0..table[0].len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut s = format!(
         "{} bootstrap, B = {}, seed {}, inf policy {}; every metric: --summary-csv, --json, --report\n",
         method_name(options.method),
@@ -505,15 +503,7 @@ pub fn summary_text(report: &Report) -> String {
         options.seed,
         options.inf_policy.as_str()
     );
-    for r in table {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(c, &w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
-            .collect();
-        s.push_str(cells.join("  ").trim_end());
-        s.push('\n');
-    }
+    s.push_str(&aligned(&table));
     for (note, who) in notes {
         let who = if who.len() > 6 { format!("{} structures", who.len()) } else { who.join(", ") };
         s.push_str(&format!("note: {note} ({who})\n"));
@@ -602,8 +592,6 @@ fn estimates_text(report: &Report, rows: &[&Estimate], group: Option<(&str, &[&s
         ]);
         table.push(r);
     }
-    let widths: Vec<usize> =
-        (0..table[0].len()).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut s = format!(
         "{} bootstrap, B = {}, seed {}, inf policy {}\n",
         method_name(options.method),
@@ -611,6 +599,16 @@ fn estimates_text(report: &Report, rows: &[&Estimate], group: Option<(&str, &[&s
         options.seed,
         options.inf_policy.as_str()
     );
+    s.push_str(&aligned(&table));
+    s
+}
+
+/// Rows of cells as left-aligned columns two spaces apart, one line per row.
+fn aligned(table: &[Vec<String>]) -> String {
+    let columns = table.first().map_or(0, Vec::len);
+    let widths: Vec<usize> =
+        (0..columns).map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut s = String::new();
     for r in table {
         let cells: Vec<String> = r
             .iter()
