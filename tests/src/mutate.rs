@@ -1,14 +1,17 @@
 //! Deterministic mutants of segmentation files, shared by segauge-io's mutation test and `cargo xtask fuzz`.
 //!
 //! A [`Seed`] is a small valid input of one [`Reader`]: generated NIfTI images and `.npy` arrays with JSON
-//! sidecars, and DICOM-SEG and RTSTRUCT files of the conformance set (`tests/data/dicom`), some re-encoded (a bare
-//! data set, a deflated data set), with the image series they are read on. [`mutant`] turns a seed and a
-//! [`SplitMix`] into a [`Mutant`]: one to three mutations, each either generic (bit flips, byte overwrites,
-//! interesting integers, truncation, insertion, deletion, duplication of a block) or aware of the format (NIfTI
-//! header fields set to extremes; `.npy` header length, shape, dtype and order; sidecar JSON; DICOM element
-//! lengths, VRs, tags and values such as Rows, NumberOfFrames or ContourData, duplicated elements, another
-//! transfer syntax). Compressed seeds are mostly mutated before compression (so the mutations reach the
-//! structure) and sometimes after it (so the decompressor sees damage too).
+//! sidecars; DICOM-SEG and RTSTRUCT files of the conformance set (`tests/data/dicom`), some re-encoded (a bare
+//! data set, a deflated data set), with the image series they are read on; MetaImage and NRRD files of
+//! `tests/data/metaimage_nrrd` (raw, compressed, detached with their data file, 2D, multi-channel, 3D Slicer
+//! segmentations) and a few written here (ASCII, hex). [`mutant`] turns a seed and a [`SplitMix`] into a
+//! [`Mutant`]: one to three mutations, each either generic (bit flips, byte overwrites, interesting integers,
+//! truncation, insertion, deletion, duplication of a block) or aware of the format (NIfTI header fields set to
+//! extremes; `.npy` header length, shape, dtype and order; sidecar JSON; DICOM element lengths, VRs, tags and
+//! values such as Rows, NumberOfFrames or ContourData, duplicated elements, another transfer syntax; MetaImage and
+//! NRRD header lines given extreme values, numbers changed, lines deleted, duplicated or inserted). Compressed
+//! seeds are mostly mutated before compression (so the mutations reach the structure) and sometimes after it (so
+//! the decompressor sees damage too).
 //!
 //! Everything is a function of the seed and the generator's state: the same numbers give the same mutant, so a
 //! failure is reproduced from its reader, seed index and mutant number alone. [`check_message`] holds the
@@ -33,11 +36,24 @@ pub enum Reader {
     Seg,
     /// DICOM RTSTRUCT (`.dcm`), on its image series or on a reference grid.
     RtStruct,
+    /// MetaImage: `.mha`, or `.mhd` with its data file.
+    MetaImage,
+    /// NRRD: `.nrrd`, 3D Slicer `.seg.nrrd`, or `.nhdr` with its data file.
+    Nrrd,
 }
 
 impl Reader {
-    /// Every reader.
-    pub const ALL: [Reader; 5] = [Reader::Nifti, Reader::NiftiGz, Reader::Npy, Reader::Seg, Reader::RtStruct];
+    /// Every reader. (A reader's position in the declaration, not here, picks its stream in [`mutant_rng`]: new
+    /// readers go last, so that the mutants of the others stay the same.)
+    pub const ALL: [Reader; 7] = [
+        Reader::Nifti,
+        Reader::NiftiGz,
+        Reader::Npy,
+        Reader::Seg,
+        Reader::RtStruct,
+        Reader::MetaImage,
+        Reader::Nrrd,
+    ];
 
     /// A short name for reports and file names.
     pub fn name(self) -> &'static str {
@@ -47,16 +63,20 @@ impl Reader {
             Reader::Npy => "npy",
             Reader::Seg => "dicom-seg",
             Reader::RtStruct => "rtstruct",
+            Reader::MetaImage => "metaimage",
+            Reader::Nrrd => "nrrd",
         }
     }
 
-    /// The file name extension the reader is chosen by.
-    pub fn extension(self) -> &'static str {
+    /// The file name extensions of the reader's seeds ([`Seed::extension`]), by which `segauge_io` chooses it.
+    pub fn extensions(self) -> &'static [&'static str] {
         match self {
-            Reader::Nifti => "nii",
-            Reader::NiftiGz => "nii.gz",
-            Reader::Npy => "npy",
-            Reader::Seg | Reader::RtStruct => "dcm",
+            Reader::Nifti => &["nii"],
+            Reader::NiftiGz => &["nii.gz"],
+            Reader::Npy => &["npy"],
+            Reader::Seg | Reader::RtStruct => &["dcm"],
+            Reader::MetaImage => &["mha", "mhd"],
+            Reader::Nrrd => &["nrrd", "seg.nrrd", "nhdr"],
         }
     }
 }
@@ -94,6 +114,8 @@ pub struct Seed {
     pub reader: Reader,
     /// What it is, for reports.
     pub name: String,
+    /// The extension of the file's name (one of [`Reader::extensions`]), as the fixture has it.
+    pub extension: &'static str,
     /// The file's bytes before [`Seed::encoding`] (the uncompressed NIfTI, the inflated DICOM).
     pub plain: Vec<u8>,
     /// How the file stores them.
@@ -104,6 +126,9 @@ pub struct Seed {
     pub series: Option<PathBuf>,
     /// The grid of an RTSTRUCT without series.
     pub reference: Option<Reference>,
+    /// The files a detached header (`.mhd`, `.nhdr`) names, by name, to be written beside it (never mutated; the
+    /// header is, and through it where the data are looked for).
+    pub companions: Vec<(String, Vec<u8>)>,
 }
 
 impl Seed {
@@ -159,21 +184,33 @@ pub fn check_message(message: &str, file: &Path, others: &[&Path], max_extra: us
 // Seeds
 // ---------------------------------------------------------------------------------------------------------------
 
-/// The seeds of `reader`; DICOM seeds are read from `dicom_dir` (`tests/data/dicom`).
+/// The seeds of `reader`. `data_dir` is `tests/data`: DICOM seeds are read from its `dicom`, MetaImage and NRRD
+/// seeds from its `metaimage_nrrd`.
 ///
 /// # Panics
-/// When a DICOM fixture cannot be read.
-pub fn seeds(reader: Reader, dicom_dir: &Path) -> Vec<Seed> {
+/// When a fixture cannot be read.
+pub fn seeds(reader: Reader, data_dir: &Path) -> Vec<Seed> {
     match reader {
         Reader::Nifti | Reader::NiftiGz => nifti_seeds(reader),
         Reader::Npy => npy_seeds(),
-        Reader::Seg => seg_seeds(dicom_dir),
-        Reader::RtStruct => rtstruct_seeds(dicom_dir),
+        Reader::Seg => seg_seeds(&data_dir.join("dicom")),
+        Reader::RtStruct => rtstruct_seeds(&data_dir.join("dicom")),
+        Reader::MetaImage | Reader::Nrrd => text_seeds(reader, &data_dir.join("metaimage_nrrd")),
     }
 }
 
 fn seed(reader: Reader, name: &str, plain: Vec<u8>, encoding: Encoding) -> Seed {
-    Seed { reader, name: name.into(), plain, encoding, sidecar: None, series: None, reference: None }
+    Seed {
+        reader,
+        name: name.into(),
+        extension: reader.extensions()[0],
+        plain,
+        encoding,
+        sidecar: None,
+        series: None,
+        reference: None,
+        companions: Vec::new(),
+    }
 }
 
 fn nifti_seeds(reader: Reader) -> Vec<Seed> {
@@ -234,9 +271,12 @@ fn npy_seeds() -> Vec<Seed> {
         .collect()
 }
 
+fn read_fixture(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 fn case_file(dicom_dir: &Path, case: &str) -> Vec<u8> {
-    let path = dicom_dir.join("cases").join(case).join("input.dcm");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    read_fixture(&dicom_dir.join("cases").join(case).join("input.dcm"))
 }
 
 fn seg_seeds(dir: &Path) -> Vec<Seed> {
@@ -294,6 +334,51 @@ fn rtstruct_seeds(dir: &Path) -> Vec<Seed> {
     ]
 }
 
+/// The MetaImage or NRRD seeds: the fixtures of `dir` (`tests/data/metaimage_nrrd`) with the data files of the
+/// detached headers, and an ASCII MetaImage and a hex NRRD written here.
+fn text_seeds(reader: Reader, dir: &Path) -> Vec<Seed> {
+    let file = |name: &str, extension, companions: &[&str]| Seed {
+        extension,
+        companions: companions.iter().map(|c| (c.to_string(), read_fixture(&dir.join(c)))).collect(),
+        ..seed(reader, name, read_fixture(&dir.join(name)), Encoding::Plain)
+    };
+    if reader == Reader::MetaImage {
+        let mut ascii = b"ObjectType = Image\nNDims = 3\nBinaryData = False\nDimSize = 3 2 2\nElementSpacing = 0.5 0.5 2\n\
+            Offset = 1 2 3\nElementType = MET_FLOAT\nElementDataFile = LOCAL\n"
+            .to_vec();
+        ascii.extend_from_slice(b"0 1 2\n3 0 1\n2 3 0\n1 2 3\n");
+        vec![
+            file("sitk_u8.mha", "mha", &[]),
+            file("sitk_u8_zlib.mha", "mha", &[]),
+            file("sitk_channels.mha", "mha", &[]),
+            file("sitk_i16_2d.mha", "mha", &[]),
+            file("sitk_u8.mhd", "mhd", &["sitk_u8.raw"]),
+            file("hand_i16_msb.mhd", "mhd", &["hand_i16_msb.raw"]),
+            file("blob0.mha", "mha", &[]),
+            seed(reader, "ASCII float", ascii, Encoding::Plain),
+        ]
+    } else {
+        let mut hex = b"NRRD0004\ntype: ushort\ndimension: 3\nsizes: 2 2 2\nendian: big\nencoding: hex\n\
+            space: RAS\nspace directions: (1,0,0) (0,1,0) (0,0,1)\n\n"
+            .to_vec();
+        hex.extend_from_slice(b"0000 0001 0002 0003\n0100 0000 0001 0002\n");
+        vec![
+            file("sitk_u8.nrrd", "nrrd", &[]),
+            file("sitk_u8_gzip.nrrd", "nrrd", &[]),
+            file("sitk_channels.nrrd", "nrrd", &[]),
+            file("sitk_i16_2d.nrrd", "nrrd", &[]),
+            file("slicer_two_layers.seg.nrrd", "seg.nrrd", &[]),
+            file("slicer_one_layer.seg.nrrd", "seg.nrrd", &[]),
+            file("pynrrd_detached.nhdr", "nhdr", &["pynrrd_detached.raw.gz"]),
+            file("pynrrd_ras_i16.nrrd", "nrrd", &[]),
+            file("test2d_ascii.nrrd", "nrrd", &[]),
+            file("BallBinary30x30x30_bz2.nrrd", "nrrd", &[]),
+            file("BallBinary30x30x30_gz_lineskip.nrrd", "nrrd", &[]),
+            seed(reader, "hex", hex, Encoding::Plain),
+        ]
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Mutation
 // ---------------------------------------------------------------------------------------------------------------
@@ -344,6 +429,13 @@ pub fn mutant(seed: &Seed, rng: &mut SplitMix) -> Mutant {
                 what
             }
             (Reader::Seg | Reader::RtStruct, _) => dicom_mutation(&mut plain, None, rng),
+            (Reader::MetaImage | Reader::Nrrd, _) => {
+                if rng.chance(0.55) {
+                    header_mutation(seed.reader, &mut plain, rng)
+                } else {
+                    generic(&mut plain, rng)
+                }
+            }
         };
         done.push(what);
     }
@@ -975,19 +1067,180 @@ fn set_value(b: &mut Vec<u8>, h: &ElementHeader, rng: &mut SplitMix) -> String {
     }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// MetaImage and NRRD
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Values that break text headers: boundaries of integer widths, non-numbers, sizes of gigabytes, the forms of
+/// the data file, and long or control-character-laden strings.
+const TEXT_VALUES: [&str; 40] = [
+    "0",
+    "-1",
+    "-2",
+    "1",
+    "2",
+    "255",
+    "65536",
+    "4294967296",
+    "18446744073709551616",
+    "-9223372036854775809",
+    "1e308",
+    "-1e308",
+    "nan",
+    "inf",
+    "",
+    "1 1 1",
+    "100000 100000 100000",
+    "65535 65535 65535 65535",
+    "1000 1000 1000 1000 1000",
+    "(1,0,0) (0,1,0) (0,0,1)",
+    "none none none",
+    "(nan,nan,nan)",
+    "(0,0,0) (0,0,0) (0,0,0)",
+    "(1e308,0,0) (0,1,0) (0,0,1)",
+    "LOCAL",
+    "LIST",
+    "x%03d.raw 1 2 1",
+    "/",
+    "..",
+    "True",
+    "False",
+    "MET_DOUBLE",
+    "MET_FLOAT_ARRAY",
+    "gzip",
+    "bzip2",
+    "ascii",
+    "hex",
+    "list domain domain domain",
+    "uint64",
+    "\u{1b}[2J\r\u{202e}",
+];
+
+/// Field names to insert, of either format.
+const TEXT_FIELDS: [&str; 24] = [
+    "NDims",
+    "DimSize",
+    "ElementType",
+    "ElementDataFile",
+    "CompressedData",
+    "CompressedDataSize",
+    "HeaderSize",
+    "BinaryData",
+    "ElementNumberOfChannels",
+    "TransformMatrix",
+    "ElementSpacing",
+    "FileFormatVersion",
+    "dimension",
+    "sizes",
+    "type",
+    "encoding",
+    "endian",
+    "kinds",
+    "space",
+    "space directions",
+    "byte skip",
+    "line skip",
+    "data file",
+    "Segment0_Layer",
+];
+
+/// The header's end: after the `ElementDataFile` line (MetaImage) or the empty line (NRRD), else the whole file.
+fn header_len(reader: Reader, b: &[u8]) -> usize {
+    let find = |needle: &[u8]| b.windows(needle.len()).position(|w| w == needle);
+    if reader == Reader::Nrrd {
+        find(b"\n\n").map_or(b.len(), |at| at + 2)
+    } else {
+        find(b"ElementDataFile")
+            .and_then(|at| b[at..].iter().position(|&c| c == b'\n').map(|n| at + n + 1))
+            .unwrap_or(b.len())
+    }
+}
+
+/// A mutation of one line of a MetaImage or NRRD header: a value set to an extreme, a number changed, a line
+/// deleted, duplicated or added.
+fn header_mutation(reader: Reader, b: &mut Vec<u8>, rng: &mut SplitMix) -> String {
+    let nrrd = reader == Reader::Nrrd;
+    let end = header_len(reader, b);
+    let head = String::from_utf8_lossy(&b[..end]).into_owned();
+    let data = b[end..].to_vec();
+    let mut lines: Vec<String> = head.lines().map(str::to_string).collect();
+    if lines.len() < 2 {
+        return generic(b, rng);
+    }
+    // Keep NRRD's magic and its closing empty line in place most of the time.
+    let first = usize::from(nrrd);
+    let last = lines.len() - usize::from(nrrd && lines.last().is_some_and(String::is_empty));
+    let line = first + rng.below(last.saturating_sub(first).max(1));
+    let line = line.min(lines.len() - 1);
+    let sep = |l: &str| l.find(":=").map(|i| i + 2).or_else(|| l.find([':', '=']).map(|i| i + 1));
+    let what = match rng.below(10) {
+        0..=4 => {
+            let value =
+                if rng.chance(0.05) { "x".repeat(100_000) } else { rng.pick(&TEXT_VALUES).to_string() };
+            let l = &mut lines[line];
+            let at = sep(l).unwrap_or(l.len());
+            l.truncate(at);
+            l.push(' ');
+            l.push_str(&value);
+            format!("line {line} value := {:?}", cut(&value, 40))
+        }
+        5 | 6 => {
+            // One number in the line set to an extreme.
+            let l = lines[line].clone();
+            let numbers: Vec<(usize, usize)> = l
+                .char_indices()
+                .filter(|(i, c)| c.is_ascii_digit() && (*i == 0 || !l.as_bytes()[i - 1].is_ascii_digit()))
+                .map(|(i, _)| (i, l[i..].find(|c: char| !c.is_ascii_digit()).map_or(l.len(), |n| i + n)))
+                .collect();
+            if numbers.is_empty() {
+                return generic(b, rng);
+            }
+            let (s, e) = *rng.pick(&numbers);
+            let value = *rng.pick(&["0", "4294967295", "4294967296", "9999999999999", "3", "65535"]);
+            lines[line] = format!("{}{}{}", &l[..s], value, &l[e..]);
+            format!("line {line} number at {s} := {value}")
+        }
+        7 => {
+            lines.remove(line);
+            format!("delete line {line}")
+        }
+        8 => {
+            let copy = lines[line].clone();
+            lines.insert(line, copy);
+            format!("duplicate line {line}")
+        }
+        _ => {
+            let field = *rng.pick(&TEXT_FIELDS);
+            let value = *rng.pick(&TEXT_VALUES);
+            let sep = if nrrd { ": " } else { " = " };
+            lines.insert(line, format!("{field}{sep}{value}"));
+            format!("insert {:?} at line {line}", cut(&format!("{field}{sep}{value}"), 60))
+        }
+    };
+    let mut out = lines.join("\n").into_bytes();
+    out.push(b'\n');
+    if nrrd && end < b.len() && !out.ends_with(b"\n\n") {
+        out.push(b'\n');
+    }
+    out.extend(data);
+    *b = out;
+    what
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn dicom_dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dicom")
+    fn data_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
     }
 
     #[test]
     fn mutants_are_deterministic_and_differ_from_their_seed() {
         for reader in Reader::ALL {
-            let seeds = seeds(reader, &dicom_dir());
+            let seeds = seeds(reader, &data_dir());
             assert!(!seeds.is_empty(), "{reader:?}");
+            assert!(seeds.iter().all(|s| reader.extensions().contains(&s.extension)), "{reader:?}");
             let mut changed = 0;
             for i in 0..40 {
                 let s = &seeds[i % seeds.len()];
@@ -1003,7 +1256,7 @@ mod tests {
 
     #[test]
     fn encodings_round_trip() {
-        let seg = seeds(Reader::Seg, &dicom_dir());
+        let seg = seeds(Reader::Seg, &data_dir());
         let deflated =
             seg.iter().find(|s| matches!(s.encoding, Encoding::DeflatedDataSet { .. })).expect("seed");
         let file = deflated.file_bytes();
@@ -1013,7 +1266,7 @@ mod tests {
         std::io::Read::read_to_end(&mut flate2::read::DeflateDecoder::new(&file[meta_len..]), &mut inflated)
             .expect("inflate");
         assert_eq!(inflated, deflated.plain[meta_len..]);
-        let gz = &seeds(Reader::NiftiGz, &dicom_dir())[0];
+        let gz = &seeds(Reader::NiftiGz, &data_dir())[0];
         assert_eq!(&gz.file_bytes()[..2], &[0x1f, 0x8b]);
     }
 
@@ -1028,6 +1281,26 @@ mod tests {
         assert!(
             check_message("/data/case 1.json: sidecar of /data/case 1.nii: bad", file, &[side], 20).is_ok()
         );
+    }
+
+    #[test]
+    fn text_header_mutations_keep_the_data() {
+        for reader in [Reader::MetaImage, Reader::Nrrd] {
+            // The attached ones: a detached header has no data after it.
+            for s in seeds(reader, &data_dir()).iter().filter(|s| s.companions.is_empty()) {
+                let end = header_len(reader, &s.plain);
+                assert!(end < s.plain.len(), "{}: no data after the header", s.name);
+                for i in 0..40 {
+                    let mut b = s.plain.clone();
+                    let what = header_mutation(reader, &mut b, &mut SplitMix(i));
+                    assert!(!what.contains(['\n', '\r']), "{what}");
+                    // A line without numbers to change gets a generic mutation instead.
+                    if what.starts_with("line ") || what.contains(" line ") {
+                        assert!(b.ends_with(&s.plain[end..]), "{} [{what}]: the data changed", s.name);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

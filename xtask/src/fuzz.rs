@@ -2,7 +2,8 @@
 //! (`segauge_tests::mutate`) for `N` minutes, with the base seed `S` (default: from the clock, printed so that the
 //! run can be repeated), on stable Rust.
 //!
-//! Builds `segauge-fuzz` (segauge-benches, release) and runs it as a child process until the time is up. The child
+//! Builds `segauge-fuzz` (segauge-benches, release, with every reader of segauge-io) and runs it as a child process
+//! until the time is up. The child
 //! writes each input to `DIR/current.*` before reading it and keeps every failure it sees (a panic, a message
 //! that is not one bounded line naming the file, a peak heap over 64 MiB, a slow read) as `DIR/fail-*`; when it
 //! dies instead (an abort, a signal, its watchdog's exit code 3 for a read that hangs), this task keeps the
@@ -17,6 +18,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use segauge_tests::mutate::Reader;
+
+/// The features of segauge-io that hold the readers of [`Reader::ALL`].
+const READER_FEATURES: [&str; 5] = ["nifti", "npy", "dicom", "metaimage", "nrrd"];
 
 /// The options of `cargo xtask fuzz`.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,8 +68,10 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
         SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_secs() ^ u64::from(d.subsec_nanos()))
     });
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // segauge-benches turns on only the readers its benchmarks use; the fuzzer needs them all.
     let status = Command::new(&cargo)
-        .args(["build", "--release", "-p", "segauge-benches", "--bin", "segauge-fuzz"])
+        .args(["build", "--release", "-p", "segauge-benches", "--bin", "segauge-fuzz", "--features"])
+        .arg(READER_FEATURES.map(|f| format!("segauge-io/{f}")).join(","))
         .current_dir(root)
         .status()
         .context("cannot run cargo build")?;
@@ -161,11 +167,16 @@ fn keep_crash(out: &Path, seed: u64, status: &std::process::ExitStatus) -> anyho
         .context("current.txt names no mutant index")?;
     let name = field("reader ").unwrap_or("unknown").to_string();
     let reader = Reader::ALL.into_iter().find(|r| r.name() == name).context("current.txt names no reader")?;
+    let ext = field("file ")
+        .and_then(|f| f.strip_prefix("current."))
+        .filter(|e| reader.extensions().contains(e))
+        .context("current.txt names no input file of its reader")?;
     let stem = format!("crash-{name}-{seed}-{index}");
     let timeout = std::fs::read_to_string(out.join("current.timeout")).ok();
     let _ = std::fs::remove_file(out.join("current.timeout"));
-    // The input of that reader (and the sidecar of a .npy); other current.* files are older inputs that passed.
-    let mut kept = vec![reader.extension()];
+    // The input (and the sidecar of a .npy); other current.* files are older inputs that passed. The data files of
+    // a detached header stay in `out`, where it names them.
+    let mut kept = vec![ext];
     if reader == Reader::Npy {
         kept.push("json");
     }
@@ -200,5 +211,29 @@ mod tests {
         assert!(parse(&args(&[])).is_err());
         assert!(parse(&args(&["--minutes", "0"])).is_err());
         assert!(parse(&args(&["--minutes", "1", "--bogus"])).is_err());
+    }
+
+    #[test]
+    fn a_crash_keeps_the_input_named_in_current_txt() {
+        use std::os::unix::process::ExitStatusExt;
+        let out = std::env::temp_dir().join(format!("segauge-xtask-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(
+            out.join("current.txt"),
+            "reader nrrd\nfile current.seg.nrrd\nbase seed 5\nmutant 3 (index 27)\nseed 3: x\nmutator m\n",
+        )
+        .unwrap();
+        std::fs::write(out.join("current.seg.nrrd"), b"NRRD0004\n").unwrap();
+        std::fs::write(out.join("current.nrrd"), b"an older input").unwrap();
+        let (index, stem) = keep_crash(&out, 5, &std::process::ExitStatus::from_raw(6)).unwrap();
+        assert_eq!((index, stem.as_str()), (27, "crash-nrrd-5-27"));
+        assert_eq!(std::fs::read(out.join("crash-nrrd-5-27.seg.nrrd")).unwrap(), b"NRRD0004\n");
+        let report = std::fs::read_to_string(out.join("crash-nrrd-5-27.txt")).unwrap();
+        assert!(
+            report.starts_with("reader nrrd\nfile current.seg.nrrd\n") && report.contains("crash:"),
+            "{report}"
+        );
+        assert!(out.join("current.nrrd").exists() && !out.join("current.txt").exists());
+        std::fs::remove_dir_all(&out).unwrap();
     }
 }

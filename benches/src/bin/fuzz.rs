@@ -4,19 +4,24 @@
 //! Usage: `segauge-fuzz --out DIR [--seed S] [--start I] [--count N] [--seconds T] [--time-limit SECS]
 //! [--ceiling BYTES]`.
 //!
-//! Mutant `i` (from `--start`, 0 by default) is for reader `READERS[i % 5]` and is that reader's mutant number
-//! `i / 5`, built exactly as the test builds it (`mutant_rng(S, reader, i / 5)` on seed `(i / 5) % seeds`), so
-//! `--seed 11 --count 1500` repeats the test's mutants. Each read must give a volume or a one-line error naming
-//! the file with at most 1000 other bytes, must not panic, must peak under `--ceiling` bytes of heap (default
-//! 64 MiB; `allocation-counter`, this thread only) and must take under a second. The input is written to
-//! `DIR/current.<ext>` (with `current.json` for a sidecar) and described in `DIR/current.txt` before it is read,
-//! so that a crash leaves it behind; a watchdog ends the process with exit code 3 when one read runs past
+//! Mutant `i` (from `--start`, 0 by default) is for reader `Reader::ALL[i % 7]` and is that reader's mutant number
+//! `i / 7`, built exactly as the test builds it (`mutant_rng(S, reader, i / 7)` on seed `(i / 7) % seeds`), so
+//! `--seed 11 --count 2100` repeats the test's mutants. Each mutant is read twice, by its file name: with
+//! `segauge_io::read_label_file_on` (every layer and name kept: the multi-channel, 3D Slicer and overlapping DICOM
+//! outputs) and with `read_labels_on` (one label volume, as the test reads it). Each read must give a result or a
+//! one-line error naming the file with at most 1000 other bytes, must not panic, must peak under `--ceiling`
+//! bytes of heap (default 64 MiB; `allocation-counter`, this thread only) and must take under a second. The input
+//! is written to `DIR/current.<ext>` (with `current.json` for a sidecar; the data files of detached `.mhd` and
+//! `.nhdr` headers lie in `DIR` unchanged) and described in `DIR/current.txt` before it is read, so that a crash
+//! leaves it behind; a watchdog ends the process with exit code 3 when the reads of one mutant run past
 //! `--time-limit` (default 10 s), and the address space is capped at 4 GiB so that a runaway allocation aborts
 //! instead of exhausting the machine. Every failure is kept as `DIR/fail-<reader>-<S>-<i>.<ext>` (and `.json`)
-//! with a `.txt` saying what went wrong.
+//! with a `.txt` saying what went wrong. Before the first mutant, one seed of each reader at least must read: a
+//! reader whose feature is off in this build would otherwise pass every mutant with one error.
 //!
-//! Prints, per reader, the mutants run, their outcomes (volume or error kind), the largest peak heap and the
-//! slowest read; then `failures <n>` and `done <next index>` for `cargo xtask fuzz`.
+//! Prints, per reader, the mutants run, their outcomes (a volume, a file of `n` layers, or the error's kind; as a
+//! label file, then as a label volume where that differs), the largest peak heap and the slowest read; then
+//! `failures <n>` and `done <next index>` for `cargo xtask fuzz`.
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "a command-line runner")]
 
 use std::collections::BTreeMap;
@@ -27,7 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use segauge_io::{Grid, ReadOptions};
+use segauge_io::{Grid, LabelFile, LabelVolume, ReadOptions};
 use segauge_tests::mutate::{self, Reader, Seed, check_message, mutant, mutant_rng};
 
 /// Bytes a message may have besides the paths it names (as the test).
@@ -120,8 +125,21 @@ fn run(o: &Options) -> Result<(), String> {
             "segauge-fuzz: cannot cap the address space ({e}); a runaway allocation may take the machine's memory"
         );
     }
-    let dicom_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/dicom");
-    let seeds: Vec<Vec<Seed>> = Reader::ALL.iter().map(|&r| mutate::seeds(r, &dicom_dir)).collect();
+    let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data");
+    let seeds: Vec<Vec<Seed>> = Reader::ALL.iter().map(|&r| mutate::seeds(r, &data_dir)).collect();
+    // The data files of detached headers, which the mutants' headers name.
+    let mut companions = Vec::new();
+    for (name, bytes) in seeds.iter().flatten().flat_map(|s| &s.companions) {
+        let p = o.out.join(name);
+        std::fs::write(&p, bytes).map_err(|e| io(&p, e))?;
+        companions.push(p);
+    }
+    if let Err(e) = check_readers(&o.out, &seeds) {
+        for p in &companions {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(e);
+    }
     // Panics are caught and reported with the input; keep their message (and place) instead of printing it.
     let last_panic = Arc::new(Mutex::new(String::new()));
     let hook_panic = Arc::clone(&last_panic);
@@ -168,14 +186,21 @@ fn run(o: &Options) -> Result<(), String> {
         let s = n as usize % seeds[k].len();
         let seed = &seeds[k][s];
         let m = mutant(seed, &mut mutant_rng(o.seed, reader, n));
-        let path = o.out.join(format!("current.{}", reader.extension()));
+        let path = o.out.join(format!("current.{}", seed.extension));
         let side = segauge_io::sidecar_path(&path);
+        let data_files: Vec<&str> = seed.companions.iter().map(|(name, _)| name.as_str()).collect();
         let describe = format!(
-            "reader {}\nbase seed {}\nmutant {n} (index {i})\nseed {s}: {}\nmutator {}\nreproduce: segauge_tests::mutate::mutant(&seeds(Reader::{reader:?}, ..)[{s}], &mut mutant_rng({}, Reader::{reader:?}, {n}))\n",
+            "reader {}\nfile {}\nbase seed {}\nmutant {n} (index {i})\nseed {s}: {}\nmutator {}\n{}reproduce: segauge_tests::mutate::mutant(&seeds(Reader::{reader:?}, ..)[{s}], &mut mutant_rng({}, Reader::{reader:?}, {n}))\n",
             reader.name(),
+            path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(),
             o.seed,
             seed.name,
             m.mutator,
+            if data_files.is_empty() {
+                String::new()
+            } else {
+                format!("data files (beside it, unchanged): {}\n", data_files.join(", "))
+            },
             o.seed
         );
         std::fs::write(o.out.join("current.txt"), &describe).map_err(|e| io(&o.out, e))?;
@@ -188,57 +213,70 @@ fn run(o: &Options) -> Result<(), String> {
         }
 
         started.store(epoch.elapsed().as_millis().max(1) as u64, Ordering::Relaxed);
-        let t = Instant::now();
-        let mut result = Err(String::new());
-        let info = allocation_counter::measure(|| {
-            result =
-                catch_unwind(AssertUnwindSafe(|| read(seed, &path).map(drop).map_err(|e| e.to_string())))
-                    .map_err(|_| last_panic.lock().map(|p| p.clone()).unwrap_or_default());
-        });
-        let elapsed = t.elapsed();
+        let reads = [
+            measured(&last_panic, "as a label file", || read_file(seed, &path).map(|f| outcome_of_file(&f))),
+            measured(&last_panic, "as a label volume", || read(seed, &path).map(|_| "volume".to_string())),
+        ];
         started.store(0, Ordering::Relaxed);
 
         let st = stats.entry(reader).or_default();
         st.mutants += 1;
-        st.peak = st.peak.max(info.bytes_max);
-        st.slowest = st.slowest.max(elapsed);
         let mut others: Vec<&Path> = vec![&side];
         others.extend(seed.series.as_deref());
-        let (outcome, mut problem) = match &result {
-            Ok(Ok(())) => ("volume".to_string(), None),
-            Ok(Err(msg)) => (kind(msg, &path), check_message(msg, &path, &others, MAX_EXTRA).err()),
-            Err(panic) => ("panic".to_string(), Some(format!("panicked: {panic}"))),
-        };
-        *st.outcomes.entry(outcome).or_default() += 1;
-        if problem.is_none() && info.bytes_max > o.ceiling {
-            problem = Some(format!("peak heap {} bytes, above the ceiling of {}", info.bytes_max, o.ceiling));
+        others.extend(companions.iter().map(PathBuf::as_path));
+        let mut outcomes = Vec::new();
+        let mut failed = None;
+        for r in &reads {
+            st.peak = st.peak.max(r.peak);
+            st.slowest = st.slowest.max(r.elapsed);
+            let (outcome, mut problem) = match &r.result {
+                Ok(Ok(outcome)) => (outcome.clone(), None),
+                Ok(Err(msg)) => (kind(msg, &path), check_message(msg, &path, &others, MAX_EXTRA).err()),
+                Err(panic) => ("panic".to_string(), Some(format!("panicked: {panic}"))),
+            };
+            if problem.is_none() && r.peak > o.ceiling {
+                problem = Some(format!("peak heap {} bytes, above the ceiling of {}", r.peak, o.ceiling));
+            }
+            if problem.is_none() && r.elapsed > SLOW {
+                problem = Some(format!("the read took {:?}", r.elapsed));
+            }
+            if !outcomes.contains(&outcome) {
+                outcomes.push(outcome);
+            }
+            if failed.is_none() {
+                failed = problem.map(|p| (r, format!("read {}: {p}", r.what)));
+            }
         }
-        if problem.is_none() && elapsed > SLOW {
-            problem = Some(format!("the read took {elapsed:?}"));
-        }
-        if let Some(p) = problem {
+        *st.outcomes.entry(outcomes.join(" / ")).or_default() += 1;
+        if let Some((r, p)) = failed {
             st.failures += 1;
             let stem = format!("fail-{}-{}-{i}", reader.name(), o.seed);
-            let message = match &result {
+            let message = match &r.result {
                 Ok(Err(msg)) => format!("message: {}\n", msg.chars().take(4000).collect::<String>()),
                 _ => String::new(),
             };
             let report = format!(
-                "{describe}failure: {p}\n{message}peak heap: {} bytes\ntime: {elapsed:?}\n",
-                info.bytes_max
+                "{describe}failure: {p}\n{message}peak heap: {} bytes\ntime: {:?}\n",
+                r.peak, r.elapsed
             );
-            keep(&o.out, &stem, reader, &m.bytes, m.sidecar.as_deref(), &report)
+            keep(&o.out, &stem, seed.extension, &m.bytes, m.sidecar.as_deref(), &report)
                 .map_err(|e| io(&o.out, e))?;
             println!("FAIL {stem}: {}", p.chars().take(300).collect::<String>());
         }
         i += 1;
     }
     // A normal end: the inputs left behind are of reads that passed.
-    for r in Reader::ALL {
-        let _ = std::fs::remove_file(o.out.join(format!("current.{}", r.extension())));
+    for ext in Reader::ALL.iter().flat_map(|r| r.extensions()) {
+        let _ = std::fs::remove_file(o.out.join(format!("current.{ext}")));
     }
     let _ = std::fs::remove_file(o.out.join("current.json"));
     let _ = std::fs::remove_file(o.out.join("current.txt"));
+    // The data files stay while a kept input may name them.
+    if !kept_inputs(&o.out) {
+        for p in &companions {
+            let _ = std::fs::remove_file(p);
+        }
+    }
     let mut failures = 0;
     for (reader, st) in &stats {
         let outcomes: Vec<String> = st.outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -258,13 +296,100 @@ fn run(o: &Options) -> Result<(), String> {
     Ok(())
 }
 
-fn read(seed: &Seed, path: &Path) -> Result<segauge_io::LabelVolume, segauge_io::Error> {
-    let reference = seed.reference.map(|r| {
+/// One read of a mutant.
+struct Read {
+    /// How it was read: "as a label file", "as a label volume".
+    what: &'static str,
+    /// `Ok(Ok)`: its outcome; `Ok(Err)`: an error's message; `Err`: a panic's message.
+    result: Result<Result<String, String>, String>,
+    peak: u64,
+    elapsed: Duration,
+}
+
+/// Runs `read`, measuring its peak heap and time; a panic is caught inside the measurement.
+fn measured(
+    last_panic: &Mutex<String>,
+    what: &'static str,
+    read: impl FnOnce() -> Result<String, segauge_io::Error>,
+) -> Read {
+    let t = Instant::now();
+    let mut result = Err(String::new());
+    let info = allocation_counter::measure(|| {
+        result = catch_unwind(AssertUnwindSafe(|| read().map_err(|e| e.to_string())))
+            .map_err(|_| last_panic.lock().map(|p| p.clone()).unwrap_or_default());
+    });
+    Read { what, result, peak: info.bytes_max, elapsed: t.elapsed() }
+}
+
+fn reference(seed: &Seed) -> Option<Grid> {
+    seed.reference.map(|r| {
         Grid::new(r.dims, r.spacing)
             .and_then(|g| g.with_origin(r.origin))
             .expect("the reference grid is valid")
-    });
-    segauge_io::read_labels_on(path, &ReadOptions::default(), seed.series.as_deref(), reference.as_ref())
+    })
+}
+
+/// Reads `path` as one label volume, as `seed`'s reader does (with its series or reference grid).
+fn read(seed: &Seed, path: &Path) -> Result<LabelVolume, segauge_io::Error> {
+    let options = ReadOptions::default();
+    segauge_io::read_labels_on(path, &options, seed.series.as_deref(), reference(seed).as_ref())
+}
+
+/// Reads `path` with its layers and names, as `seed`'s reader does.
+fn read_file(seed: &Seed, path: &Path) -> Result<LabelFile, segauge_io::Error> {
+    let options = ReadOptions::default();
+    segauge_io::read_label_file_on(path, &options, seed.series.as_deref(), reference(seed).as_ref())
+}
+
+fn outcome_of_file(file: &LabelFile) -> String {
+    match file.layers().len() {
+        1 => "volume".into(),
+        n => format!("{n} layers"),
+    }
+}
+
+/// Reads every seed; fails when all the seeds of a reader fail (its feature off in this build, or its fixtures
+/// broken), since its mutants would then test one error only.
+fn check_readers(out: &Path, seeds: &[Vec<Seed>]) -> Result<(), String> {
+    for (reader, seeds) in Reader::ALL.iter().zip(seeds) {
+        let mut first_error = None;
+        for seed in seeds {
+            let path = out.join(format!("seed.{}", seed.extension));
+            let side = segauge_io::sidecar_path(&path);
+            std::fs::write(&path, seed.file_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+            if let Some(bytes) = &seed.sidecar {
+                std::fs::write(&side, bytes).map_err(|e| format!("{}: {e}", side.display()))?;
+            }
+            let result = read_file(seed, &path);
+            let _ = std::fs::remove_file(&path);
+            let _ = std::fs::remove_file(&side);
+            match result {
+                Ok(_) => {
+                    first_error = None;
+                    break;
+                }
+                Err(e) => {
+                    first_error.get_or_insert(format!("seed {:?}: {e}", seed.name));
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(format!(
+                "no seed of reader {} reads (is segauge-io built with its feature?); {e}",
+                reader.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `out` holds kept inputs (`fail-*`, `crash-*`).
+fn kept_inputs(out: &Path) -> bool {
+    std::fs::read_dir(out).into_iter().flatten().flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        name.starts_with("fail-") || name.starts_with("crash-")
+    })
 }
 
 /// The kind of an error from its message: the words after the path up to the next colon ("truncated or
@@ -278,6 +403,8 @@ fn kind(message: &str, path: &Path) -> String {
     let rest = rest.trim_start_matches(':').trim_start();
     let words = if rest.starts_with("voxel (") {
         "not a label".to_string()
+    } else if rest.starts_with("segments ") && rest.contains(" overlap in ") {
+        "overlapping segments".to_string()
     } else {
         let head = rest.split(':').next().unwrap_or("");
         head.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
@@ -289,12 +416,12 @@ fn kind(message: &str, path: &Path) -> String {
 fn keep(
     out: &Path,
     stem: &str,
-    reader: Reader,
+    extension: &str,
     bytes: &[u8],
     sidecar: Option<&[u8]>,
     report: &str,
 ) -> std::io::Result<()> {
-    std::fs::write(out.join(format!("{stem}.{}", reader.extension())), bytes)?;
+    std::fs::write(out.join(format!("{stem}.{extension}")), bytes)?;
     if let Some(s) = sidecar {
         std::fs::write(out.join(format!("{stem}.json")), s)?;
     }

@@ -176,7 +176,14 @@ fn read_dicom(
         DicomKind::RtStruct => match (series, reference) {
             (Some(dir), _) => {
                 let s = read_series(&dir)?;
-                let grid = s.geometry.grid()?;
+                // The series' grid error names the folder; name the RTSTRUCT too, as a SEG's error does.
+                let grid = s.geometry.grid().map_err(|e| match e {
+                    Error::InvalidFileGrid { reason, .. } => Error::InvalidFileGrid {
+                        path: path.to_path_buf(),
+                        reason: format!("series {}: {reason}", dir.display()),
+                    },
+                    other => other,
+                })?;
                 Ok(Read::RtStruct(read_rtstruct(path, &s.geometry)?, grid))
             }
             (None, Some(grid)) => Ok(Read::RtStruct(super::rtstruct::rtstruct_on_grid(path, grid)?, grid.clone())),

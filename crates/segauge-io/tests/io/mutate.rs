@@ -12,7 +12,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use segauge_io::{Error, Grid, ReadOptions};
-use segauge_tests::SplitMix;
 use segauge_tests::dicom;
 use segauge_tests::mutate::{self, Reader, Seed, check_message, mutant, mutant_rng};
 use tempfile::TempDir;
@@ -31,8 +30,9 @@ const CEILING: u64 = 64 << 20;
 /// Bytes a message may have besides the paths it names.
 const MAX_EXTRA: usize = 1000;
 
-fn dicom_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/dicom/"))
+/// `tests/data`, where the DICOM, MetaImage and NRRD seeds are.
+fn data_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/"))
 }
 
 /// What one read did.
@@ -70,16 +70,23 @@ fn read(seed: &Seed, path: &Path) -> Result<segauge_io::LabelVolume, Error> {
 
 /// Runs the mutants of one reader; returns one line per failure.
 fn run(reader: Reader) -> Vec<String> {
-    let seeds = mutate::seeds(reader, &dicom_dir());
+    let seeds = mutate::seeds(reader, &data_dir());
     let count = if std::env::var_os("RUN_SLOW_TESTS").is_some() { 10 * MUTANTS } else { MUTANTS };
     let tmp = TempDir::new().expect("tempdir");
-    let path = tmp.path().join(format!("mutant.{}", reader.extension()));
-    let side = segauge_io::sidecar_path(&path);
+    // The data files of detached headers, beside the mutants, as they are.
+    let mut companions = Vec::new();
+    for (name, bytes) in seeds.iter().flat_map(|s| &s.companions) {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, bytes).expect("write data file");
+        companions.push(p);
+    }
     let mut failures = Vec::new();
     for i in 0..count {
         let s = i as usize % seeds.len();
         let seed = &seeds[s];
         let m = mutant(seed, &mut mutant_rng(BASE, reader, i));
+        let path = tmp.path().join(format!("mutant.{}", seed.extension));
+        let side = segauge_io::sidecar_path(&path);
         std::fs::write(&path, &m.bytes).expect("write mutant");
         match &m.sidecar {
             Some(bytes) => std::fs::write(&side, bytes).expect("write sidecar"),
@@ -90,6 +97,7 @@ fn run(reader: Reader) -> Vec<String> {
         let outcome = read_measured(seed, &path);
         let mut others: Vec<&Path> = vec![&side];
         others.extend(seed.series.as_deref());
+        others.extend(companions.iter().map(PathBuf::as_path));
         let problem = match &outcome.result {
             Err(panic) => Some(format!("panicked: {panic}")),
             Ok(Err(msg)) => {
@@ -109,6 +117,7 @@ fn run(reader: Reader) -> Vec<String> {
                 m.mutator
             ));
         }
+        let _ = std::fs::remove_file(&path);
     }
     failures
 }
@@ -143,6 +152,18 @@ fn mutants_of_dicom_segs() {
 #[test]
 fn mutants_of_rtstructs() {
     assert_no_failures(Reader::RtStruct);
+}
+
+#[cfg(feature = "metaimage")]
+#[test]
+fn mutants_of_metaimage_files() {
+    assert_no_failures(Reader::MetaImage);
+}
+
+#[cfg(feature = "nrrd")]
+#[test]
+fn mutants_of_nrrd_files() {
+    assert_no_failures(Reader::Nrrd);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -276,6 +297,28 @@ fn deeply_nested_sequences_are_refused() {
     assert!(err.to_string().contains("Rows"), "{err}");
 }
 
+/// An RTSTRUCT on a series whose slices are not evenly spaced: the error names the RTSTRUCT (and the series), as
+/// a SEG's does. Found by `cargo xtask fuzz` (a SEG's SOP class set to RTSTRUCT, read on the SEG's irregular
+/// series): the message named only the series folder.
+#[cfg(feature = "dicom")]
+#[test]
+fn an_rtstruct_on_an_irregular_series_names_the_rtstruct() {
+    let rt = data_dir().join("dicom/cases/rtutils_mock_rt/input.dcm");
+    let series = data_dir().join("dicom/series/pydicom_ct2_16x16x4");
+    let options = ReadOptions::default();
+    let labels = hostile(&rt, || segauge_io::read_labels_on(&rt, &options, Some(&series), None).map(drop));
+    let file = hostile(&rt, || segauge_io::read_label_file_on(&rt, &options, Some(&series), None).map(drop));
+    for err in [labels, file] {
+        let msg = err.to_string();
+        assert!(matches!(err, Error::InvalidFileGrid { .. }), "{msg}");
+        assert!(
+            msg.starts_with(&format!("{}: invalid grid: series {}: ", rt.display(), series.display())),
+            "{msg}"
+        );
+        assert!(msg.contains("not evenly spaced"), "{msg}");
+    }
+}
+
 /// A `.npy` whose header length covers a megabyte of data and whose header lacks `shape`: the message quotes
 /// at most 200 bytes of it.
 #[test]
@@ -333,336 +376,6 @@ fn nifti_headers_announcing_more_than_the_file_holds() {
 // ---------------------------------------------------------------------------------------------------------------
 // MetaImage and NRRD
 // ---------------------------------------------------------------------------------------------------------------
-
-/// The text-header formats, each with its own stream of mutants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TextFormat {
-    MetaImage,
-    Nrrd,
-}
-
-impl TextFormat {
-    fn name(self) -> &'static str {
-        match self {
-            TextFormat::MetaImage => "metaimage",
-            TextFormat::Nrrd => "nrrd",
-        }
-    }
-}
-
-/// A seed of a text-header reader: a file (its name's suffix picks the reader) and the data files beside it, which
-/// are written as they are (the header is what is mutated, and through it where the data are looked for).
-struct TextSeed {
-    /// The fixture, or what the seed is.
-    name: String,
-    /// The suffix of the mutant's name: `mha`, `mhd`, `nrrd`, `seg.nrrd`, `nhdr`.
-    suffix: &'static str,
-    bytes: Vec<u8>,
-    companions: Vec<(String, Vec<u8>)>,
-}
-
-fn text_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/metaimage_nrrd/"))
-}
-
-fn text_seeds(format: TextFormat) -> Vec<TextSeed> {
-    let file = |name: &str| std::fs::read(text_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let seed = |name: &str, suffix, companions: &[&str]| TextSeed {
-        name: name.into(),
-        suffix,
-        bytes: file(name),
-        companions: companions.iter().map(|c| (c.to_string(), file(c))).collect(),
-    };
-    match format {
-        TextFormat::MetaImage => {
-            let mut ascii = b"ObjectType = Image\nNDims = 3\nBinaryData = False\nDimSize = 3 2 2\nElementSpacing = 0.5 0.5 2\n\
-                Offset = 1 2 3\nElementType = MET_FLOAT\nElementDataFile = LOCAL\n"
-                .to_vec();
-            ascii.extend_from_slice(b"0 1 2\n3 0 1\n2 3 0\n1 2 3\n");
-            vec![
-                seed("sitk_u8.mha", "mha", &[]),
-                seed("sitk_u8_zlib.mha", "mha", &[]),
-                seed("sitk_channels.mha", "mha", &[]),
-                seed("sitk_i16_2d.mha", "mha", &[]),
-                seed("sitk_u8.mhd", "mhd", &["sitk_u8.raw"]),
-                seed("hand_i16_msb.mhd", "mhd", &["hand_i16_msb.raw"]),
-                seed("blob0.mha", "mha", &[]),
-                TextSeed { name: "ASCII float".into(), suffix: "mha", bytes: ascii, companions: vec![] },
-            ]
-        }
-        TextFormat::Nrrd => {
-            let mut hex = b"NRRD0004\ntype: ushort\ndimension: 3\nsizes: 2 2 2\nendian: big\nencoding: hex\n\
-                space: RAS\nspace directions: (1,0,0) (0,1,0) (0,0,1)\n\n"
-                .to_vec();
-            hex.extend_from_slice(b"0000 0001 0002 0003\n0100 0000 0001 0002\n");
-            vec![
-                seed("sitk_u8.nrrd", "nrrd", &[]),
-                seed("sitk_u8_gzip.nrrd", "nrrd", &[]),
-                seed("sitk_channels.nrrd", "nrrd", &[]),
-                seed("sitk_i16_2d.nrrd", "nrrd", &[]),
-                seed("slicer_two_layers.seg.nrrd", "seg.nrrd", &[]),
-                seed("slicer_one_layer.seg.nrrd", "seg.nrrd", &[]),
-                seed("pynrrd_detached.nhdr", "nhdr", &["pynrrd_detached.raw.gz"]),
-                seed("pynrrd_ras_i16.nrrd", "nrrd", &[]),
-                seed("test2d_ascii.nrrd", "nrrd", &[]),
-                seed("BallBinary30x30x30_bz2.nrrd", "nrrd", &[]),
-                seed("BallBinary30x30x30_gz_lineskip.nrrd", "nrrd", &[]),
-                TextSeed { name: "hex".into(), suffix: "nrrd", bytes: hex, companions: vec![] },
-            ]
-        }
-    }
-}
-
-/// Values that break text headers: boundaries of integer widths, non-numbers, sizes of gigabytes, the forms of
-/// the data file, and long or control-character-laden strings.
-const TEXT_VALUES: [&str; 40] = [
-    "0",
-    "-1",
-    "-2",
-    "1",
-    "2",
-    "255",
-    "65536",
-    "4294967296",
-    "18446744073709551616",
-    "-9223372036854775809",
-    "1e308",
-    "-1e308",
-    "nan",
-    "inf",
-    "",
-    "1 1 1",
-    "100000 100000 100000",
-    "65535 65535 65535 65535",
-    "1000 1000 1000 1000 1000",
-    "(1,0,0) (0,1,0) (0,0,1)",
-    "none none none",
-    "(nan,nan,nan)",
-    "(0,0,0) (0,0,0) (0,0,0)",
-    "(1e308,0,0) (0,1,0) (0,0,1)",
-    "LOCAL",
-    "LIST",
-    "x%03d.raw 1 2 1",
-    "/",
-    "..",
-    "True",
-    "False",
-    "MET_DOUBLE",
-    "MET_FLOAT_ARRAY",
-    "gzip",
-    "bzip2",
-    "ascii",
-    "hex",
-    "list domain domain domain",
-    "uint64",
-    "\u{1b}[2J\r\u{202e}",
-];
-
-/// Field names to insert, of either format.
-const TEXT_FIELDS: [&str; 24] = [
-    "NDims",
-    "DimSize",
-    "ElementType",
-    "ElementDataFile",
-    "CompressedData",
-    "CompressedDataSize",
-    "HeaderSize",
-    "BinaryData",
-    "ElementNumberOfChannels",
-    "TransformMatrix",
-    "ElementSpacing",
-    "FileFormatVersion",
-    "dimension",
-    "sizes",
-    "type",
-    "encoding",
-    "endian",
-    "kinds",
-    "space",
-    "space directions",
-    "byte skip",
-    "line skip",
-    "data file",
-    "Segment0_Layer",
-];
-
-/// The header's end: after the `ElementDataFile` line (MetaImage) or the empty line (NRRD), else the whole file.
-fn header_len(format: TextFormat, b: &[u8]) -> usize {
-    let find = |needle: &[u8]| b.windows(needle.len()).position(|w| w == needle);
-    match format {
-        TextFormat::MetaImage => find(b"ElementDataFile")
-            .and_then(|at| b[at..].iter().position(|&c| c == b'\n').map(|n| at + n + 1))
-            .unwrap_or(b.len()),
-        TextFormat::Nrrd => find(b"\n\n").map_or(b.len(), |at| at + 2),
-    }
-}
-
-/// A mutation of one header line: a value set to an extreme, a number changed, a line deleted, duplicated or
-/// added.
-fn header_mutation(format: TextFormat, b: &mut Vec<u8>, rng: &mut SplitMix) -> String {
-    let end = header_len(format, b);
-    let head = String::from_utf8_lossy(&b[..end]).into_owned();
-    let data = b[end..].to_vec();
-    let mut lines: Vec<String> = head.lines().map(str::to_string).collect();
-    if lines.len() < 2 {
-        return mutate::generic(b, rng);
-    }
-    // Keep NRRD's magic and its closing empty line in place most of the time.
-    let first = usize::from(format == TextFormat::Nrrd);
-    let last =
-        lines.len() - usize::from(format == TextFormat::Nrrd && lines.last().is_some_and(String::is_empty));
-    let line = first + rng.below(last.saturating_sub(first).max(1));
-    let line = line.min(lines.len() - 1);
-    let sep = |l: &str| l.find(":=").map(|i| i + 2).or_else(|| l.find([':', '=']).map(|i| i + 1));
-    let what = match rng.below(10) {
-        0..=4 => {
-            let value =
-                if rng.chance(0.05) { "x".repeat(100_000) } else { rng.pick(&TEXT_VALUES).to_string() };
-            let l = &mut lines[line];
-            let at = sep(l).unwrap_or(l.len());
-            l.truncate(at);
-            l.push(' ');
-            l.push_str(&value);
-            format!("line {line} value := {:.40}", value)
-        }
-        5 | 6 => {
-            // One number in the line set to an extreme.
-            let l = lines[line].clone();
-            let numbers: Vec<(usize, usize)> = l
-                .char_indices()
-                .filter(|(i, c)| c.is_ascii_digit() && (*i == 0 || !l.as_bytes()[i - 1].is_ascii_digit()))
-                .map(|(i, _)| (i, l[i..].find(|c: char| !c.is_ascii_digit()).map_or(l.len(), |n| i + n)))
-                .collect();
-            if numbers.is_empty() {
-                return mutate::generic(b, rng);
-            }
-            let (s, e) = *rng.pick(&numbers);
-            let value = *rng.pick(&["0", "4294967295", "4294967296", "9999999999999", "3", "65535"]);
-            lines[line] = format!("{}{}{}", &l[..s], value, &l[e..]);
-            format!("line {line} number at {s} := {value}")
-        }
-        7 => {
-            lines.remove(line);
-            format!("delete line {line}")
-        }
-        8 => {
-            let copy = lines[line].clone();
-            lines.insert(line, copy);
-            format!("duplicate line {line}")
-        }
-        _ => {
-            let field = *rng.pick(&TEXT_FIELDS);
-            let value = *rng.pick(&TEXT_VALUES);
-            let sep = if format == TextFormat::Nrrd { ": " } else { " = " };
-            lines.insert(line, format!("{field}{sep}{value}"));
-            format!("insert {field}{sep}{value:.40} at line {line}")
-        }
-    };
-    let mut out = lines.join("\n").into_bytes();
-    out.push(b'\n');
-    if format == TextFormat::Nrrd && end < b.len() && !out.ends_with(b"\n\n") {
-        out.push(b'\n');
-    }
-    out.extend(data);
-    *b = out;
-    what
-}
-
-/// Mutant `index` of a text format: one to three mutations, generic or of the header.
-fn text_mutant(format: TextFormat, seed: &TextSeed, index: u64) -> (Vec<u8>, String) {
-    let mut mix = SplitMix(BASE ^ 0x7E47 ^ (format as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407));
-    let mut rng = SplitMix(mix.next_u64().wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-    let rounds = match rng.below(8) {
-        0 => 3,
-        1 | 2 => 2,
-        _ => 1,
-    };
-    let mut bytes = seed.bytes.clone();
-    let mut done = Vec::new();
-    for _ in 0..rounds {
-        done.push(if rng.chance(0.55) {
-            header_mutation(format, &mut bytes, &mut rng)
-        } else {
-            mutate::generic(&mut bytes, &mut rng)
-        });
-    }
-    (bytes, done.join(" + "))
-}
-
-/// Reads `path` by its name, measuring the peak heap; a panic is caught inside the measurement.
-fn read_path_measured(path: &Path) -> Outcome {
-    let mut result = Err("not run".to_string());
-    let info = allocation_counter::measure(|| {
-        result = catch_unwind(AssertUnwindSafe(|| {
-            segauge_io::read_labels(path, &ReadOptions::default()).map(drop).map_err(|e| e.to_string())
-        }))
-        .map_err(|p| {
-            p.downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(ToString::to_string))
-                .unwrap_or_else(|| "a panic".into())
-        });
-    });
-    Outcome { result, peak: info.bytes_max }
-}
-
-fn run_text(format: TextFormat) -> Vec<String> {
-    let seeds = text_seeds(format);
-    let count = if std::env::var_os("RUN_SLOW_TESTS").is_some() { 10 * MUTANTS } else { MUTANTS };
-    let tmp = TempDir::new().expect("tempdir");
-    let mut failures = Vec::new();
-    let mut companions = Vec::new();
-    for seed in &seeds {
-        for (name, bytes) in &seed.companions {
-            let p = tmp.path().join(name);
-            std::fs::write(&p, bytes).expect("write data file");
-            companions.push(p);
-        }
-    }
-    for i in 0..count {
-        let s = i as usize % seeds.len();
-        let seed = &seeds[s];
-        let (bytes, mutator) = text_mutant(format, seed, i);
-        let path = tmp.path().join(format!("mutant.{}", seed.suffix));
-        std::fs::write(&path, &bytes).expect("write mutant");
-        let outcome = read_path_measured(&path);
-        let others: Vec<&Path> = companions.iter().map(PathBuf::as_path).collect();
-        let problem = match &outcome.result {
-            Err(panic) => Some(format!("panicked: {panic}")),
-            Ok(Err(msg)) => {
-                check_message(msg, &path, &others, MAX_EXTRA).err().map(|p| format!("{p}: {msg:.2000}"))
-            }
-            Ok(Ok(())) => None,
-        };
-        let problem = problem.or_else(|| {
-            (outcome.peak > CEILING)
-                .then(|| format!("peak heap {} bytes, above the ceiling of {CEILING}", outcome.peak))
-        });
-        if let Some(p) = problem {
-            failures.push(format!(
-                "{} seed {s} ({}) mutant {i} [{mutator:.300}]: {p}",
-                format.name(),
-                seed.name
-            ));
-        }
-        let _ = std::fs::remove_file(&path);
-    }
-    failures
-}
-
-#[cfg(feature = "metaimage")]
-#[test]
-fn mutants_of_metaimage_files() {
-    let failures = run_text(TextFormat::MetaImage);
-    assert!(failures.is_empty(), "{} of the mutants failed:\n{}", failures.len(), failures.join("\n"));
-}
-
-#[cfg(feature = "nrrd")]
-#[test]
-fn mutants_of_nrrd_files() {
-    let failures = run_text(TextFormat::Nrrd);
-    assert!(failures.is_empty(), "{} of the mutants failed:\n{}", failures.len(), failures.join("\n"));
-}
 
 /// Headers announcing a thousand million voxels in files of a few hundred bytes: refused from the file size
 /// (uncompressed), from the text's length (ASCII, hex), or read only as far as the stream goes (deflate, bzip2),
