@@ -21,7 +21,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use segauge::io::dicom::DicomOptions;
 use segauge::io::{Axes, NpyOptions, ReadOptions};
 use segauge::lesion::{BratsOptions, Connectivity, LesionOptions, MatchRule};
-use segauge::metrics::{MeshCompat, PercentileRule, Surface, SurfaceOptions};
+use segauge::metrics::{
+    BothEmpty, MeshCompat, PercentileInterpolation, PercentileRule, Surface, SurfaceOptions,
+};
 use segauge::report;
 
 #[derive(Parser)]
@@ -335,12 +337,20 @@ struct MetricArgs {
     /// How the two directed percentiles combine: the larger (MeshMetrics, DeepMind) or pooled (medpy).
     #[arg(long, value_enum, default_value_t = RuleArg::DirectedMax, help_heading = "Metrics")]
     percentile_rule: RuleArg,
-    /// Tolerance of NSD and BIoU, mm (> 0).
-    #[arg(long, default_value_t = 2.0, value_parser = parse_positive_mm, allow_negative_numbers = true, help_heading = "Metrics")]
+    /// Tolerance of NSD and BIoU, mm (≥ 0; 0 counts only surfaces that coincide, as MONAI allows).
+    #[arg(long, default_value_t = 2.0, value_parser = parse_tolerance_mm, allow_negative_numbers = true, help_heading = "Metrics")]
     tau: f64,
     /// Vertex arithmetic: `exact` (f64) or `vtk-f32` (MeshMetrics' float32 vertices; voxel-faces only).
     #[arg(long, value_enum, default_value_t = CompatArg::Exact, help_heading = "Metrics")]
     mesh_compat: CompatArg,
+    /// How a directed percentile is read: the first sample whose cumulative weight reaches it (`inverted-cdf`,
+    /// MeshMetrics, DeepMind) or numpy's `linear` on the distances (medpy, MONAI; grid surface only).
+    #[arg(long, value_enum, default_value_t = InterpolationArg::InvertedCdf, help_heading = "Metrics")]
+    percentile_interpolation: InterpolationArg,
+    /// A structure absent from both sides: Dice, IoU, NSD, BIoU 1 and distances 0 (`one`, MeshMetrics), or every
+    /// metric undefined, left out of means and counted (`nan`, nnU-Net, MONAI).
+    #[arg(long, value_enum, default_value_t = BothEmptyArg::One, help_heading = "Metrics")]
+    both_empty: BothEmptyArg,
     /// Skip per-lesion detection (connected components, matching, lesion F1).
     #[arg(long, help_heading = "Lesions")]
     no_lesions: bool,
@@ -399,6 +409,11 @@ impl MetricArgs {
                     CompatArg::Exact => MeshCompat::Exact,
                     CompatArg::VtkF32 => MeshCompat::VtkF32,
                 },
+                interpolation: match self.percentile_interpolation {
+                    InterpolationArg::InvertedCdf => PercentileInterpolation::InvertedCdf,
+                    InterpolationArg::Linear => PercentileInterpolation::Linear,
+                },
+                both_empty: self.both_empty(),
             }),
         };
         let lesions = (!self.no_lesions).then(|| LesionOptions {
@@ -429,7 +444,15 @@ impl MetricArgs {
             read: read.options(),
             surface,
             lesions,
+            both_empty: self.both_empty(),
             ..Default::default()
+        }
+    }
+
+    fn both_empty(&self) -> BothEmpty {
+        match self.both_empty {
+            BothEmptyArg::One => BothEmpty::One,
+            BothEmptyArg::Nan => BothEmpty::Nan,
         }
     }
 
@@ -562,6 +585,18 @@ enum RuleArg {
 enum CompatArg {
     Exact,
     VtkF32,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InterpolationArg {
+    InvertedCdf,
+    Linear,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BothEmptyArg {
+    One,
+    Nan,
 }
 
 /// A parsed `--labels` value (a newtype, so that clap takes it as one value rather than many).

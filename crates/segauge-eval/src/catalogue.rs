@@ -34,6 +34,18 @@ pub enum Metric {
     Nsd,
     /// Boundary IoU at tolerance tau.
     Biou,
+    /// Directed HD from the prediction to the ground truth (mm): over-segmentation.
+    HdPredToGt,
+    /// Directed HD from the ground truth to the prediction (mm): under-segmentation.
+    HdGtToPred,
+    /// Directed `HD_p`, prediction to ground truth (mm).
+    HdPercentilePredToGt,
+    /// Directed `HD_p`, ground truth to prediction (mm).
+    HdPercentileGtToPred,
+    /// Directed average surface distance, prediction to ground truth (mm).
+    AsdPredToGt,
+    /// Directed average surface distance, ground truth to prediction (mm).
+    AsdGtToPred,
     /// Voxels in both masks.
     Tp,
     /// Voxels in the prediction only.
@@ -154,7 +166,7 @@ impl Value {
 }
 
 /// Every metric, in output order.
-pub const ALL: [Metric; 27] = [
+pub const ALL: [Metric; 33] = [
     Metric::Dice,
     Metric::Iou,
     Metric::Hd,
@@ -163,6 +175,12 @@ pub const ALL: [Metric; 27] = [
     Metric::Masd,
     Metric::Nsd,
     Metric::Biou,
+    Metric::HdPredToGt,
+    Metric::HdGtToPred,
+    Metric::HdPercentilePredToGt,
+    Metric::HdPercentileGtToPred,
+    Metric::AsdPredToGt,
+    Metric::AsdGtToPred,
     Metric::Tp,
     Metric::Fp,
     Metric::Fn,
@@ -218,6 +236,12 @@ impl Metric {
             Metric::Masd => "masd",
             Metric::Nsd => "nsd",
             Metric::Biou => "biou",
+            Metric::HdPredToGt => "hd_pred_gt",
+            Metric::HdGtToPred => "hd_gt_pred",
+            Metric::HdPercentilePredToGt => return Cow::Owned(format!("hd{}_pred_gt", short(percentile))),
+            Metric::HdPercentileGtToPred => return Cow::Owned(format!("hd{}_gt_pred", short(percentile))),
+            Metric::AsdPredToGt => "asd_pred_gt",
+            Metric::AsdGtToPred => "asd_gt_pred",
             Metric::Tp => "tp",
             Metric::Fp => "fp",
             Metric::Fn => "fn",
@@ -251,6 +275,12 @@ impl Metric {
             Metric::Masd => "MASD",
             Metric::Nsd => "NSD",
             Metric::Biou => "BIoU",
+            Metric::HdPredToGt => "HD pred→GT",
+            Metric::HdGtToPred => "HD GT→pred",
+            Metric::HdPercentilePredToGt => return Cow::Owned(format!("HD{} pred→GT", short(percentile))),
+            Metric::HdPercentileGtToPred => return Cow::Owned(format!("HD{} GT→pred", short(percentile))),
+            Metric::AsdPredToGt => "ASD pred→GT",
+            Metric::AsdGtToPred => "ASD GT→pred",
             Metric::Tp => "TP voxels",
             Metric::Fp => "FP voxels",
             Metric::Fn => "FN voxels",
@@ -285,9 +315,17 @@ impl Metric {
             | Metric::LesionF1
             | Metric::LesionPq
             | Metric::LesionWiseDice => Unit::Score,
-            Metric::Hd | Metric::HdPercentile | Metric::Assd | Metric::Masd | Metric::LesionWiseHd95 => {
-                Unit::Mm
-            }
+            Metric::Hd
+            | Metric::HdPercentile
+            | Metric::Assd
+            | Metric::Masd
+            | Metric::HdPredToGt
+            | Metric::HdGtToPred
+            | Metric::HdPercentilePredToGt
+            | Metric::HdPercentileGtToPred
+            | Metric::AsdPredToGt
+            | Metric::AsdGtToPred
+            | Metric::LesionWiseHd95 => Unit::Mm,
             Metric::Tp | Metric::Fp | Metric::Fn | Metric::VoxelsPred | Metric::VoxelsGt => Unit::Voxels,
             Metric::VolumePred | Metric::VolumeGt => Unit::Mm3,
             Metric::LesionGt
@@ -319,6 +357,12 @@ impl Metric {
             | Metric::Masd
             | Metric::Nsd
             | Metric::Biou
+            | Metric::HdPredToGt
+            | Metric::HdGtToPred
+            | Metric::HdPercentilePredToGt
+            | Metric::HdPercentileGtToPred
+            | Metric::AsdPredToGt
+            | Metric::AsdGtToPred
             | Metric::LesionWiseDice
             | Metric::LesionWiseHd95 => Aggregation::Mean,
             Metric::LesionPrecision | Metric::LesionRecall | Metric::LesionF1 => Aggregation::Micro,
@@ -340,9 +384,18 @@ impl Metric {
 
     fn source(self) -> Source {
         match self {
-            Metric::Hd | Metric::HdPercentile | Metric::Assd | Metric::Masd | Metric::Nsd | Metric::Biou => {
-                Source::Surface
-            }
+            Metric::Hd
+            | Metric::HdPercentile
+            | Metric::Assd
+            | Metric::Masd
+            | Metric::Nsd
+            | Metric::Biou
+            | Metric::HdPredToGt
+            | Metric::HdGtToPred
+            | Metric::HdPercentilePredToGt
+            | Metric::HdPercentileGtToPred
+            | Metric::AsdPredToGt
+            | Metric::AsdGtToPred => Source::Surface,
             Metric::LesionGt
             | Metric::LesionPred
             | Metric::LesionTp
@@ -373,6 +426,12 @@ impl Metric {
             Metric::Masd => num(s.map(|s| s.masd)),
             Metric::Nsd => num(s.map(|s| s.nsd)),
             Metric::Biou => num(s.map(|s| s.biou)),
+            Metric::HdPredToGt => num(s.map(|s| s.hd_pred_to_gt)),
+            Metric::HdGtToPred => num(s.map(|s| s.hd_gt_to_pred)),
+            Metric::HdPercentilePredToGt => num(s.map(|s| s.hd_percentile_pred_to_gt)),
+            Metric::HdPercentileGtToPred => num(s.map(|s| s.hd_percentile_gt_to_pred)),
+            Metric::AsdPredToGt => num(s.map(|s| s.asd_pred_to_gt)),
+            Metric::AsdGtToPred => num(s.map(|s| s.asd_gt_to_pred)),
             Metric::Tp => Value::Count(l.counts.tp),
             Metric::Fp => Value::Count(l.counts.fp()),
             Metric::Fn => Value::Count(l.counts.fn_()),
@@ -424,7 +483,7 @@ impl Catalogue {
     /// use segauge_eval::{Catalogue, EvalOptions, Metric};
     /// let c = Catalogue::new(&EvalOptions::default());
     /// assert_eq!(c.find("hd95"), Some(Metric::HdPercentile));
-    /// assert_eq!(c.aggregated().count(), 11); // 8 overlap and surface means, 3 micro detection scores
+    /// assert_eq!(c.aggregated().count(), 17); // 14 overlap and surface means, 3 micro detection scores
     /// let overlap_only = Catalogue::new(&EvalOptions { surface: None, lesions: None, ..Default::default() });
     /// assert_eq!(overlap_only.find("hd95"), None);
     /// ```

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use segauge_io::{Grid, LabelFile, LabelVolume};
 use segauge_lesion::{LesionOptions, LesionReport, MatchRule};
 use segauge_mesh::Frame;
-use segauge_metrics::{EmptyState, LabelCounts, OverlapCounts, SurfaceMetrics, VoxelBox};
+use segauge_metrics::{BothEmpty, EmptyState, LabelCounts, OverlapCounts, SurfaceMetrics, VoxelBox};
 
 use crate::Error;
 use crate::options::EvalOptions;
@@ -84,17 +84,28 @@ pub struct LabelResult {
     pub surface: Option<SurfaceMetrics>,
     /// Per-lesion detection, when requested.
     pub lesions: Option<LesionReport>,
+    /// How a structure absent from both sides is valued (the run's option, kept with the record).
+    #[serde(default)]
+    pub both_empty: BothEmpty,
 }
 
 impl LabelResult {
-    /// Dice coefficient.
+    /// Dice coefficient (NaN for a structure absent from both sides under [`BothEmpty::Nan`]).
     pub fn dice(&self) -> f64 {
-        self.counts.dice()
+        self.undefined_or(self.counts.dice())
     }
 
-    /// Intersection over union.
+    /// Intersection over union (as [`LabelResult::dice`] when both sides are empty).
     pub fn iou(&self) -> f64 {
-        self.counts.iou()
+        self.undefined_or(self.counts.iou())
+    }
+
+    fn undefined_or(&self, v: f64) -> f64 {
+        if self.both_empty == BothEmpty::Nan && self.empty_state() == EmptyState::BothEmpty {
+            f64::NAN
+        } else {
+            v
+        }
     }
 
     /// Predicted volume, mm³.
@@ -504,7 +515,9 @@ fn measure_labels(
                 Item {
                     counts: counts.get(l),
                     surface: options.surface.as_ref().map(|_| {
-                        surface.remove(&l).unwrap_or_else(|| SurfaceMetrics::empty(EmptyState::BothEmpty))
+                        surface.remove(&l).unwrap_or_else(|| {
+                            SurfaceMetrics::empty_as(EmptyState::BothEmpty, options.both_empty)
+                        })
                     }),
                     lesions: options
                         .lesions
@@ -520,7 +533,10 @@ fn measure_labels(
 fn absent(options: &EvalOptions) -> Item {
     Item {
         counts: LabelCounts::default(),
-        surface: options.surface.as_ref().map(|_| SurfaceMetrics::empty(EmptyState::BothEmpty)),
+        surface: options
+            .surface
+            .as_ref()
+            .map(|_| SurfaceMetrics::empty_as(EmptyState::BothEmpty, options.both_empty)),
         lesions: options.lesions.as_ref().map(no_lesions),
     }
 }
@@ -629,6 +645,7 @@ impl Measured {
                     voxel_volume_mm3: self.voxel_volume_mm3,
                     surface: item.surface,
                     lesions: item.lesions,
+                    both_empty: options.both_empty,
                 }
             })
             .collect();

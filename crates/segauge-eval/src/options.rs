@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use segauge_io::{GridTolerance, ReadOptions};
 use segauge_lesion::{LesionOptions, MatchRule};
-use segauge_metrics::{MeshCompat, SurfaceOptions};
+use segauge_metrics::{BothEmpty, MeshCompat, SurfaceOptions};
 use segauge_stats::CiMethod;
 
 use crate::Error;
@@ -31,6 +31,9 @@ pub struct EvalOptions {
     /// The ignore label (nnU-Net's `ignore`): voxels of this label in the ground truth leave every count and
     /// surface of both sides.
     pub ignore_label: Option<u32>,
+    /// The values of a structure absent from both sides: `one` (Dice, IoU, NSD, BIoU 1, distances 0; default)
+    /// or `nan` (every metric undefined, left out of means and counted: nnU-Net, MONAI).
+    pub both_empty: BothEmpty,
     /// Reader options (e.g. the spacing of `.npy` files).
     pub read: ReadOptions,
     /// Tolerances of the prediction/ground-truth grid check.
@@ -56,6 +59,7 @@ impl Default for EvalOptions {
             names: BTreeMap::new(),
             regions: Vec::new(),
             ignore_label: None,
+            both_empty: BothEmpty::One,
             read: ReadOptions::default(),
             grid_tolerance: GridTolerance::default(),
             surface: Some(SurfaceOptions::default()),
@@ -82,9 +86,17 @@ impl EvalOptions {
     /// ```
     pub fn resolved(&self) -> EvalOptions {
         let mut out = self.clone();
+        // One rule for both-empty structures, in the overlap scores and every surface computation.
+        if let Some(s) = &mut out.surface {
+            s.both_empty = self.both_empty;
+        }
         if let (Some(l), Some(s)) = (&mut out.lesions, &self.surface) {
             if l.rule == MatchRule::Brats2023 && l.surface.is_none() {
-                l.surface = Some(SurfaceOptions { mesh_compat: MeshCompat::Exact, ..s.clone() });
+                l.surface = Some(SurfaceOptions {
+                    mesh_compat: MeshCompat::Exact,
+                    both_empty: self.both_empty,
+                    ..s.clone()
+                });
             }
         }
         out

@@ -39,9 +39,9 @@ mod surface;
 pub use crop::{VoxelBox, crop_mask, label_box, label_boxes};
 pub use overlap::{EmptyState, LabelCounts, OverlapCounts};
 pub use surface::{
-    Directed, MeshCompat, PercentileRule, Surface, SurfaceDistances, SurfaceMetrics, SurfaceOptions,
-    label_surface_distances, mask_surface_metrics, surface_distances, surface_metrics,
-    surface_metrics_in_boxes,
+    BothEmpty, Directed, MeshCompat, PercentileInterpolation, PercentileRule, Surface, SurfaceDistances,
+    SurfaceMetrics, SurfaceOptions, label_surface_distances, mask_surface_metrics, surface_distances,
+    surface_metrics, surface_metrics_in_boxes,
 };
 
 /// Errors of metric computations.

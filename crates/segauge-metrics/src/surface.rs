@@ -102,6 +102,50 @@ pub enum PercentileRule {
     Pooled,
 }
 
+/// How a directed percentile is read from its samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PercentileInterpolation {
+    /// The first sample whose cumulative weight reaches the fraction (numpy's `inverted_cdf` with weights;
+    /// MeshMetrics, DeepMind): every value is a distance that occurs.
+    #[default]
+    InvertedCdf,
+    /// numpy's default `linear` on the samples' distances, weights ignored (medpy's `numpy.percentile`, MONAI's
+    /// `torch.quantile`): meaningful where every sample weighs the same, the grid surface.
+    Linear,
+}
+
+impl PercentileInterpolation {
+    /// The name in options and outputs: `inverted-cdf`, `linear`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PercentileInterpolation::InvertedCdf => "inverted-cdf",
+            PercentileInterpolation::Linear => "linear",
+        }
+    }
+}
+
+/// The values of a structure absent from both masks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum BothEmpty {
+    /// A perfect match: distances 0, Dice, IoU, NSD and BIoU 1 (MeshMetrics).
+    #[default]
+    One,
+    /// Undefined: every metric NaN, left out of means and counted (nnU-Net, MONAI, DeepMind).
+    Nan,
+}
+
+impl BothEmpty {
+    /// The name in options and outputs: `one`, `nan`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BothEmpty::One => "one",
+            BothEmpty::Nan => "nan",
+        }
+    }
+}
+
 /// How mesh vertices are placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MeshCompat {
@@ -122,10 +166,14 @@ pub struct SurfaceOptions {
     pub percentile: f64,
     /// How directed percentiles combine (default: the larger).
     pub percentile_rule: PercentileRule,
-    /// Tolerance of NSD and BIoU, mm (default 2).
+    /// Tolerance of NSD and BIoU, mm, ≥ 0 (default 2; 0 counts only exact coincidences, as MONAI allows).
     pub tau: f64,
     /// Vertex placement (default exact).
     pub mesh_compat: MeshCompat,
+    /// How directed percentiles are read (default `inverted-cdf`).
+    pub interpolation: PercentileInterpolation,
+    /// The values of a structure absent from both masks (default `one`).
+    pub both_empty: BothEmpty,
 }
 
 impl Default for SurfaceOptions {
@@ -136,6 +184,8 @@ impl Default for SurfaceOptions {
             percentile_rule: PercentileRule::DirectedMax,
             tau: 2.0,
             mesh_compat: MeshCompat::Exact,
+            interpolation: PercentileInterpolation::InvertedCdf,
+            both_empty: BothEmpty::One,
         }
     }
 }
@@ -144,17 +194,27 @@ impl SurfaceOptions {
     /// Checks the options.
     ///
     /// # Errors
-    /// [`Error::InvalidOption`]: a percentile outside (0, 100], a tau that is not a positive number of mm, or
-    /// vtk-f32 placement with another surface than voxel faces.
+    /// [`Error::InvalidOption`]: a percentile outside (0, 100], a tau that is not a number of mm ≥ 0, vtk-f32
+    /// placement with another surface than voxel faces, or linear interpolation with a surface whose samples are
+    /// weighted by area (every surface but the grid).
     pub fn validate(&self) -> Result<(), Error> {
         if !(self.percentile > 0.0 && self.percentile <= 100.0) {
             return Err(Error::InvalidOption {
                 detail: format!("percentile {} is not in (0, 100]", self.percentile),
             });
         }
-        if !(self.tau.is_finite() && self.tau > 0.0) {
+        if !(self.tau.is_finite() && self.tau >= 0.0) {
             return Err(Error::InvalidOption {
-                detail: format!("tau {} is not a positive number of mm", self.tau),
+                detail: format!("tau {} is not a number of mm ≥ 0", self.tau),
+            });
+        }
+        if self.interpolation == PercentileInterpolation::Linear && self.surface != Surface::Grid {
+            return Err(Error::InvalidOption {
+                detail: format!(
+                    "linear percentile interpolation ignores sample weights, so it needs the grid surface (equal \
+                     weights), not {}",
+                    self.surface.as_str()
+                ),
             });
         }
         if self.mesh_compat == MeshCompat::VtkF32 && self.surface != Surface::VoxelFaces {
@@ -225,6 +285,36 @@ impl Directed {
         self.distances[self.distances.len() - 1]
     }
 
+    /// The directed percentile under `interpolation`: [`Directed::percentile`], or numpy's `linear` on the
+    /// distances (weights ignored). +inf without samples.
+    ///
+    /// ```
+    /// use segauge_metrics::{Directed, PercentileInterpolation};
+    /// let d = Directed::new(vec![3.0, 1.0, 2.0, 4.0], vec![1.0; 4]);
+    /// // numpy 2.4.6: np.percentile([1, 2, 3, 4], 95) == 3.8499999999999996 (3 + 0.85 · (4 − 3), rounded as numpy does)
+    /// assert_eq!(d.percentile_with(95.0, PercentileInterpolation::Linear), 3.8499999999999996);
+    /// assert_eq!(d.percentile_with(95.0, PercentileInterpolation::InvertedCdf), 4.0);
+    /// ```
+    pub fn percentile_with(&self, p: f64, interpolation: PercentileInterpolation) -> f64 {
+        match interpolation {
+            PercentileInterpolation::InvertedCdf => self.percentile(p),
+            PercentileInterpolation::Linear => {
+                let n = self.distances.len();
+                if n == 0 {
+                    return f64::INFINITY;
+                }
+                let h = (n - 1) as f64 * (p / 100.0);
+                let lo = h.floor() as usize;
+                let hi = (lo + 1).min(n - 1);
+                let (a, b) = (self.distances[lo], self.distances[hi]);
+                // numpy's `_lerp`: a + t·(b − a), from the upper end when t ≥ 0.5 (its rounding rule).
+                let t = h - lo as f64;
+                let diff = b - a;
+                if t >= 0.5 { b - diff * (1.0 - t) } else { a + diff * t }
+            }
+        }
+    }
+
     /// Largest distance (+inf without samples).
     pub fn max(&self) -> f64 {
         self.distances.last().copied().unwrap_or(f64::INFINITY)
@@ -289,16 +379,29 @@ pub struct SurfaceDistances {
 }
 
 impl SurfaceDistances {
-    /// `HD_p` under `rule`.
+    /// `HD_p` under `rule` (directed percentiles as [`Directed::percentile`]).
     pub fn hd_percentile(&self, p: f64, rule: PercentileRule) -> f64 {
+        self.hd_percentile_with(p, rule, PercentileInterpolation::InvertedCdf)
+    }
+
+    /// `HD_p` under `rule`, each percentile read under `interpolation`.
+    pub fn hd_percentile_with(
+        &self,
+        p: f64,
+        rule: PercentileRule,
+        interpolation: PercentileInterpolation,
+    ) -> f64 {
         match rule {
-            PercentileRule::DirectedMax => self.gt_to_pred.percentile(p).max(self.pred_to_gt.percentile(p)),
+            PercentileRule::DirectedMax => self
+                .gt_to_pred
+                .percentile_with(p, interpolation)
+                .max(self.pred_to_gt.percentile_with(p, interpolation)),
             PercentileRule::Pooled => {
                 let mut d = self.gt_to_pred.distances.clone();
                 d.extend_from_slice(&self.pred_to_gt.distances);
                 let mut w = self.gt_to_pred.weights.clone();
                 w.extend_from_slice(&self.pred_to_gt.weights);
-                Directed::new(d, w).percentile(p)
+                Directed::new(d, w).percentile_with(p, interpolation)
             }
         }
     }
@@ -327,7 +430,9 @@ impl SurfaceDistances {
 }
 
 /// Surface metrics of one label.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality is bit for bit (two records of one computation are equal, NaN values included).
+#[derive(Debug, Clone)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SurfaceMetrics {
     /// Hausdorff distance, mm.
@@ -342,16 +447,105 @@ pub struct SurfaceMetrics {
     pub nsd: f64,
     /// Boundary IoU at τ.
     pub biou: f64,
+    /// Directed HD from the prediction's surface to the ground truth's (the farthest prediction sample), mm:
+    /// large when the prediction over-segments.
+    #[cfg_attr(feature = "serde", serde(default = "nan"))]
+    pub hd_pred_to_gt: f64,
+    /// Directed HD from the ground truth's surface to the prediction's, mm: large when it under-segments.
+    #[cfg_attr(feature = "serde", serde(default = "nan"))]
+    pub hd_gt_to_pred: f64,
+    /// Directed `HD_p`, prediction to ground truth, mm.
+    #[cfg_attr(feature = "serde", serde(default = "nan"))]
+    pub hd_percentile_pred_to_gt: f64,
+    /// Directed `HD_p`, ground truth to prediction, mm.
+    #[cfg_attr(feature = "serde", serde(default = "nan"))]
+    pub hd_percentile_gt_to_pred: f64,
+    /// Directed average surface distance, prediction to ground truth (MONAI's `directed` ASD, medpy's
+    /// `asd(pred, gt)`), mm.
+    #[cfg_attr(feature = "serde", serde(default = "nan"))]
+    pub asd_pred_to_gt: f64,
+    /// Directed average surface distance, ground truth to prediction, mm.
+    #[cfg_attr(feature = "serde", serde(default = "nan"))]
+    pub asd_gt_to_pred: f64,
     /// Which masks are empty.
     pub empty_state: EmptyState,
 }
 
+#[cfg(feature = "serde")]
+fn nan() -> f64 {
+    f64::NAN
+}
+
+impl SurfaceMetrics {
+    /// Every value, in field order.
+    fn values(&self) -> [f64; 12] {
+        [
+            self.hd,
+            self.hd_percentile,
+            self.assd,
+            self.masd,
+            self.nsd,
+            self.biou,
+            self.hd_pred_to_gt,
+            self.hd_gt_to_pred,
+            self.hd_percentile_pred_to_gt,
+            self.hd_percentile_gt_to_pred,
+            self.asd_pred_to_gt,
+            self.asd_gt_to_pred,
+        ]
+    }
+}
+
+impl PartialEq for SurfaceMetrics {
+    fn eq(&self, other: &SurfaceMetrics) -> bool {
+        self.empty_state == other.empty_state
+            && self.values().iter().zip(other.values()).all(|(a, b)| a.to_bits() == b.to_bits())
+    }
+}
+
 impl SurfaceMetrics {
     /// The values of a label with an empty mask (MeshMetrics' convention): both empty gives distances 0 and
-    /// NSD = BIoU = 1; one empty gives distances +inf and NSD = BIoU = 0.
+    /// NSD = BIoU = 1; one empty gives distances +inf and NSD = BIoU = 0. A directed distance from an empty
+    /// surface is NaN (it has no sample), towards one +inf.
     pub fn empty(state: EmptyState) -> SurfaceMetrics {
-        let (d, s) = if state == EmptyState::BothEmpty { (0.0, 1.0) } else { (f64::INFINITY, 0.0) };
-        SurfaceMetrics { hd: d, hd_percentile: d, assd: d, masd: d, nsd: s, biou: s, empty_state: state }
+        SurfaceMetrics::empty_as(state, BothEmpty::One)
+    }
+
+    /// [`SurfaceMetrics::empty`] with both empty masks valued as `both_empty` says.
+    ///
+    /// ```
+    /// use segauge_metrics::{BothEmpty, EmptyState, SurfaceMetrics};
+    /// let pred_empty = SurfaceMetrics::empty(EmptyState::PredEmpty);
+    /// assert_eq!((pred_empty.hd, pred_empty.hd_gt_to_pred), (f64::INFINITY, f64::INFINITY));
+    /// assert!(pred_empty.hd_pred_to_gt.is_nan());
+    /// assert!(SurfaceMetrics::empty_as(EmptyState::BothEmpty, BothEmpty::Nan).nsd.is_nan());
+    /// assert_eq!(SurfaceMetrics::empty(EmptyState::BothEmpty).nsd, 1.0);
+    /// ```
+    pub fn empty_as(state: EmptyState, both_empty: BothEmpty) -> SurfaceMetrics {
+        let inf = f64::INFINITY;
+        let (d, s, from_pred, from_gt) = match (state, both_empty) {
+            (EmptyState::BothEmpty, BothEmpty::One) => (0.0, 1.0, 0.0, 0.0),
+            (EmptyState::BothEmpty, BothEmpty::Nan) => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
+            // The prediction has no surface: nothing goes from it, the ground truth reaches nothing.
+            (EmptyState::PredEmpty, _) => (inf, 0.0, f64::NAN, inf),
+            (EmptyState::GtEmpty, _) => (inf, 0.0, inf, f64::NAN),
+            (EmptyState::None, _) => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
+        };
+        SurfaceMetrics {
+            hd: d,
+            hd_percentile: d,
+            assd: d,
+            masd: d,
+            nsd: s,
+            biou: s,
+            hd_pred_to_gt: from_pred,
+            hd_gt_to_pred: from_gt,
+            hd_percentile_pred_to_gt: from_pred,
+            hd_percentile_gt_to_pred: from_gt,
+            asd_pred_to_gt: from_pred,
+            asd_gt_to_pred: from_gt,
+            empty_state: state,
+        }
     }
 }
 
@@ -663,7 +857,7 @@ fn metrics_of(
     options.validate()?;
     let state = EmptyState::of(pred.count() as u64, gt.count() as u64);
     if state != EmptyState::None {
-        return Ok(SurfaceMetrics::empty(state));
+        return Ok(SurfaceMetrics::empty_as(state, options.both_empty));
     }
     let (p, g) = join(
         || Side::new(pred, *frame, options.surface, vtk),
@@ -673,14 +867,21 @@ fn metrics_of(
     let (hp, hg) = join(|| p.hollow(options.tau), || g.hollow(options.tau));
     let inter = hp.iter().zip(&hg).filter(|&(&a, &b)| a && b).count();
     let union = hp.iter().zip(&hg).filter(|&(&a, &b)| a || b).count();
+    let (p, i) = (options.percentile, options.interpolation);
     Ok(SurfaceMetrics {
         hd: dist.hd(),
-        hd_percentile: dist.hd_percentile(options.percentile, options.percentile_rule),
+        hd_percentile: dist.hd_percentile_with(p, options.percentile_rule, i),
         assd: dist.assd(),
         masd: dist.masd(),
         nsd: dist.nsd(options.tau),
         // Two empty bands of non-empty masks: 0/0, undefined (only two empty masks score 1, above).
         biou: if union == 0 { f64::NAN } else { inter as f64 / union as f64 },
+        hd_pred_to_gt: dist.pred_to_gt.max(),
+        hd_gt_to_pred: dist.gt_to_pred.max(),
+        hd_percentile_pred_to_gt: dist.pred_to_gt.percentile_with(p, i),
+        hd_percentile_gt_to_pred: dist.gt_to_pred.percentile_with(p, i),
+        asd_pred_to_gt: dist.pred_to_gt.mean(),
+        asd_gt_to_pred: dist.gt_to_pred.mean(),
         empty_state: state,
     })
 }
@@ -720,7 +921,7 @@ pub fn surface_metrics_in_boxes(
     }
     let one = |&label: &u32| -> Result<(u32, SurfaceMetrics), Error> {
         let Some(bx) = label_box(pb, gb, label) else {
-            return Ok((label, SurfaceMetrics::empty(EmptyState::BothEmpty)));
+            return Ok((label, SurfaceMetrics::empty_as(EmptyState::BothEmpty, options.both_empty)));
         };
         let (pm, gm, frame, vtk) = crop_pair(pred, gt, label, &bx, options);
         Ok((label, metrics_of(pm, gm, &frame, vtk.as_ref(), options)?))
@@ -738,6 +939,19 @@ pub fn surface_metrics_in_boxes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn linear_percentiles_match_numpy_bit_for_bit() {
+        // numpy 2.4.6: np.percentile(x, q) for these samples.
+        let d = Directed::new(vec![9.2, 0.1, 2.3, 9.1, 0.7], vec![1.0; 5]);
+        let linear = |q| d.percentile_with(q, PercentileInterpolation::Linear);
+        assert_eq!(linear(37.0), 1.468);
+        assert_eq!(linear(0.0), 0.1);
+        assert_eq!(linear(100.0), 9.2);
+        let two = Directed::new(vec![1.0, 2.0], vec![1.0, 1.0]);
+        assert_eq!(two.percentile_with(50.0, PercentileInterpolation::Linear), 1.5);
+        assert_eq!(Directed::default().percentile_with(50.0, PercentileInterpolation::Linear), f64::INFINITY);
+    }
 
     #[test]
     fn pairwise_sum_matches_numpy_bit_for_bit() {

@@ -12,12 +12,16 @@ use segauge::eval::{LabelRef, LabelSources, PairOptions, Region};
 use segauge::io::dicom::DicomOptions;
 use segauge::io::{Axes, NpyOptions, ReadOptions};
 use segauge::lesion::{BratsOptions, Connectivity, LesionOptions, MatchRule};
-use segauge::metrics::{MeshCompat, PercentileRule, Surface, SurfaceOptions};
+use segauge::metrics::{
+    BothEmpty, MeshCompat, PercentileInterpolation, PercentileRule, Surface, SurfaceOptions,
+};
 use segauge::{AggregateOptions, EvalOptions, InfPolicy, Options};
 
 /// Every option name accepted (those of `segauge eval` and `compare`, plus `lesions` and `progress`).
-pub(crate) const NAMES: [&str; 40] = [
+pub(crate) const NAMES: [&str; 42] = [
     "labels",
+    "percentile_interpolation",
+    "both_empty",
     "label_names",
     "labels_from",
     "no_dataset_json",
@@ -179,6 +183,21 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
                 surface = Some(SurfaceOptions { percentile_rule: rule, ..s(&mut surface) });
             }
             "tau" => surface = Some(SurfaceOptions { tau: get(py, n, &v)?, ..s(&mut surface) }),
+            "percentile_interpolation" => {
+                let i = choice(
+                    py,
+                    n,
+                    &v,
+                    &[
+                        ("inverted-cdf", PercentileInterpolation::InvertedCdf),
+                        ("linear", PercentileInterpolation::Linear),
+                    ],
+                )?;
+                surface = Some(SurfaceOptions { interpolation: i, ..s(&mut surface) });
+            }
+            "both_empty" => {
+                eval.both_empty = choice(py, n, &v, &[("one", BothEmpty::One), ("nan", BothEmpty::Nan)])?
+            }
             "mesh_compat" => {
                 let compat =
                     choice(py, n, &v, &[("exact", MeshCompat::Exact), ("vtk-f32", MeshCompat::VtkF32)])?;

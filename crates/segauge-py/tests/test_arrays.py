@@ -294,7 +294,7 @@ def test_invalid_arrays_and_geometry_raise_option_errors():
     with pytest.raises(sg.OptionError, match="tau"):
         sg.compare(a, a, (1, 1, 1), tau=-1)
     with pytest.raises(sg.OptionError, match="tau"):
-        sg.batch_metrics(np.stack([a]), np.stack([a]), (1, 1, 1), tau=0)
+        sg.batch_metrics(np.stack([a]), np.stack([a]), (1, 1, 1), tau=float("nan"))
     with pytest.raises(sg.OptionError, match="percentile"):
         sg.surface_metrics(a, a, (1, 1, 1), percentile=0)
     with pytest.raises(sg.OptionError, match="lesion_rule"):

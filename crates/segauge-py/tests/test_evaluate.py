@@ -228,7 +228,8 @@ def test_every_option_is_accepted_by_the_data_set_functions():
               "seed": 3, "inf_policy": "omit", "hd_cap": 50.0, "subgroups": ["scanner"], "threads": 1,
               "progress": False, "pred_series": None, "gt_series": None, "label_names": {1: "one", 2: "two"},
               "labels_from": None, "no_dataset_json": True, "region": {"both": [1, 2]}, "ignore_label": 9,
-              "pred_pattern": "{case}.nii.gz", "gt_pattern": "{case}.nii.gz", "only_predicted": True}
+              "pred_pattern": "{case}.nii.gz", "gt_pattern": "{case}.nii.gz", "only_predicted": True,
+              "percentile_interpolation": "linear", "both_empty": "nan"}
     assert sorted(values) == sorted(sg.OPTIONS)
     r = sg.evaluate_dirs(PRED, GT, metadata=METADATA, **values)
     s = r.settings

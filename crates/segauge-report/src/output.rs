@@ -264,6 +264,7 @@ fn lesion_settings(o: &LesionOptions) -> Value {
 /// The settings that say what was computed, written at the top of every JSON document.
 pub(crate) fn settings(options: &EvalOptions) -> Vec<(String, Value)> {
     let mut out = surface_settings(options);
+    out.push(("both_empty".into(), Value::from(options.both_empty.as_str())));
     out.push(("lesions".into(), options.lesions.as_ref().map_or(Value::Null, lesion_settings)));
     out
 }
@@ -281,6 +282,7 @@ fn surface_settings(options: &EvalOptions) -> Vec<(String, Value)> {
                     PercentileRule::Pooled => "pooled",
                 }),
             ),
+            ("percentile_interpolation".into(), Value::from(so.interpolation.as_str())),
             ("tau".into(), num(so.tau)),
             (
                 "mesh_compat".into(),

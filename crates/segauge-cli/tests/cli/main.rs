@@ -257,7 +257,7 @@ fn eval_gives_a_both_empty_row_for_labels_seen_in_other_cases() {
     let csv = text(&out.stdout);
     // Case 2 has label 3 in neither volume; case 5 neither (5 % 3 == 2, 5 % 4 == 1).
     // No lesion on either side: lesion counts 0, detection scores undefined (nan), never 1.
-    let row = "case_002,3,3,1,1,0,0,0,0,1,1,0,0,0,0,0,0,0,both_empty,0,0,0,0,0,nan,nan,nan,nan,";
+    let row = "case_002,3,3,1,1,0,0,0,0,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,both_empty,0,0,0,0,0,nan,nan,nan,nan,";
     assert!(csv.lines().any(|l| l == row), "{csv}");
     assert_eq!(csv.lines().count(), 1 + EXAMPLE_CASES * 3);
 }
@@ -1143,4 +1143,51 @@ fn compare_selects_segments_of_a_seg_whose_other_segments_overlap() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     assert_eq!(doc["labels"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn both_empty_nan_leaves_absent_structures_out_of_means_as_nnunet_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pred, gt) = example(dir.path());
+    let summary = dir.path().join("summary.csv");
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "eval",
+            "--pred",
+            s(&pred),
+            "--gt",
+            s(&gt),
+            "--surface",
+            "none",
+            "--no-lesions",
+            "--bootstrap",
+            "200",
+        ];
+        a.extend_from_slice(extra);
+        let out = segauge(&a);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // nnU-Net's rule, recomputed here from the per-case rows: Dice of label 3 over the cases where the label is
+    // present on a side (its `nanmean`), the both-empty cases left out.
+    let rows = run(&[]);
+    let dice: Vec<f64> = rows
+        .lines()
+        .filter(|l| l.split(',').nth(1) == Some("3") && !l.contains("both_empty"))
+        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
+        .collect();
+    let nanmean = dice.iter().sum::<f64>() / dice.len() as f64;
+    assert_eq!(dice.len(), EXAMPLE_CASES - 2);
+    let cases = dir.path().join("cases.csv");
+    let stdout = run(&["--both-empty", "nan", "--csv", s(&cases), "--summary-csv", s(&summary)]);
+    let rows = std::fs::read_to_string(&cases).unwrap();
+    assert!(rows.lines().any(|l| l.starts_with("case_002,3,3,nan,nan,")), "{rows}");
+    assert!(stdout.contains("note: dice: nan left out (3)"), "{stdout}");
+    let line = std::fs::read_to_string(&summary).unwrap();
+    let row: Vec<&str> = line.lines().find(|l| l.starts_with(",,dice,3,")).unwrap().split(',').collect();
+    // column,value,metric,label,name,kind,estimate,ci_low,ci_high,method,n,n_cases,…
+    let estimate: f64 = row[6].parse().unwrap();
+    assert!((estimate - nanmean).abs() < 1e-15, "{estimate} vs {nanmean}");
+    assert!((estimate - 0.3264).abs() < 5e-5, "nnU-Net gives 0.3264 on the example data: {estimate}");
+    assert_eq!((row[10], row[11]), ("6", "8"));
 }

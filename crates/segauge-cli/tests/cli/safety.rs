@@ -226,9 +226,8 @@ fn numeric_options_are_checked_before_any_work() {
     for (flag, value, range) in [
         ("--bootstrap", "1000000000", "1..=10000000"),
         ("--bootstrap", "0", "1..=10000000"),
-        ("--tau", "nan", "(0, inf) mm"),
-        ("--tau", "-1", "(0, inf) mm"),
-        ("--tau", "0", "(0, inf) mm"),
+        ("--tau", "nan", "[0, inf) mm"),
+        ("--tau", "-1", "[0, inf) mm"),
         ("--percentile", "0", "(0, 100]"),
         ("--percentile", "100.5", "(0, 100]"),
         ("--hd-cap", "0", "(0, inf) mm"),

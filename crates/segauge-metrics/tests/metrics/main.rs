@@ -127,3 +127,54 @@ fn shapes_must_match() {
 
 mod surface;
 mod totalseg;
+
+/// A cube mask `[lo, hi]³` (inclusive) in a 10³ volume.
+fn cube(lo: usize, hi: usize) -> Vec<u8> {
+    let inside = |v: usize| (lo..=hi).contains(&v);
+    (0..1000).map(|v| u8::from(inside(v % 10) && inside((v / 10) % 10) && inside(v / 100))).collect()
+}
+
+#[test]
+fn directed_distances_of_nested_cubes_on_the_grid_surface() {
+    use segauge_metrics::{
+        BothEmpty, EmptyState, PercentileInterpolation, Surface, SurfaceMetrics, SurfaceOptions,
+    };
+    let grid = Grid::new([10, 10, 10], [1.0, 1.0, 1.0]).unwrap();
+    let vol = |v: Vec<u8>| LabelVolume::new(grid.clone(), Labels::U8(v)).unwrap();
+    // The prediction [2, 7]³ inside the ground truth [0, 9]³: every prediction boundary voxel centre is 2 from the
+    // ground truth's nearest boundary voxel centre (a face of the larger cube), while the ground truth's corner
+    // voxel (0, 0, 0) is √12 from the prediction's corner (2, 2, 2), its face centres 2.
+    let (pred, gt) = (vol(cube(2, 7)), vol(cube(0, 9)));
+    let options = SurfaceOptions { surface: Surface::Grid, ..Default::default() };
+    let m = &segauge_metrics::surface_metrics(&pred, &gt, &[1], &options).unwrap()[&1];
+    assert_eq!((m.hd_pred_to_gt, m.asd_pred_to_gt, m.hd_percentile_pred_to_gt), (2.0, 2.0, 2.0));
+    assert_eq!(m.hd_gt_to_pred, 12f64.sqrt());
+    assert_eq!(m.hd, m.hd_gt_to_pred.max(m.hd_pred_to_gt));
+    assert!(m.asd_gt_to_pred > 2.0 && m.asd_gt_to_pred < 12f64.sqrt());
+    // MASD is the mean of the two directed means.
+    assert_eq!(m.masd, (m.asd_pred_to_gt + m.asd_gt_to_pred) / 2.0);
+    // Linear interpolation (medpy, MONAI) on the grid surface; refused on weighted surfaces.
+    let linear = SurfaceOptions { interpolation: PercentileInterpolation::Linear, ..options.clone() };
+    assert_eq!(
+        segauge_metrics::surface_metrics(&pred, &gt, &[1], &linear).unwrap()[&1].hd_percentile_pred_to_gt,
+        2.0
+    );
+    let smooth = SurfaceOptions { interpolation: PercentileInterpolation::Linear, ..Default::default() };
+    assert!(segauge_metrics::surface_metrics(&pred, &gt, &[1], &smooth).is_err());
+    // Empty masks: directed distances from an empty surface are NaN, towards one +inf; both empty follow the rule.
+    let empty = vol(vec![0; 1000]);
+    let m = &segauge_metrics::surface_metrics(&empty, &gt, &[1], &options).unwrap()[&1];
+    assert_eq!((m.empty_state, m.hd_gt_to_pred), (EmptyState::PredEmpty, f64::INFINITY));
+    assert!(m.hd_pred_to_gt.is_nan() && m.asd_pred_to_gt.is_nan());
+    let nan = SurfaceOptions { both_empty: BothEmpty::Nan, ..options.clone() };
+    let m = &segauge_metrics::surface_metrics(&empty, &empty, &[1], &nan).unwrap()[&1];
+    assert!(m.hd.is_nan() && m.nsd.is_nan());
+    assert_eq!(
+        segauge_metrics::surface_metrics(&empty, &empty, &[1], &options).unwrap()[&1],
+        SurfaceMetrics::empty(EmptyState::BothEmpty)
+    );
+    // tau 0: only coinciding boundary samples count.
+    let zero = SurfaceOptions { tau: 0.0, ..options };
+    assert_eq!(segauge_metrics::surface_metrics(&pred, &gt, &[1], &zero).unwrap()[&1].nsd, 0.0);
+    assert_eq!(segauge_metrics::surface_metrics(&gt, &gt, &[1], &zero).unwrap()[&1].nsd, 1.0);
+}

@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use segauge_lesion::MatchRule;
-use segauge_metrics::{EmptyState, MeshCompat, PercentileRule};
+use segauge_metrics::{BothEmpty, EmptyState, MeshCompat, PercentileRule};
 use segauge_stats::CiMethod;
 
 use segauge_eval::{

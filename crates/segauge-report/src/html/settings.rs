@@ -111,13 +111,34 @@ pub(super) fn surface_settings(ctx: &Ctx<'_>) -> String {
         "Surface distances",
         &[
             ("surface", format!("{} (vertices: {compat})", so.surface.as_str())),
-            ("percentile", format!("{} ({field}), {rule}", format_number(so.percentile))),
+            (
+                "percentile",
+                format!(
+                    "{} ({field}), {rule}, {} interpolation",
+                    format_number(so.percentile),
+                    so.interpolation.as_str()
+                ),
+            ),
             ("tau (NSD, BIoU)", val(so.tau, Unit::Mm)),
             (
                 "empty masks",
-                "MeshMetrics: both empty: Dice = IoU = NSD = BIoU = 1, distances 0; one empty: 0, distances \
-                 inf"
+                match ctx.options.both_empty {
+                    BothEmpty::One => {
+                        "both empty: Dice = IoU = NSD = BIoU = 1, distances 0 (MeshMetrics); one empty: \
+                                       0, distances inf"
+                    }
+                    BothEmpty::Nan => {
+                        "both empty: every metric NaN, left out of means and counted (nnU-Net, \
+                                       MONAI); one empty: 0, distances inf"
+                    }
+                }
                 .to_string(),
+            ),
+            (
+                "directed distances",
+                "pred→GT from the prediction's surface (over-segmentation), GT→pred from the ground truth's \
+                 (under-segmentation); from an empty surface NaN"
+                    .to_string(),
             ),
         ],
     )

@@ -38,6 +38,12 @@ fn label(label: u32, dice: f64, hd95: f64, lesions: (u64, u64, u64)) -> LabelRes
         masd: hd95 / 3.1,
         nsd: (1.0 - hd95 / 12.0).clamp(0.0, 1.0),
         biou: (dice - 0.1).max(0.0),
+        hd_pred_to_gt: hd95 * 1.2,
+        hd_gt_to_pred: hd95 * 1.4,
+        hd_percentile_pred_to_gt: hd95 * 0.9,
+        hd_percentile_gt_to_pred: hd95,
+        asd_pred_to_gt: hd95 / 3.2,
+        asd_gt_to_pred: hd95 / 3.0,
         empty_state: state,
     };
     let mut report = LesionReport::none(&LesionOptions::default());
@@ -48,6 +54,7 @@ fn label(label: u32, dice: f64, hd95: f64, lesions: (u64, u64, u64)) -> LabelRes
         voxel_volume_mm3: 1.25,
         surface: Some(surface),
         lesions: Some(report),
+        both_empty: Default::default(),
     }
 }
 
@@ -374,7 +381,7 @@ fn settings_state_what_was_computed() {
         "smooth",
         "95 (hd95), directed-max",
         "2.00 mm",
-        "both empty: Dice = IoU = NSD = BIoU = 1, distances 0; one empty: 0, distances inf",
+        "both empty: Dice = IoU = NSD = BIoU = 1, distances 0 (MeshMetrics); one empty: 0, distances inf",
         "each case's image diagonal",
         "bootstrap BCa, 95 %",
         "<td>9999</td>",
