@@ -7,6 +7,7 @@ in the order the peer's test indexes its arrays. 2D masks get two spacing number
 import json
 import math
 import os
+import re
 
 import numpy as np
 
@@ -35,9 +36,12 @@ def jsonable(value):
 
 
 def write_json(path, obj):
+    """Indented JSON with lists of plain values (numbers, strings, null, booleans) kept on one line."""
+    text = json.dumps(jsonable(obj), indent=1, ensure_ascii=False, allow_nan=False)
+    text = re.sub(r"\[\n\s*((?:[^\[\]{}\n]+,\n\s*)*[^\[\]{}\n]+)\n\s*\]",
+                  lambda m: "[" + re.sub(r",\n\s*", ", ", m.group(1)) + "]", text)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        json.dump(jsonable(obj), f, indent=1, ensure_ascii=False, allow_nan=False)
-        f.write("\n")
+        f.write(text + "\n")
 
 
 def write_mask(folder, name, array, spacing):
