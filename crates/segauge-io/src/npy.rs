@@ -2,7 +2,8 @@
 //!
 //! A `.npy` file holds an array but no geometry. segauge takes it, in this order, from
 //! 1. a sidecar `<stem>.json` next to the file: `{"spacing": [sx, sy, sz], "origin": [x, y, z],
-//!    "direction": [9 numbers, row-major], "axes": "xyz" | "zyx"}` (only `spacing` is required);
+//!    "direction": [9 numbers, row-major], "axes": "xyz" | "zyx"}` (only `spacing` is required; a 2D array may give
+//!    `[sx, sy]`, one slice of unit thickness);
 //! 2. [`NpyOptions::spacing`] (the CLI's `--spacing`), with origin 0 and identity direction.
 //!
 //! Axis order: by default array axis 0 is x (i, the fastest axis of the label volume), as nibabel's `get_fdata()`
@@ -42,7 +43,8 @@ pub struct NpyOptions {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Sidecar {
-    spacing: [f64; 3],
+    /// x, y, z; or x, y for a 2D array (a one-slice image of unit thickness, as a 2D NIfTI).
+    spacing: Vec<f64>,
     #[serde(default)]
     origin: Option<[f64; 3]>,
     #[serde(default)]
@@ -72,6 +74,21 @@ pub fn read_npy(path: &Path, options: &NpyOptions) -> Result<LabelVolume, Error>
             detail: format!("array of shape {}; a label map must be 2D or 3D", shape_text(shape)),
         });
     }
+    let spacing: [f64; 3] = match (spacing.as_slice(), shape.len()) {
+        (&[x, y, z], _) => [x, y, z],
+        (&[x, y], 2) => [x, y, 1.0],
+        (s, rank) => {
+            return Err(Error::InvalidHeader {
+                path: sidecar_path(path),
+                detail: format!(
+                    "sidecar of {}: spacing has {} numbers; a {rank}D array needs {}",
+                    path.display(),
+                    s.len(),
+                    if rank == 2 { "2 (x, y) or 3" } else { "3 (x, y, z)" }
+                ),
+            });
+        }
+    };
     // dims in array-axis order, then in x, y, z order.
     let mut arr = [1usize; 3];
     arr[..shape.len()].copy_from_slice(shape);
@@ -119,7 +136,7 @@ pub fn read_npy(path: &Path, options: &NpyOptions) -> Result<LabelVolume, Error>
     LabelVolume::new(grid, labels).map_err(|e| e.in_file(path))
 }
 
-type Geometry = ([f64; 3], [f64; 3], [[f64; 3]; 3], Axes);
+type Geometry = (Vec<f64>, [f64; 3], [[f64; 3]; 3], Axes);
 
 fn geometry(path: &Path, options: &NpyOptions) -> Result<Geometry, Error> {
     let identity = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
@@ -145,7 +162,7 @@ fn geometry(path: &Path, options: &NpyOptions) -> Result<Geometry, Error> {
             Ok((s.spacing, s.origin.unwrap_or([0.0; 3]), direction, axes))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => match options.spacing {
-            Some(spacing) => Ok((spacing, [0.0; 3], identity, options.axes)),
+            Some(spacing) => Ok((spacing.to_vec(), [0.0; 3], identity, options.axes)),
             None => Err(Error::MissingSpacing { path: path.to_path_buf(), sidecar: side }),
         },
         Err(source) => Err(Error::Io { path: side, source }),

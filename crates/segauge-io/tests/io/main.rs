@@ -858,3 +858,25 @@ fn case_ids_and_scan_dir() {
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     assert_message(&err, "nope");
 }
+
+#[test]
+fn a_2d_npy_takes_a_two_number_spacing() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("slice.npy");
+    write_npy(&path, "|u1", false, &[4, 3], &[0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1]).unwrap();
+    sidecar(&dir, "slice", r#"{"spacing": [0.5, 0.25]}"#);
+    let vol = read(&path).unwrap();
+    assert_eq!((vol.grid().dims(), vol.grid().spacing()), ([4, 3, 1], [0.5, 0.25, 1.0]));
+    // Two numbers for a 3D array, or four for any, name the sidecar and what is needed.
+    let path3 = dir.path().join("vol.npy");
+    write_npy(&path3, "|u1", false, &[2, 2, 2], &[0; 8]).unwrap();
+    sidecar(&dir, "vol", r#"{"spacing": [0.5, 0.25]}"#);
+    let e = read(&path3).unwrap_err().to_string();
+    assert!(
+        e.contains("vol.json") && e.contains("spacing has 2 numbers; a 3D array needs 3 (x, y, z)"),
+        "{e}"
+    );
+    sidecar(&dir, "slice", r#"{"spacing": [1, 1, 1, 1]}"#);
+    let e = read(&path).unwrap_err().to_string();
+    assert!(e.contains("a 2D array needs 2 (x, y) or 3"), "{e}");
+}
