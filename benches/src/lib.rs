@@ -19,12 +19,15 @@
 //!     ellipsoid can reach, then applying the exact predicate [`Organ::contains`].
 //! - **eval** (`eval-v1/`): 1000 cases of 64³ voxels with an organ and lesions, and a metadata CSV, for
 //!   `segauge eval` on a whole data set ([`ensure_eval_data`]).
+//! - **small objects** ([`small`]): analytic fragments, small spheres, thin plates and tubes with their continuous
+//!   truth, for the accuracy benchmark (`segauge-accuracy`).
 //! - [`ensure_bench_data`] / [`ensure_surface_data`]: write a case's two files under
 //!   `<workspace>/target/bench-data/` unless they are already there, and return their paths. The file names carry
 //!   [`DATA_VERSION`] / [`SURFACE_DATA_VERSION`], so a changed generator makes new files.
 #![deny(missing_docs)]
 
 mod dataset;
+pub mod small;
 
 pub use dataset::{EVAL_CASES, EVAL_DATA_VERSION, EvalData, ensure_eval_data, eval_paths};
 

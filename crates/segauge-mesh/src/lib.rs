@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 
 mod closest;
+mod keep_volume;
 mod mask;
 mod mesh;
 mod voxel_faces;

@@ -1,0 +1,228 @@
+//! Volume-preserving smoothing: after every smoothing iteration, each closed surface component is moved along its
+//! vertex normals by the one distance that gives back the volume it enclosed before smoothing (the mask's voxel
+//! volume).
+//!
+//! Laplacian smoothing shrinks a surface in proportion to its curvature: on a large organ the loss is a few
+//! hundredths of a voxel, but a component a few voxels across collapses (one voxel's eight points contract by 2/3 per
+//! iteration, to 0.2 % of their size after VTK's 16). Its area then vanishes from the area-weighted metrics, and a
+//! distant false fragment no longer counts in HD95. The voxel count is the best volume estimate a mask gives (the
+//! centre rule is unbiased), so each component keeps its volume from the mask while smoothing rounds its shape.
+//! Restoring after every iteration (Desbrun et al. 1999 rescale after each step; here an offset along the normals)
+//! keeps every step small, so a small component rounds towards a ball of its volume instead of collapsing first
+//! and being blown up afterwards.
+
+/// The closed components of a quad mesh and the volumes they enclose at the start.
+pub(crate) struct Volumes {
+    /// Quad indices grouped by component (closed components only), in a fixed order.
+    members: Vec<u32>,
+    /// Component `c` holds `members[ranges[c]..ranges[c + 1]]`.
+    ranges: Vec<usize>,
+    /// The vertices of each component, `vertex_ranges` as `ranges`.
+    vertices: Vec<u32>,
+    vertex_ranges: Vec<usize>,
+    /// Target signed volume and reference point (a vertex's start position) of each component.
+    targets: Vec<(f64, [f64; 3])>,
+    /// The largest offset allowed, mm (the smoothing's constraint radius).
+    reach: f64,
+}
+
+impl Volumes {
+    /// Components of `quads` whose every edge is shared by exactly two quads of opposite orientation; the others
+    /// (open or non-manifold surfaces) are left alone.
+    pub(crate) fn new(start: &[[f64; 3]], quads: &[[u32; 4]], reach: f64) -> Volumes {
+        let n = start.len();
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn find(parent: &mut [u32], mut x: u32) -> u32 {
+            while parent[x as usize] != x {
+                let up = parent[parent[x as usize] as usize];
+                parent[x as usize] = up;
+                x = up;
+            }
+            x
+        }
+        for q in quads {
+            let r0 = find(&mut parent, q[0]);
+            for &v in &q[1..] {
+                let r = find(&mut parent, v);
+                if r != r0 {
+                    let (lo, hi) = if r < r0 { (r, r0) } else { (r0, r) };
+                    parent[hi as usize] = lo;
+                }
+            }
+        }
+        let root: Vec<u32> = (0..n as u32).map(|v| find(&mut parent, v)).collect();
+        let mut edges: Vec<(u32, u32, bool)> = Vec::with_capacity(4 * quads.len());
+        for q in quads {
+            for e in 0..4 {
+                let (a, b) = (q[e], q[(e + 1) % 4]);
+                edges.push((a.min(b), a.max(b), a < b));
+            }
+        }
+        edges.sort_unstable();
+        let mut open = vec![false; n];
+        let mut i = 0;
+        while i < edges.len() {
+            let mut j = i + 1;
+            while j < edges.len() && (edges[j].0, edges[j].1) == (edges[i].0, edges[i].1) {
+                j += 1;
+            }
+            if j - i != 2 || edges[i].2 == edges[i + 1].2 {
+                open[root[edges[i].0 as usize] as usize] = true;
+            }
+            i = j;
+        }
+        let mut order: Vec<u32> = (0..quads.len() as u32)
+            .filter(|&q| !open[root[quads[q as usize][0] as usize] as usize])
+            .collect();
+        order.sort_by_key(|&q| (root[quads[q as usize][0] as usize], q));
+        let mut out = Volumes {
+            members: Vec::with_capacity(order.len()),
+            ranges: vec![0],
+            vertices: Vec::new(),
+            vertex_ranges: vec![0],
+            targets: Vec::new(),
+            reach,
+        };
+        let mut first = 0;
+        while first < order.len() {
+            let component = root[quads[order[first] as usize][0] as usize];
+            let mut last = first;
+            while last < order.len() && root[quads[order[last] as usize][0] as usize] == component {
+                last += 1;
+            }
+            let reference = start[component as usize];
+            let mut volume = 0.0;
+            let mut verts = Vec::with_capacity(2 * (last - first));
+            for &q in &order[first..last] {
+                let quad = quads[q as usize];
+                volume += fan_volume(quad.map(|v| start[v as usize]), reference);
+                verts.extend_from_slice(&quad);
+                out.members.push(q);
+            }
+            verts.sort_unstable();
+            verts.dedup();
+            out.vertices.extend_from_slice(&verts);
+            out.vertex_ranges.push(out.vertices.len());
+            out.ranges.push(out.members.len());
+            out.targets.push((volume, reference));
+            first = last;
+        }
+        out
+    }
+
+    /// Moves each closed component of `points` along its area-weighted vertex normals so that it encloses its
+    /// start volume again: one Newton step (enough between two small smoothing steps), or, with `exact`, Newton
+    /// steps safeguarded by bisection to convergence.
+    pub(crate) fn restore(
+        &self,
+        points: &mut [[f64; 3]],
+        quads: &[[u32; 4]],
+        normals: &mut Vec<[f64; 3]>,
+        exact: bool,
+    ) {
+        normals.clear();
+        normals.resize(points.len(), [0.0; 3]);
+        for (c, &(target, reference)) in self.targets.iter().enumerate() {
+            let members = &self.members[self.ranges[c]..self.ranges[c + 1]];
+            let verts = &self.vertices[self.vertex_ranges[c]..self.vertex_ranges[c + 1]];
+            // Area-weighted vertex normals (unit length in the world).
+            for &q in members {
+                let quad = quads[q as usize];
+                let a = vector_area(quad.map(|v| points[v as usize]));
+                for &v in &quad {
+                    let n = &mut normals[v as usize];
+                    n[0] += a[0];
+                    n[1] += a[1];
+                    n[2] += a[2];
+                }
+            }
+            for &v in verts {
+                let n = normals[v as usize];
+                let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+                normals[v as usize] = if len > 0.0 { n.map(|x| x / len) } else { [0.0; 3] };
+            }
+            // Volume error and, as its slope, the area (the exact slope for a smooth surface moved along its
+            // normals; on a coarse mesh it is a little larger, so each step undershoots slightly: damped Newton).
+            let at = |delta: f64| -> (f64, f64) {
+                let (mut volume, mut area) = (0.0, 0.0);
+                for &q in members {
+                    let p = quads[q as usize].map(|v| {
+                        let (x, o) = (points[v as usize], normals[v as usize]);
+                        [x[0] + delta * o[0], x[1] + delta * o[1], x[2] + delta * o[2]]
+                    });
+                    volume += fan_volume(p, reference);
+                    let a = vector_area(p);
+                    area += (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]).sqrt();
+                }
+                (volume - target, area)
+            };
+            let delta = if exact {
+                solve(at, self.reach)
+            } else {
+                let (f, a) = at(0.0);
+                if a > 0.0 { (-f / a).clamp(-self.reach, self.reach) } else { 0.0 }
+            };
+            if delta != 0.0 {
+                for &v in verts {
+                    let (x, m) = (&mut points[v as usize], normals[v as usize]);
+                    *x = [x[0] + delta * m[0], x[1] + delta * m[1], x[2] + delta * m[2]];
+                }
+            }
+        }
+    }
+}
+
+/// The root of `f` (volume error, with the area as its derivative) in `[-reach, reach]`: Newton steps kept inside
+/// a bracket that shrinks by bisection whenever a step would leave it. Without a sign change in that range the
+/// nearer bound is taken.
+fn solve(f: impl Fn(f64) -> (f64, f64), reach: f64) -> f64 {
+    let (f0, a0) = f(0.0);
+    if f0 == 0.0 {
+        return 0.0;
+    }
+    // Too little volume: the root lies above 0, else below.
+    let (mut lo, mut hi) = if f0 < 0.0 { (0.0, reach) } else { (-reach, 0.0) };
+    let (f_lo, f_hi) = (f(lo).0, f(hi).0);
+    if f_lo > 0.0 || f_hi < 0.0 {
+        return if f0 < 0.0 { reach } else { -reach };
+    }
+    let mut x = 0.0;
+    let (mut fx, mut dx) = (f0, a0);
+    for _ in 0..100 {
+        let newton = if dx > 0.0 { x - fx / dx } else { f64::NAN };
+        x = if newton > lo && newton < hi { newton } else { 0.5 * (lo + hi) };
+        (fx, dx) = f(x);
+        if fx == 0.0 {
+            break;
+        }
+        if fx < 0.0 {
+            lo = x;
+        } else {
+            hi = x;
+        }
+        if hi - lo <= 1e-13 * reach || fx.abs() <= 1e-13 * dx.max(f64::MIN_POSITIVE) * reach {
+            break;
+        }
+    }
+    x
+}
+
+/// Half the cross product of the diagonals: the vector area of a quad (exact for its four-triangle fan around the
+/// corner mean).
+fn vector_area(p: [[f64; 3]; 4]) -> [f64; 3] {
+    let d = [p[2][0] - p[0][0], p[2][1] - p[0][1], p[2][2] - p[0][2]];
+    let e = [p[3][0] - p[1][0], p[3][1] - p[1][1], p[3][2] - p[1][2]];
+    [0.5 * (d[1] * e[2] - d[2] * e[1]), 0.5 * (d[2] * e[0] - d[0] * e[2]), 0.5 * (d[0] * e[1] - d[1] * e[0])]
+}
+
+/// The signed volume the quad's four triangles around its corner mean enclose with `reference` (positive for
+/// outward winding on a closed surface).
+fn fan_volume(p: [[f64; 3]; 4], reference: [f64; 3]) -> f64 {
+    let r = p.map(|x| [x[0] - reference[0], x[1] - reference[1], x[2] - reference[2]]);
+    let c: [f64; 3] = std::array::from_fn(|k| ((r[0][k] + r[2][k]) + (r[1][k] + r[3][k])) / 4.0);
+    let det = |a: [f64; 3], b: [f64; 3]| {
+        a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0])
+            + a[2] * (b[0] * c[1] - b[1] * c[0])
+    };
+    (0..4).map(|e| det(r[e], r[(e + 1) % 4])).sum::<f64>() / 6.0
+}
