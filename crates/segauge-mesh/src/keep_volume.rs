@@ -10,6 +10,11 @@
 //! Restoring after every iteration (Desbrun et al. 1999 rescale after each step; here an offset along the normals)
 //! keeps every step small, so a small component rounds towards a ball of its volume instead of collapsing first
 //! and being blown up afterwards.
+//!
+//! One exception to the voxel volume: a component one slice thick and narrower than the slice is given its own
+//! width as thickness ([`one_slice_factor`]; docs/METHODS.md A.6).
+
+use crate::mask::Frame;
 
 /// The closed components of a quad mesh and the volumes they enclose at the start.
 pub(crate) struct Volumes {
@@ -29,7 +34,7 @@ pub(crate) struct Volumes {
 impl Volumes {
     /// Components of `quads` whose every edge is shared by exactly two quads of opposite orientation; the others
     /// (open or non-manifold surfaces) are left alone.
-    pub(crate) fn new(start: &[[f64; 3]], quads: &[[u32; 4]], reach: f64) -> Volumes {
+    pub(crate) fn new(start: &[[f64; 3]], quads: &[[u32; 4]], frame: &Frame, reach: f64) -> Volumes {
         let n = start.len();
         let mut parent: Vec<u32> = (0..n as u32).collect();
         fn find(parent: &mut [u32], mut x: u32) -> u32 {
@@ -101,6 +106,7 @@ impl Volumes {
             }
             verts.sort_unstable();
             verts.dedup();
+            let volume = volume * one_slice_factor(&verts, start, frame, volume);
             out.vertices.extend_from_slice(&verts);
             out.vertex_ranges.push(out.vertices.len());
             out.ranges.push(out.members.len());
@@ -205,6 +211,38 @@ fn solve(f: impl Fn(f64) -> (f64, f64), reach: f64) -> f64 {
         }
     }
     x
+}
+
+/// The fraction of its voxel volume a component is given when it lies in a single slice thicker than it is wide.
+///
+/// A slice catches whatever crosses its centre plane, so a component seen in one slice of thickness `s` can be
+/// anything from nothing to nearly `2s` thick; its voxels give it exactly `s`, and an object narrower than the
+/// slice is only ever seen that thick (the centre rule is unbiased over all placements, but not over the ones in
+/// which the object is seen). For each axis along which the component spans one voxel, with cross-section
+/// `A = V / s`, its width is taken as the diameter `d = 2·sqrt(A/π)` of a disc of that area; when `d < s` the
+/// volume is scaled by `d / s`: the component is taken to be as thick as it is wide. Components two or more
+/// slices thick, and one-slice components at least as wide as the slice (a plate), keep their voxel volume.
+fn one_slice_factor(verts: &[u32], start: &[[f64; 3]], frame: &Frame, volume: f64) -> f64 {
+    let mut factor: f64 = 1.0;
+    for a in 0..3 {
+        let axis = [frame.direction[0][a], frame.direction[1][a], frame.direction[2][a]];
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &v in verts {
+            let p = start[v as usize];
+            let t = p[0] * axis[0] + p[1] * axis[1] + p[2] * axis[2];
+            lo = lo.min(t);
+            hi = hi.max(t);
+        }
+        let s = frame.spacing[a];
+        // The start points are voxel corners: one slice spans exactly `s` (up to rounding).
+        if (hi - lo) < 1.5 * s && volume > 0.0 {
+            let width = 2.0 * (volume / s / std::f64::consts::PI).sqrt();
+            if width < s {
+                factor = factor.min(width / s);
+            }
+        }
+    }
+    factor
 }
 
 /// Half the cross product of the diagonals: the vector area of a quad (exact for its four-triangle fan around the

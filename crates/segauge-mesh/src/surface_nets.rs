@@ -68,10 +68,12 @@ pub struct SurfaceNetsOptions {
     /// Arithmetic of the points (default: VTK's float32).
     pub precision: Precision,
     /// After smoothing, move each closed surface component along its vertex normals by the one distance that
-    /// restores the volume it enclosed before smoothing, i.e. its voxel volume (default off: VTK's surface).
-    /// Smoothing shrinks a component a few voxels across to a fraction of its size (a single voxel to 0.2 % of its
-    /// width); with this on it keeps its smoothed shape at the mask's volume. Components whose surface is open (a
-    /// mask touching its box) are left as smoothed.
+    /// restores the volume it enclosed before smoothing, i.e. its voxel volume (default off: VTK's surface; on in
+    /// segauge's default `smooth` surface). Smoothing shrinks a component a few voxels across to a fraction of its
+    /// size (a single voxel to 0.2 % of its width); with this on it keeps its smoothed shape at the mask's volume.
+    /// A component one voxel thick along an axis whose spacing exceeds its width there (the diameter of a disc of its
+    /// cross-section) is given that width as thickness instead (docs/METHODS.md A.6, the one-slice rule).
+    /// Components whose surface is open (a mask touching its box) are left as smoothed.
     pub keep_volume: bool,
 }
 
@@ -145,7 +147,7 @@ pub fn surface_nets(mask: &Mask, frame: &Frame) -> Mesh {
 pub fn surface_nets_with(mask: &Mask, frame: &Frame, options: &SurfaceNetsOptions) -> Mesh {
     let nets = Nets::build(mask, frame);
     let volumes = (options.smoothing && options.keep_volume)
-        .then(|| Volumes::new(&nets.points64, &nets.quads, constraint_radius(frame)));
+        .then(|| Volumes::new(&nets.points64, &nets.quads, frame, constraint_radius(frame)));
     let per_step = volumes.as_ref();
     let mut vertices: Vec<[f64; 3]> = match (options.precision, options.smoothing) {
         (Precision::F32, true) => {

@@ -52,7 +52,10 @@ pub enum Surface {
     /// VTK's SurfaceNets with its default constrained smoothing (VTK 9.7's algorithm, on the mask padded by one
     /// background voxel, so the surface is closed), computed in f64 instead of VTK's float32, with each quad split
     /// into four triangles at its centre: a mask and its mirror image then give the same metrics (to ~1e-13).
-    /// segauge's default: the closest to analytic truth over the accuracy suite (README).
+    /// Each closed surface component keeps the volume its voxels state while it is smoothed (a component seen in
+    /// one slice thicker than it is wide is given its own width as thickness), so that small and distant pieces
+    /// keep their share of the surface (docs/METHODS.md A.6). segauge's default: the closest to analytic truth over
+    /// the accuracy suite, small objects and distant fragments included (README).
     Smooth,
     /// VTK's smoothed SurfaceNets bit for bit (float32 points, two triangles per quad by MIN_EDGE), each box
     /// meshed in the image's world frame as VTK sees it (module docs): reproduces MeshMetrics' distance code on
@@ -594,6 +597,7 @@ impl Side {
                 if surface == Surface::Smooth {
                     options.split = QuadSplit::Centre;
                     options.precision = Precision::F64;
+                    options.keep_volume = true;
                 }
                 Side::from_mesh(surface_nets_with(&mask, &frame, &options), mask, frame, surface)
             }

@@ -228,9 +228,26 @@ fn a_single_voxel_keeps_its_volume() {
     let kept = surface_nets_with(&mask, &frame, &kept_options());
     assert!((kept.signed_volume() - 1.0).abs() < 1e-12, "{}", kept.signed_volume());
     assert!((width(&kept) - 1.0).abs() < 1e-9, "{}", width(&kept));
-    // The same at 0.8 × 0.8 × 5 mm: the voxel's volume, 3.2 mm³.
+    // At 0.8 × 0.8 × 5 mm the voxel is one slice thick and narrower than the slice (a disc of its 0.64 mm² cross
+    // section is d = 2·sqrt(0.64/π) = 0.903 mm wide): it is taken to be as thick as it is wide, 0.64·d mm³, not
+    // the 3.2 mm³ of a 5 mm slice.
     let kept = surface_nets_with(&mask, &Frame::scaled([0.8, 0.8, 5.0]), &kept_options());
-    assert!((kept.signed_volume() - 3.2).abs() < 1e-9, "{}", kept.signed_volume());
+    let d = 2.0 * (0.64 / std::f64::consts::PI).sqrt();
+    assert!((kept.signed_volume() - 0.64 * d).abs() < 1e-9, "{}", kept.signed_volume());
+}
+
+/// The one-slice rule applies only to components one slice thick and narrower than the slice: a plate of 6 × 6
+/// voxels in one 5 mm slice (a disc of its 23 mm² is 5.4 mm wide) and the same voxel two slices thick keep their
+/// voxel volumes.
+#[test]
+fn one_slice_rule_spares_plates_and_thicker_pieces() {
+    let frame = Frame::scaled([0.8, 0.8, 5.0]);
+    let plate = Mask::from_fn([8, 8, 3], |i, j, k| (1..7).contains(&i) && (1..7).contains(&j) && k == 1);
+    let kept = surface_nets_with(&plate, &frame, &kept_options());
+    assert!((kept.signed_volume() - 36.0 * 3.2).abs() < 1e-9, "{}", kept.signed_volume());
+    let column = Mask::from_fn([3, 3, 4], |i, j, k| (i, j) == (1, 1) && (1..3).contains(&k));
+    let kept = surface_nets_with(&column, &frame, &kept_options());
+    assert!((kept.signed_volume() - 2.0 * 3.2).abs() < 1e-9, "{}", kept.signed_volume());
 }
 
 /// Balls of radius 1.5 to 3 voxels: with the volume kept, the surface encloses the mask's voxel volume exactly and
