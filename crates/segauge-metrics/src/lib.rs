@@ -35,6 +35,7 @@ mod crop;
 mod grid;
 mod overlap;
 mod surface;
+mod surfels;
 
 pub use crop::{VoxelBox, crop_mask, label_box, label_boxes};
 pub use overlap::{EmptyState, LabelCounts, OverlapCounts};

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use segauge_io::{LabelVolume, NpyOptions};
 use segauge_metrics::{
-    PercentileInterpolation, PercentileRule, Surface, SurfaceMetrics, SurfaceOptions, surface_metrics,
+    BothEmpty, OverlapCounts, PercentileInterpolation, PercentileRule, Surface, SurfaceMetrics,
+    SurfaceOptions, label_surface_distances, surface_metrics,
 };
 use serde_json::Value;
 
@@ -36,8 +37,11 @@ fn number(v: &Value) -> f64 {
     }
 }
 
-/// Within the test's own tolerance (`rtol` and/or `abs`; exact when neither), inf equal to inf.
+/// Within the test's own tolerance (`rtol` and/or `abs`; exact when neither), inf equal to inf, NaN to NaN.
 fn within(got: f64, want: f64, tolerance: &Value) -> bool {
+    if want.is_nan() || got.is_nan() {
+        return want.is_nan() && got.is_nan();
+    }
     if want.is_infinite() || got.is_infinite() {
         return got == want;
     }
@@ -159,4 +163,78 @@ fn meshmetrics_notebook_3d_examples_on_voxel_faces() {
         reproduced += 2;
     }
     assert_eq!(reproduced, 12);
+}
+
+/// DeepMind's own tests: every value `_assert_metrics` checks (8 per case, 10 cases), within the test's tolerance
+/// and within 1e-6 relative of the peer's full-precision output (`peer_output.json`), plus the surfel arrays the
+/// 2D tests assert exactly. Surfels surface, DeepMind's empty-mask convention, HD_p read as inverted-cdf.
+#[test]
+fn deepmind_surface_distance_cases_on_surfels() {
+    let dir = peers().join("deepmind");
+    let doc: Value = serde_json::from_slice(&std::fs::read(dir.join("peer_output.json")).unwrap()).unwrap();
+    let (mut values, mut arrays, mut largest) = (0, 0, 0.0f64);
+    for case in cases("deepmind") {
+        let name = case["case"].as_str().unwrap();
+        let (pred, gt) =
+            (read(&dir, case["pred"].as_str().unwrap()), read(&dir, case["gt"].as_str().unwrap()));
+        let args = &case["args"];
+        let options = SurfaceOptions {
+            surface: Surface::Surfels,
+            percentile: 95.0,
+            percentile_rule: PercentileRule::DirectedMax,
+            interpolation: PercentileInterpolation::InvertedCdf,
+            tau: args["tolerance_mm"].as_f64().unwrap(),
+            both_empty: BothEmpty::DeepMind,
+            ..SurfaceOptions::default()
+        };
+        let m = surface_metrics(&pred, &gt, &[1], &options).unwrap()[&1].clone();
+        let counts = OverlapCounts::compute(&pred, &gt).unwrap().get(1);
+        let dice =
+            if BothEmpty::DeepMind.overlap_is_nan(counts.empty_state()) { f64::NAN } else { counts.dice() };
+        let peer = &doc["cases"][name];
+        for (key, want) in case["expected"].as_object().unwrap() {
+            let got = match key.as_str() {
+                "average_surface_distance gt_to_pred" => m.asd_gt_to_pred,
+                "average_surface_distance pred_to_gt" => m.asd_pred_to_gt,
+                "robust_hausdorff 100" => m.hd,
+                "robust_hausdorff 95" => m.hd_percentile,
+                "surface_overlap gt at 1 mm" => m.nsd_gt_to_pred,
+                "surface_overlap pred at 1 mm" => m.nsd_pred_to_gt,
+                "surface_dice at 1 mm" => m.nsd,
+                "volumetric_dice" => dice,
+                other => panic!("{name}: unknown value {other}"),
+            };
+            let want = number(want);
+            assert!(
+                within(got, want, &case["tolerance"]),
+                "{name} {key}: segauge {got}, DeepMind's test {want}"
+            );
+            let full = number(&peer[key]);
+            let close =
+                (got.is_nan() && full.is_nan()) || got == full || (got - full).abs() <= 1e-6 * full.abs();
+            assert!(close, "{name} {key}: segauge {got}, DeepMind's output {full}");
+            if got.is_finite() && full != 0.0 {
+                largest = largest.max((got - full).abs() / full.abs());
+            }
+            values += 1;
+        }
+        // The 2D tests also assert the sorted [distance, area] arrays of both sides exactly.
+        if let Some(surfels) = case.get("expected_surfels") {
+            let d = label_surface_distances(&pred, &gt, 1, &options).unwrap().unwrap();
+            for (side, directed) in [("gt", &d.gt_to_pred), ("pred", &d.pred_to_gt)] {
+                let want: Vec<(f64, f64)> = surfels[side]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| (number(&p[0]), number(&p[1])))
+                    .collect();
+                let got: Vec<(f64, f64)> =
+                    directed.distances().iter().copied().zip(directed.weights().iter().copied()).collect();
+                assert_eq!(got, want, "{name}: {side} surfels");
+                arrays += 1;
+            }
+        }
+    }
+    assert_eq!((values, arrays), (80, 4), "every value of the 10 cases and the 4 surfel arrays");
+    assert!(largest <= 1e-12, "largest relative difference from DeepMind's output: {largest:e}");
 }
