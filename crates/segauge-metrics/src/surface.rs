@@ -3,7 +3,8 @@
 //! For each label both masks are meshed (the [`Surface`] chosen), every triangle contributes one sample: the exact
 //! distance from its centroid to the other mesh, weighted by its area (the MeshMetrics method). The `grid`
 //! surface instead uses boundary voxels (mask minus its 6-connected erosion) with unit weights and the exact
-//! Euclidean distance transform (MONAI and medpy's convention). From the two directed sample sets
+//! Euclidean distance transform (MONAI and medpy's convention); the `surfels` surface uses DeepMind's voxel-corner
+//! surfels with neighbour-code areas (`surfels.rs`, docs/METHODS.md A.6). From the two directed sample sets
 //! (ground truth → prediction and prediction → ground truth), with weights `w` and distances `d`:
 //!
 //! - directed percentile `P_q`: sort by `d`; `C_k = w_1 + … + w_k`; the smallest `k` with `C_k / W ≥ q/100`
@@ -19,8 +20,11 @@
 //!   but neither has a voxel centre within `τ` of its surface (τ at most half the smallest spacing), both boundary
 //!   bands are empty and BIoU is undefined: NaN, never 1 (two disjoint masks would otherwise score perfect).
 //!
+//! - directed NSD: the weight fraction of one direction's samples with `d ≤ τ` (DeepMind's surface overlap).
+//!
 //! Empty masks: both empty gives distances 0 and NSD = BIoU = 1; one empty gives distances +inf and NSD = BIoU = 0,
-//! as MeshMetrics; [`crate::EmptyState`] says which applied.
+//! as MeshMetrics; [`BothEmpty`] also offers NaN and DeepMind's and MONAI's values (docs/METHODS.md A.8);
+//! [`crate::EmptyState`] says which case applied.
 //!
 //! Frames: each label is meshed in its box (plus one background voxel) placed in the image's scaled index space
 //! (`x = spacing ⊙ index`), where every metric is invariant to origin and direction. `smooth-vtk` is the exception:

@@ -1,9 +1,10 @@
-//! The peers' own test cases (tests/data/peers, values asserted by the peers' tests): segauge's grid surface with
-//! linear percentiles and directed distances reproduces MONAI's Euclidean Hausdorff and surface-distance cases and
-//! medpy's `asd`/`assd` tests, within each test's own tolerance. Cases that need what segauge does not do yet
-//! (DeepMind's surfels, MONAI's background class and aggregates, medpy's per-object metrics, a directed distance
-//! from an empty mask, which MONAI values +inf) are counted and listed, so the table in the README can say how many
-//! are reproduced.
+//! The peers' own test cases (tests/data/peers, values asserted by the peers' tests), within each test's own
+//! tolerance: the grid surface with linear percentiles and MONAI's empty-mask values reproduces MONAI's Euclidean
+//! Hausdorff, surface-distance and (3D, background class included) surface-Dice cases, and medpy's `asd`/`assd`
+//! tests; the surfels surface with DeepMind's empty-mask values reproduces every DeepMind case and MONAI's
+//! `use_subvoxels` cases; voxel faces reproduce MeshMetrics' 3D examples. Cases that need what segauge does not do
+//! yet (MONAI's aggregates, 2D grid boundaries, medpy's per-object metrics) are counted and listed, so the table in
+//! the README can say how many are reproduced.
 
 use std::path::{Path, PathBuf};
 
