@@ -146,7 +146,7 @@ pub(super) fn surface_settings(ctx: &Ctx<'_>) -> String {
             (
                 "directed distances",
                 "pred→GT from the prediction's surface (over-segmentation), GT→pred from the ground truth's \
-                 (under-segmentation); from an empty surface NaN"
+                 (under-segmentation); from an empty surface NaN (`deepmind`, `monai`: see empty masks)"
                     .to_string(),
             ),
         ],
