@@ -27,6 +27,7 @@ fn surface(c: &mut Criterion) {
         ("smooth_all_metrics", Surface::Smooth),
         ("voxel_faces_all_metrics", Surface::VoxelFaces),
         ("grid_all_metrics", Surface::Grid),
+        ("surfels_all_metrics", Surface::Surfels),
     ] {
         let options = SurfaceOptions { surface, ..SurfaceOptions::default() };
         group.bench_function(name, |b| {

@@ -348,7 +348,9 @@ struct MetricArgs {
     #[arg(long, value_enum, default_value_t = InterpolationArg::InvertedCdf, help_heading = "Metrics")]
     percentile_interpolation: InterpolationArg,
     /// A structure absent from both sides: Dice, IoU, NSD, BIoU 1 and distances 0 (`one`, MeshMetrics), or every
-    /// metric undefined, left out of means and counted (`nan`, nnU-Net, MONAI).
+    /// metric undefined, left out of means and counted (`nan`, nnU-Net); or the empty-mask values of a peer, for
+    /// one empty side too (`deepmind`: a percentile of no samples +inf, a mean over none NaN; `monai`: both empty
+    /// NaN, one empty +inf distances both ways, NSD 0, Dice NaN when the ground truth is empty).
     #[arg(long, value_enum, default_value_t = BothEmptyArg::One, help_heading = "Metrics")]
     both_empty: BothEmptyArg,
     /// Skip per-lesion detection (connected components, matching, lesion F1).
@@ -397,6 +399,7 @@ impl MetricArgs {
                     Some(SurfaceArg::SmoothVtk) => Surface::SmoothVtk,
                     Some(SurfaceArg::MarchingCubes) => Surface::MarchingCubes,
                     Some(SurfaceArg::Grid) => Surface::Grid,
+                    Some(SurfaceArg::Surfels) => Surface::Surfels,
                     Some(SurfaceArg::None) | None => defaults.surface,
                 },
                 percentile: self.percentile,
@@ -453,6 +456,8 @@ impl MetricArgs {
         match self.both_empty {
             BothEmptyArg::One => BothEmpty::One,
             BothEmptyArg::Nan => BothEmpty::Nan,
+            BothEmptyArg::DeepMind => BothEmpty::DeepMind,
+            BothEmptyArg::Monai => BothEmpty::Monai,
         }
     }
 
@@ -572,6 +577,7 @@ enum SurfaceArg {
     SmoothVtk,
     MarchingCubes,
     Grid,
+    Surfels,
     None,
 }
 
@@ -597,6 +603,9 @@ enum InterpolationArg {
 enum BothEmptyArg {
     One,
     Nan,
+    #[value(name = "deepmind")]
+    DeepMind,
+    Monai,
 }
 
 /// A parsed `--labels` value (a newtype, so that clap takes it as one value rather than many).

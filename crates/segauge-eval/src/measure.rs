@@ -90,7 +90,8 @@ pub struct LabelResult {
 }
 
 impl LabelResult {
-    /// Dice coefficient (NaN for a structure absent from both sides under [`BothEmpty::Nan`]).
+    /// Dice coefficient (NaN where [`BothEmpty::overlap_is_nan`] says so: absent from both sides under `nan` and
+    /// `deepmind`, an empty ground truth under `monai`).
     pub fn dice(&self) -> f64 {
         self.undefined_or(self.counts.dice())
     }
@@ -101,11 +102,7 @@ impl LabelResult {
     }
 
     fn undefined_or(&self, v: f64) -> f64 {
-        if self.both_empty == BothEmpty::Nan && self.empty_state() == EmptyState::BothEmpty {
-            f64::NAN
-        } else {
-            v
-        }
+        if self.both_empty.overlap_is_nan(self.empty_state()) { f64::NAN } else { v }
     }
 
     /// Predicted volume, mm³.

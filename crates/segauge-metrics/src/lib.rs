@@ -5,12 +5,15 @@
 //! - [`OverlapCounts`]: the voxel counts of every label of a prediction and its ground truth, from one pass.
 //! - [`LabelCounts`]: one label's `|P|`, `|G|` and `|P ∩ G|`, with [`LabelCounts::dice`] and [`LabelCounts::iou`].
 //! - [`EmptyState`]: which of the two masks is empty, reported beside every metric.
-//! - [`surface_metrics`] with [`SurfaceOptions`] (surface, percentile and its rule, τ): every surface metric of
-//!   every label, computed inside each label's box; [`SurfaceMetrics`] holds them.
+//! - [`surface_metrics`] with [`SurfaceOptions`] (surface, percentile and its rule, τ, empty-mask convention):
+//!   every surface metric of every label, computed inside each label's box; [`SurfaceMetrics`] holds them. The
+//!   surfaces include DeepMind's surfels ([`Surface::Surfels`]); label 0 is measured as the background structure
+//!   (MONAI's `include_background`).
 //!
 //! # Semantics
 //! Counts are exact integers; Dice and IoU are computed from them in f64 (one rounding). Volumes in mm³ are counts
-//! times [`segauge_io::Grid::voxel_volume_mm3`]. Empty masks follow MeshMetrics: both empty gives 1, one empty 0.
+//! times [`segauge_io::Grid::voxel_volume_mm3`]. Empty masks follow MeshMetrics by default: both empty gives 1,
+//! one empty 0; [`BothEmpty`] names the other conventions (NaN, DeepMind's, MONAI's).
 //! This crate does no IO and never panics on user data.
 //!
 //! # Example
@@ -35,6 +38,7 @@ mod crop;
 mod grid;
 mod overlap;
 mod surface;
+mod surfels;
 
 pub use crop::{VoxelBox, crop_mask, label_box, label_boxes};
 pub use overlap::{EmptyState, LabelCounts, OverlapCounts};

@@ -3,7 +3,8 @@
 //! For each label both masks are meshed (the [`Surface`] chosen), every triangle contributes one sample: the exact
 //! distance from its centroid to the other mesh, weighted by its area (the MeshMetrics method). The `grid`
 //! surface instead uses boundary voxels (mask minus its 6-connected erosion) with unit weights and the exact
-//! Euclidean distance transform (MONAI and medpy's convention). From the two directed sample sets
+//! Euclidean distance transform (MONAI and medpy's convention); the `surfels` surface uses DeepMind's voxel-corner
+//! surfels with neighbour-code areas (`surfels.rs`, docs/METHODS.md A.6). From the two directed sample sets
 //! (ground truth → prediction and prediction → ground truth), with weights `w` and distances `d`:
 //!
 //! - directed percentile `P_q`: sort by `d`; `C_k = w_1 + … + w_k`; the smallest `k` with `C_k / W ≥ q/100`
@@ -19,8 +20,11 @@
 //!   but neither has a voxel centre within `τ` of its surface (τ at most half the smallest spacing), both boundary
 //!   bands are empty and BIoU is undefined: NaN, never 1 (two disjoint masks would otherwise score perfect).
 //!
+//! - directed NSD: the weight fraction of one direction's samples with `d ≤ τ` (DeepMind's surface overlap).
+//!
 //! Empty masks: both empty gives distances 0 and NSD = BIoU = 1; one empty gives distances +inf and NSD = BIoU = 0,
-//! as MeshMetrics; [`crate::EmptyState`] says which applied.
+//! as MeshMetrics; [`BothEmpty`] also offers NaN and DeepMind's and MONAI's values (docs/METHODS.md A.8);
+//! [`crate::EmptyState`] says which case applied.
 //!
 //! Frames: each label is meshed in its box (plus one background voxel) placed in the image's scaled index space
 //! (`x = spacing ⊙ index`), where every metric is invariant to origin and direction. `smooth-vtk` is the exception:
@@ -41,6 +45,7 @@ use segauge_mesh::{
 
 use crate::crop::{VoxelBox, crop_mask, label_box, label_boxes, vtk_world_frame};
 use crate::grid::{banded_edt_squared, boundary, edt_squared};
+use crate::surfels::Surfels;
 use crate::{EmptyState, Error};
 
 /// The surface on which distances are measured.
@@ -66,6 +71,10 @@ pub enum Surface {
     MarchingCubes,
     /// Boundary voxels and an exact EDT between voxel centres, unit weights (MONAI, medpy).
     Grid,
+    /// DeepMind surface-distance's surfels: voxel corners whose 2×2×2 block is neither empty nor full, weighted by
+    /// the block's neighbour-code area, with exact EDT distances between corners ([`crate`] docs, METHODS A.6).
+    /// An image one voxel thick is measured as DeepMind's 2D contour (2×2 blocks, contour lengths).
+    Surfels,
 }
 
 impl Surface {
@@ -77,6 +86,7 @@ impl Surface {
             Surface::SmoothVtk => "smooth-vtk",
             Surface::MarchingCubes => "marching-cubes",
             Surface::Grid => "grid",
+            Surface::Surfels => "surfels",
         }
     }
 }
@@ -90,6 +100,7 @@ impl FromStr for Surface {
             "smooth-vtk" => Ok(Surface::SmoothVtk),
             "marching-cubes" => Ok(Surface::MarchingCubes),
             "grid" => Ok(Surface::Grid),
+            "surfels" => Ok(Surface::Surfels),
             other => Err(Error::InvalidOption { detail: format!("unknown surface {other:?}") }),
         }
     }
@@ -127,7 +138,11 @@ impl PercentileInterpolation {
     }
 }
 
-/// The values of a structure absent from both masks.
+/// The values of a structure absent from both masks, and, for the two peer conventions, from one mask
+/// (docs/METHODS.md A.8; [`SurfaceMetrics::empty_as`] gives every value).
+///
+/// With `one` and `nan`, one empty mask gives distances +inf, NSD and BIoU 0, and a directed value from the empty
+/// surface NaN (it has no sample). `deepmind` and `monai` give what those tools give, bit for bit on their tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
@@ -135,16 +150,57 @@ pub enum BothEmpty {
     /// A perfect match: distances 0, Dice, IoU, NSD and BIoU 1 (MeshMetrics).
     #[default]
     One,
-    /// Undefined: every metric NaN, left out of means and counted (nnU-Net, MONAI, DeepMind).
+    /// Undefined: every metric NaN, left out of means and counted (nnU-Net).
     Nan,
+    /// DeepMind surface-distance: a distance percentile (HD, HD_p, directed too) of no samples is +inf, a mean
+    /// over no samples NaN. Both empty: HD, HD_p +inf; averages, NSD, overlaps, Dice, IoU NaN. One empty: HD,
+    /// HD_p +inf in both directions; the mean distance from the non-empty surface +inf, from the empty one NaN
+    /// (MASD NaN, pooled ASSD +inf); NSD 0; the directed NSD from the non-empty surface 0, from the empty NaN.
+    DeepMind,
+    /// MONAI: both empty: every metric NaN. One empty: every distance +inf in both directions, NSD 0. Dice and
+    /// IoU are NaN whenever the ground truth is empty (MONAI's `ignore_empty=True`).
+    Monai,
 }
 
 impl BothEmpty {
-    /// The name in options and outputs: `one`, `nan`.
+    /// The name in options and outputs: `one`, `nan`, `deepmind`, `monai`.
     pub fn as_str(self) -> &'static str {
         match self {
             BothEmpty::One => "one",
             BothEmpty::Nan => "nan",
+            BothEmpty::DeepMind => "deepmind",
+            BothEmpty::Monai => "monai",
+        }
+    }
+
+    /// Whether Dice and IoU are undefined (NaN) for masks in `state`; otherwise they come from the counts
+    /// ([`crate::LabelCounts::dice`]: 1 when both are empty, 0 when one is).
+    ///
+    /// ```
+    /// use segauge_metrics::{BothEmpty, EmptyState};
+    /// assert!(!BothEmpty::One.overlap_is_nan(EmptyState::BothEmpty));
+    /// assert!(BothEmpty::DeepMind.overlap_is_nan(EmptyState::BothEmpty));
+    /// assert!(!BothEmpty::DeepMind.overlap_is_nan(EmptyState::GtEmpty)); // 2·0 / |P| = 0
+    /// assert!(BothEmpty::Monai.overlap_is_nan(EmptyState::GtEmpty));
+    /// ```
+    pub fn overlap_is_nan(self, state: EmptyState) -> bool {
+        match self {
+            BothEmpty::One => false,
+            BothEmpty::Nan | BothEmpty::DeepMind => state == EmptyState::BothEmpty,
+            BothEmpty::Monai => matches!(state, EmptyState::BothEmpty | EmptyState::GtEmpty),
+        }
+    }
+}
+
+impl FromStr for BothEmpty {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "one" => Ok(BothEmpty::One),
+            "nan" => Ok(BothEmpty::Nan),
+            "deepmind" => Ok(BothEmpty::DeepMind),
+            "monai" => Ok(BothEmpty::Monai),
+            other => Err(Error::InvalidOption { detail: format!("unknown empty-mask convention {other:?}") }),
         }
     }
 }
@@ -338,6 +394,18 @@ impl Directed {
         let n = self.distances.partition_point(|&d| d <= tau);
         pairwise_sum(&self.weights[..n])
     }
+
+    /// The directed NSD at `tau`: the weight fraction of the samples with `d ≤ tau` (DeepMind's surface overlap
+    /// at tolerance). NaN without samples.
+    ///
+    /// ```
+    /// use segauge_metrics::Directed;
+    /// let d = Directed::new(vec![0.5, 2.0, 1.0], vec![1.0, 2.0, 1.0]);
+    /// assert_eq!(d.fraction_within(1.0), 0.5);
+    /// ```
+    pub fn fraction_within(&self, tau: f64) -> f64 {
+        self.weight_within(tau) / self.total_weight()
+    }
 }
 
 /// numpy's pairwise summation of a contiguous float64 array (`np.sum`): blocks of up to 128 summed with eight
@@ -470,6 +538,13 @@ pub struct SurfaceMetrics {
     /// Directed average surface distance, ground truth to prediction, mm.
     #[cfg_attr(feature = "serde", serde(default = "nan"))]
     pub asd_gt_to_pred: f64,
+    /// Directed NSD at τ, prediction to ground truth: the weight fraction of the prediction's samples within τ
+    /// of the ground truth's surface (DeepMind's surface overlap of the prediction).
+    #[cfg_attr(feature = "serde", serde(default = "nan"))]
+    pub nsd_pred_to_gt: f64,
+    /// Directed NSD at τ, ground truth to prediction (DeepMind's surface overlap of the ground truth).
+    #[cfg_attr(feature = "serde", serde(default = "nan"))]
+    pub nsd_gt_to_pred: f64,
     /// Which masks are empty.
     pub empty_state: EmptyState,
 }
@@ -481,7 +556,7 @@ fn nan() -> f64 {
 
 impl SurfaceMetrics {
     /// Every value, in field order.
-    fn values(&self) -> [f64; 12] {
+    fn values(&self) -> [f64; 14] {
         [
             self.hd,
             self.hd_percentile,
@@ -495,6 +570,8 @@ impl SurfaceMetrics {
             self.hd_percentile_gt_to_pred,
             self.asd_pred_to_gt,
             self.asd_gt_to_pred,
+            self.nsd_pred_to_gt,
+            self.nsd_gt_to_pred,
         ]
     }
 }
@@ -514,7 +591,7 @@ impl SurfaceMetrics {
         SurfaceMetrics::empty_as(state, BothEmpty::One)
     }
 
-    /// [`SurfaceMetrics::empty`] with both empty masks valued as `both_empty` says.
+    /// [`SurfaceMetrics::empty`] under the empty-mask convention `convention` ([`BothEmpty`] lists the values).
     ///
     /// ```
     /// use segauge_metrics::{BothEmpty, EmptyState, SurfaceMetrics};
@@ -523,30 +600,57 @@ impl SurfaceMetrics {
     /// assert!(pred_empty.hd_pred_to_gt.is_nan());
     /// assert!(SurfaceMetrics::empty_as(EmptyState::BothEmpty, BothEmpty::Nan).nsd.is_nan());
     /// assert_eq!(SurfaceMetrics::empty(EmptyState::BothEmpty).nsd, 1.0);
+    /// // DeepMind: a percentile of no samples is +inf, a mean over none NaN.
+    /// let dm = SurfaceMetrics::empty_as(EmptyState::PredEmpty, BothEmpty::DeepMind);
+    /// assert_eq!((dm.hd_pred_to_gt, dm.asd_gt_to_pred, dm.nsd), (f64::INFINITY, f64::INFINITY, 0.0));
+    /// assert!(dm.asd_pred_to_gt.is_nan() && dm.masd.is_nan());
+    /// // MONAI: +inf in both directions.
+    /// let monai = SurfaceMetrics::empty_as(EmptyState::GtEmpty, BothEmpty::Monai);
+    /// assert_eq!((monai.hd_gt_to_pred, monai.asd_gt_to_pred), (f64::INFINITY, f64::INFINITY));
     /// ```
-    pub fn empty_as(state: EmptyState, both_empty: BothEmpty) -> SurfaceMetrics {
-        let inf = f64::INFINITY;
-        let (d, s, from_pred, from_gt) = match (state, both_empty) {
-            (EmptyState::BothEmpty, BothEmpty::One) => (0.0, 1.0, 0.0, 0.0),
-            (EmptyState::BothEmpty, BothEmpty::Nan) => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
-            // The prediction has no surface: nothing goes from it, the ground truth reaches nothing.
-            (EmptyState::PredEmpty, _) => (inf, 0.0, f64::NAN, inf),
-            (EmptyState::GtEmpty, _) => (inf, 0.0, inf, f64::NAN),
-            (EmptyState::None, _) => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
+    pub fn empty_as(state: EmptyState, convention: BothEmpty) -> SurfaceMetrics {
+        let (inf, nan) = (f64::INFINITY, f64::NAN);
+        // The values of one direction: (HD and HD_p, mean distance, NSD).
+        type Dir = (f64, f64, f64);
+        // (HD and HD_p, ASSD, MASD, NSD, BIoU), then the directions from the prediction and from the ground truth.
+        let (sym, from_pred, from_gt): ((f64, f64, f64, f64, f64), Dir, Dir) = match (state, convention) {
+            (EmptyState::None, _) => ((nan, nan, nan, nan, nan), (nan, nan, nan), (nan, nan, nan)),
+            (EmptyState::BothEmpty, BothEmpty::One) => {
+                ((0.0, 0.0, 0.0, 1.0, 1.0), (0.0, 0.0, 1.0), (0.0, 0.0, 1.0))
+            }
+            (EmptyState::BothEmpty, BothEmpty::Nan | BothEmpty::Monai) => {
+                ((nan, nan, nan, nan, nan), (nan, nan, nan), (nan, nan, nan))
+            }
+            (EmptyState::BothEmpty, BothEmpty::DeepMind) => {
+                ((inf, nan, nan, nan, nan), (inf, nan, nan), (inf, nan, nan))
+            }
+            // One empty: the empty surface has no sample, the other reaches nothing.
+            (_, convention) => {
+                let (full, empty, masd) = match convention {
+                    BothEmpty::One | BothEmpty::Nan => ((inf, inf, 0.0), (nan, nan, nan), inf),
+                    BothEmpty::DeepMind => ((inf, inf, 0.0), (inf, nan, nan), nan),
+                    BothEmpty::Monai => ((inf, inf, 0.0), (inf, inf, nan), inf),
+                };
+                let sym = (inf, inf, masd, 0.0, 0.0);
+                if state == EmptyState::PredEmpty { (sym, empty, full) } else { (sym, full, empty) }
+            }
         };
+        let (d, assd, masd, nsd, biou) = sym;
         SurfaceMetrics {
             hd: d,
             hd_percentile: d,
-            assd: d,
-            masd: d,
-            nsd: s,
-            biou: s,
-            hd_pred_to_gt: from_pred,
-            hd_gt_to_pred: from_gt,
-            hd_percentile_pred_to_gt: from_pred,
-            hd_percentile_gt_to_pred: from_gt,
-            asd_pred_to_gt: from_pred,
-            asd_gt_to_pred: from_gt,
+            assd,
+            masd,
+            nsd,
+            biou,
+            hd_pred_to_gt: from_pred.0,
+            hd_gt_to_pred: from_gt.0,
+            hd_percentile_pred_to_gt: from_pred.0,
+            hd_percentile_gt_to_pred: from_gt.0,
+            asd_pred_to_gt: from_pred.1,
+            asd_gt_to_pred: from_gt.1,
+            nsd_pred_to_gt: from_pred.2,
+            nsd_gt_to_pred: from_gt.2,
             empty_state: state,
         }
     }
@@ -555,6 +659,8 @@ impl SurfaceMetrics {
 /// One mask's surface, ready for distance queries.
 struct Side {
     samples: Vec<[f64; 3]>,
+    /// The samples' corner indices on the surfel corner grid (surfels only).
+    corners: Vec<usize>,
     weights: Vec<f64>,
     target: Target,
     /// The mask and its frame (for BIoU).
@@ -567,10 +673,12 @@ struct Side {
 enum Target {
     Mesh { index: Box<DistanceIndex> },
     Grid { edt2: Vec<f64> },
+    Corners { edt2: Vec<f64> },
 }
 
 impl Side {
-    fn new(mask: Mask, frame: Frame, surface: Surface, vtk: Option<&VtkF32>) -> Side {
+    /// `planar`: the image is one voxel thick (a 2D image), which the surfels surface measures as a contour.
+    fn new(mask: Mask, frame: Frame, surface: Surface, vtk: Option<&VtkF32>, planar: bool) -> Side {
         match surface {
             Surface::VoxelFaces => match vtk {
                 None => Side::from_mesh(voxel_faces(&mask, &frame), mask, frame, surface),
@@ -589,7 +697,8 @@ impl Side {
                     let direction =
                         std::array::from_fn(|r| std::array::from_fn(|a| m[r][a] / frame.spacing[a]));
                     let frame = Frame { origin, direction, ..frame };
-                    Side { samples, weights, target: Target::Mesh { index }, mask, frame, vtk_f32: true }
+                    let target = Target::Mesh { index };
+                    Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: true }
                 }
             },
             Surface::Smooth | Surface::SmoothVtk => {
@@ -614,7 +723,15 @@ impl Side {
                     .collect::<Vec<_>>();
                 let weights = vec![1.0; samples.len()];
                 let edt2 = edt_squared(&border, true, dims, frame.spacing);
-                Side { samples, weights, target: Target::Grid { edt2 }, mask, frame, vtk_f32: false }
+                let target = Target::Grid { edt2 };
+                Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: false }
+            }
+            Surface::Surfels => {
+                let surfels = Surfels::new(&mask, frame.spacing, planar);
+                let samples = surfels.corners.iter().map(|&n| frame.point(surfels.corner_index(n))).collect();
+                let target = Target::Corners { edt2: surfels.edt_squared(frame.spacing) };
+                let Surfels { corners, areas, .. } = surfels;
+                Side { samples, corners, weights: areas, target, mask, frame, vtk_f32: false }
             }
         }
     }
@@ -631,7 +748,15 @@ impl Side {
             (mesh.centroids(), mesh.areas())
         };
         let index = Box::new(DistanceIndex::new(&mesh));
-        Side { samples, weights, target: Target::Mesh { index }, mask, frame, vtk_f32: false }
+        Side {
+            samples,
+            corners: Vec::new(),
+            weights,
+            target: Target::Mesh { index },
+            mask,
+            frame,
+            vtk_f32: false,
+        }
     }
 
     /// Distances from the other side's samples to this surface.
@@ -652,6 +777,8 @@ impl Side {
                     })
                     .collect()
             }
+            // Both sides share one crop box, so one corner grid: a surfel's corner index is valid in both.
+            Target::Corners { edt2 } => other.corners.iter().map(|&n| edt2[n].sqrt()).collect(),
         }
     }
 
@@ -778,8 +905,14 @@ fn directed_pair(p: &Side, g: &Side) -> SurfaceDistances {
 }
 
 /// The two directed sample sets between two masks on one box and frame.
+///
+/// Masks one voxel thick along z are a 2D image (for [`Surface::Surfels`]: a contour).
 pub fn surface_distances(pred: Mask, gt: Mask, frame: &Frame, surface: Surface) -> SurfaceDistances {
-    let (p, g) = join(|| Side::new(pred, *frame, surface, None), || Side::new(gt, *frame, surface, None));
+    let planar = gt.dims()[2] == 1;
+    let (p, g) = join(
+        || Side::new(pred, *frame, surface, None, planar),
+        || Side::new(gt, *frame, surface, None, planar),
+    );
     directed_pair(&p, &g)
 }
 
@@ -804,9 +937,10 @@ pub fn label_surface_distances(
         return Ok(None);
     };
     let (pm, gm, frame, vtk) = crop_pair(pred, gt, label, &pb.union(&gb), options);
+    let planar = gt.grid().dims()[2] == 1;
     let (p, g) = join(
-        || Side::new(pm, frame, options.surface, vtk.as_ref()),
-        || Side::new(gm, frame, options.surface, vtk.as_ref()),
+        || Side::new(pm, frame, options.surface, vtk.as_ref(), planar),
+        || Side::new(gm, frame, options.surface, vtk.as_ref(), planar),
     );
     Ok(Some(directed_pair(&p, &g)))
 }
@@ -848,7 +982,8 @@ pub fn mask_surface_metrics(
             detail: "vtk-f32 compatibility needs the image grid: use surface_metrics".into(),
         });
     }
-    metrics_of(pred, gt, frame, None, options)
+    let planar = gt.dims()[2] == 1;
+    metrics_of(pred, gt, frame, None, options, planar)
 }
 
 fn metrics_of(
@@ -857,6 +992,7 @@ fn metrics_of(
     frame: &Frame,
     vtk: Option<&VtkF32>,
     options: &SurfaceOptions,
+    planar: bool,
 ) -> Result<SurfaceMetrics, Error> {
     options.validate()?;
     let state = EmptyState::of(pred.count() as u64, gt.count() as u64);
@@ -864,8 +1000,8 @@ fn metrics_of(
         return Ok(SurfaceMetrics::empty_as(state, options.both_empty));
     }
     let (p, g) = join(
-        || Side::new(pred, *frame, options.surface, vtk),
-        || Side::new(gt, *frame, options.surface, vtk),
+        || Side::new(pred, *frame, options.surface, vtk, planar),
+        || Side::new(gt, *frame, options.surface, vtk, planar),
     );
     let dist = directed_pair(&p, &g);
     let (hp, hg) = join(|| p.hollow(options.tau), || g.hollow(options.tau));
@@ -886,6 +1022,8 @@ fn metrics_of(
         hd_percentile_gt_to_pred: dist.gt_to_pred.percentile_with(p, i),
         asd_pred_to_gt: dist.pred_to_gt.mean(),
         asd_gt_to_pred: dist.gt_to_pred.mean(),
+        nsd_pred_to_gt: dist.pred_to_gt.fraction_within(options.tau),
+        nsd_gt_to_pred: dist.gt_to_pred.fraction_within(options.tau),
         empty_state: state,
     })
 }
@@ -923,12 +1061,16 @@ pub fn surface_metrics_in_boxes(
     if a != b {
         return Err(Error::ShapeMismatch { pred: a, gt: b });
     }
+    let planar = gt.grid().dims()[2] == 1;
+    // Label 0 (the background, measured as a structure) is not in the boxes: its box is the whole image.
+    let whole = VoxelBox { lo: [0; 3], hi: a.map(|n| n.saturating_sub(1)) };
     let one = |&label: &u32| -> Result<(u32, SurfaceMetrics), Error> {
-        let Some(bx) = label_box(pb, gb, label) else {
+        let bx = if label == 0 && a.iter().all(|&n| n > 0) { Some(whole) } else { label_box(pb, gb, label) };
+        let Some(bx) = bx else {
             return Ok((label, SurfaceMetrics::empty_as(EmptyState::BothEmpty, options.both_empty)));
         };
         let (pm, gm, frame, vtk) = crop_pair(pred, gt, label, &bx, options);
-        Ok((label, metrics_of(pm, gm, &frame, vtk.as_ref(), options)?))
+        Ok((label, metrics_of(pm, gm, &frame, vtk.as_ref(), options, planar)?))
     };
     #[cfg(feature = "parallel")]
     let results: Vec<_> = {

@@ -196,7 +196,13 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
                 surface = Some(SurfaceOptions { interpolation: i, ..s(&mut surface) });
             }
             "both_empty" => {
-                eval.both_empty = choice(py, n, &v, &[("one", BothEmpty::One), ("nan", BothEmpty::Nan)])?
+                let choices = [
+                    ("one", BothEmpty::One),
+                    ("nan", BothEmpty::Nan),
+                    ("deepmind", BothEmpty::DeepMind),
+                    ("monai", BothEmpty::Monai),
+                ];
+                eval.both_empty = choice(py, n, &v, &choices)?
             }
             "mesh_compat" => {
                 let compat =

@@ -128,8 +128,17 @@ pub(super) fn surface_settings(ctx: &Ctx<'_>) -> String {
                                        0, distances inf"
                     }
                     BothEmpty::Nan => {
-                        "both empty: every metric NaN, left out of means and counted (nnU-Net, \
-                                       MONAI); one empty: 0, distances inf"
+                        "both empty: every metric NaN, left out of means and counted (nnU-Net); one empty: \
+                                       0, distances inf"
+                    }
+                    BothEmpty::DeepMind => {
+                        "DeepMind's: both empty: HD, HD_p inf, every other metric NaN; one empty: HD, HD_p inf \
+                                       both ways, mean distance inf from the non-empty surface and NaN from the \
+                                       empty one, NSD 0"
+                    }
+                    BothEmpty::Monai => {
+                        "MONAI's: both empty: every metric NaN; one empty: distances inf both ways, NSD 0, \
+                                       Dice and IoU NaN when the ground truth is empty"
                     }
                 }
                 .to_string(),
@@ -137,7 +146,7 @@ pub(super) fn surface_settings(ctx: &Ctx<'_>) -> String {
             (
                 "directed distances",
                 "pred→GT from the prediction's surface (over-segmentation), GT→pred from the ground truth's \
-                 (under-segmentation); from an empty surface NaN"
+                 (under-segmentation); from an empty surface NaN (`deepmind`, `monai`: see empty masks)"
                     .to_string(),
             ),
         ],

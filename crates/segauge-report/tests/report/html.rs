@@ -31,12 +31,13 @@ fn label(label: u32, dice: f64, hd95: f64, lesions: (u64, u64, u64)) -> LabelRes
     let (voxels_pred, state) =
         if hd95.is_infinite() { (0, EmptyState::PredEmpty) } else { (1000, EmptyState::None) };
     let counts = LabelCounts { voxels_pred, voxels_gt: 1000, tp: if voxels_pred == 0 { 0 } else { tp } };
+    let nsd = (1.0 - hd95 / 12.0).clamp(0.0, 1.0);
     let surface = SurfaceMetrics {
         hd: hd95 * 1.4,
         hd_percentile: hd95,
         assd: hd95 / 3.0,
         masd: hd95 / 3.1,
-        nsd: (1.0 - hd95 / 12.0).clamp(0.0, 1.0),
+        nsd,
         biou: (dice - 0.1).max(0.0),
         hd_pred_to_gt: hd95 * 1.2,
         hd_gt_to_pred: hd95 * 1.4,
@@ -44,6 +45,8 @@ fn label(label: u32, dice: f64, hd95: f64, lesions: (u64, u64, u64)) -> LabelRes
         hd_percentile_gt_to_pred: hd95,
         asd_pred_to_gt: hd95 / 3.2,
         asd_gt_to_pred: hd95 / 3.0,
+        nsd_pred_to_gt: nsd,
+        nsd_gt_to_pred: nsd,
         empty_state: state,
     };
     let mut report = LesionReport::none(&LesionOptions::default());
