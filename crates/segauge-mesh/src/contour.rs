@@ -203,7 +203,8 @@ mod tests {
             let m = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
             let d = [b[0] - a[0], b[1] - a[1]];
             // The pixel on the left of a → b.
-            let left = [m[0] - d[1] / d[0].hypot(d[1]) * 0.25 * s[0], m[1] + d[0] / d[0].hypot(d[1]) * 0.25 * s[1]];
+            let left =
+                [m[0] - d[1] / d[0].hypot(d[1]) * 0.25 * s[0], m[1] + d[0] / d[0].hypot(d[1]) * 0.25 * s[1]];
             let idx = [(left[0] / s[0]).round() as isize, (left[1] / s[1]).round() as isize];
             let sign = if mask.get(idx[0], idx[1], 0) { 1.0 } else { -1.0 };
             twice += sign * (a[0] * b[1] - a[1] * b[0]);
@@ -213,7 +214,8 @@ mod tests {
 
     #[test]
     fn pixel_edges_bound_the_pixel_squares() {
-        let mask = Mask::from_fn([6, 5, 1], |i, j, _| (1..5).contains(&i) && (1..4).contains(&j) && i + j != 6);
+        let mask =
+            Mask::from_fn([6, 5, 1], |i, j, _| (1..5).contains(&i) && (1..4).contains(&j) && i + j != 6);
         let s = [0.5, 2.0];
         let c = pixel_edges(&mask, &PlaneFrame::scaled(s)).unwrap();
         assert_closed(&c);
@@ -223,7 +225,8 @@ mod tests {
             assert!(l == s[0] || l == s[1]);
         }
         // Border pixels are closed by edges half a pixel outside the box.
-        let full = pixel_edges(&Mask::from_fn([2, 3, 1], |_, _, _| true), &PlaneFrame::scaled([1.0; 2])).unwrap();
+        let full =
+            pixel_edges(&Mask::from_fn([2, 3, 1], |_, _, _| true), &PlaneFrame::scaled([1.0; 2])).unwrap();
         assert_eq!(full.segments.len(), 10);
         assert_closed(&full);
     }
@@ -241,7 +244,10 @@ mod tests {
     #[test]
     fn slabs_are_refused() {
         let slab = Mask::from_fn([2, 2, 2], |_, _, _| true);
-        assert_eq!(pixel_edges(&slab, &PlaneFrame::scaled([1.0; 2])), Err(Error::NotPlanar { dims: [2, 2, 2] }));
+        assert_eq!(
+            pixel_edges(&slab, &PlaneFrame::scaled([1.0; 2])),
+            Err(Error::NotPlanar { dims: [2, 2, 2] })
+        );
         assert!(marching_squares(&slab, &PlaneFrame::scaled([1.0; 2])).is_err());
     }
 }

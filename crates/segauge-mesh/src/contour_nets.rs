@@ -123,7 +123,12 @@ pub(crate) fn nets(mask: &Mask, frame: &PlaneFrame, smoothing: ContourSmoothing)
             let mut st = [me; 4];
             let mut n = 0;
             if case.count_ones() > 1 {
-                for (bit, nb) in [(1u8, (i, j.wrapping_sub(1))), (2, (i, j + 1)), (4, (i.wrapping_sub(1), j)), (8, (i + 1, j))] {
+                for (bit, nb) in [
+                    (1u8, (i, j.wrapping_sub(1))),
+                    (2, (i, j + 1)),
+                    (4, (i.wrapping_sub(1), j)),
+                    (8, (i + 1, j)),
+                ] {
                     if case & bit != 0 {
                         st[n] = ids[nb.0 + sx * nb.1];
                         n += 1;
@@ -243,7 +248,12 @@ mod tests {
         let raw = contour_nets(&mask, &frame, ContourSmoothing::Off).unwrap();
         let vtk = contour_nets(&mask, &frame, ContourSmoothing::Vtk).unwrap();
         assert_eq!(raw.segments, vtk.segments);
-        let most = raw.vertices.iter().zip(&vtk.vertices).map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1])).fold(0.0, f64::max);
+        let most = raw
+            .vertices
+            .iter()
+            .zip(&vtk.vertices)
+            .map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]))
+            .fold(0.0, f64::max);
         assert!(most > 0.0 && most <= 0.001 + 1e-7, "{most}");
     }
 

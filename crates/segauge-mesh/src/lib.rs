@@ -51,9 +51,9 @@ mod segment_index;
 pub use closest::{DistanceIndex, closest_point_on_triangle};
 pub use contour::{Contour, PlaneFrame, marching_squares, pixel_edges};
 pub use contour_nets::{ContourSmoothing, contour_nets};
-pub use segment_index::SegmentIndex;
 pub use mask::{Frame, Mask, VtkF32};
 pub use mesh::Mesh;
+pub use segment_index::SegmentIndex;
 pub use voxel_faces::{voxel_faces, voxel_faces_vtk_f32};
 
 /// Errors of mesh construction.

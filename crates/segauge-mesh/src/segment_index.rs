@@ -210,13 +210,15 @@ mod tests {
     fn equals_brute_force_on_random_polylines() {
         let mut rng = segauge_tests::SplitMix(11);
         for n in [1usize, 3, 5, 40, 700] {
-            let vertices: Vec<[f64; 2]> = (0..n + 1).map(|_| [rng.next_f64() * 50.0, rng.next_f64() * 20.0]).collect();
+            let vertices: Vec<[f64; 2]> =
+                (0..n + 1).map(|_| [rng.next_f64() * 50.0, rng.next_f64() * 20.0]).collect();
             let mut segments: Vec<[u32; 2]> = (0..n as u32).map(|i| [i, i + 1]).collect();
             // Some axis-aligned and degenerate segments too.
             segments.push([0, 0]);
             let c = Contour { vertices, segments };
             let index = SegmentIndex::new(&c);
-            let points: Vec<[f64; 2]> = (0..300).map(|_| [rng.next_f64() * 70.0 - 10.0, rng.next_f64() * 40.0 - 10.0]).collect();
+            let points: Vec<[f64; 2]> =
+                (0..300).map(|_| [rng.next_f64() * 70.0 - 10.0, rng.next_f64() * 40.0 - 10.0]).collect();
             let batch = index.distances(&points);
             for (p, d) in points.iter().zip(batch) {
                 assert_eq!(d, brute(&c, *p));
@@ -227,7 +229,8 @@ mod tests {
 
     #[test]
     fn points_on_axis_aligned_segments_are_at_zero() {
-        let c = Contour { vertices: vec![[0.1, 0.3], [0.7, 0.3], [0.7, 0.9]], segments: vec![[0, 1], [1, 2]] };
+        let c =
+            Contour { vertices: vec![[0.1, 0.3], [0.7, 0.3], [0.7, 0.9]], segments: vec![[0, 1], [1, 2]] };
         let index = SegmentIndex::new(&c);
         assert_eq!(index.distance([0.4, 0.3]), 0.0);
         assert_eq!(index.distance([0.7, 0.6000000000000001]), 0.0);
