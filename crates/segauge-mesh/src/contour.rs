@@ -79,6 +79,9 @@ impl Contour {
     }
 }
 
+/// A lattice edge between two neighbouring pixel centres: (axis, low pixel i, low pixel j).
+type Edge = (u8, isize, isize);
+
 /// Checks that a mask is one slice (`nz = 1`) and returns its `[nx, ny]`.
 pub(crate) fn plane_dims(mask: &Mask) -> Result<[usize; 2], Error> {
     let [nx, ny, nz] = mask.dims();
@@ -138,7 +141,7 @@ pub fn marching_squares(mask: &Mask, frame: &PlaneFrame) -> Result<Contour, Erro
     let fg = |i: isize, j: isize| mask.get(i, j, 0);
     let mut contour = Contour::default();
     // Vertex ids by crossed lattice edge: (axis, low pixel i, low pixel j).
-    let mut ids: HashMap<(u8, isize, isize), u32> = HashMap::new();
+    let mut ids: HashMap<Edge, u32> = HashMap::new();
     let mut vertex = |axis: u8, i: isize, j: isize, contour: &mut Contour| -> u32 {
         *ids.entry((axis, i, j)).or_insert_with(|| {
             let at = if axis == 0 { [i as f64 + 0.5, j as f64] } else { [i as f64, j as f64 + 0.5] };
@@ -157,7 +160,7 @@ pub fn marching_squares(mask: &Mask, frame: &PlaneFrame) -> Result<Contour, Erro
             }
             // The square's edges: bottom (a–b), top (c–d), left (a–c), right (b–d).
             let (bottom, top, left, right) = ((0u8, i, j), (0u8, i, j + 1), (1u8, i, j), (1u8, i + 1, j));
-            let pairs: &[((u8, isize, isize), (u8, isize, isize))] = match case {
+            let pairs: &[(Edge, Edge)] = match case {
                 // One corner in (or out): cut it off.
                 1 | 14 => &[(bottom, left)],
                 2 | 13 => &[(bottom, right)],

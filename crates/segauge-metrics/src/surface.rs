@@ -29,6 +29,12 @@
 //! (`vtkSurfaceNets3D`, `SetValue(0, 1)`) bit for bit, and its metrics equal MeshMetrics' distance code on them
 //! to 3e-14 relative (all 40 labels shared by TotalSegmentator 2.18.0's two 3 mm test outputs). The `vtk-f32`
 //! voxel faces are also placed in VTK's world frame ([`VtkF32`], in RAS: the same distances).
+//!
+//! 2D images (a grid with exactly one axis of extent 1; docs/METHODS.md A.9) are measured on contours in their plane
+//! instead: each surface becomes its 2D counterpart (pixel edges, smoothed or VTK's 2D SurfaceNets, marching squares,
+//! 4-connected boundary pixels), one sample per segment at its midpoint weighted by its length, exact distances to
+//! the other contour ([`segauge_mesh::SegmentIndex`]); BIoU's band stays in the plane. A one-voxel grid or a line of
+//! voxels keeps the 3D rule. `vtk-f32` placement is refused on 2D images.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
