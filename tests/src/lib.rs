@@ -10,6 +10,7 @@ pub mod browser;
 pub mod dicom;
 pub mod mutate;
 pub mod shapes;
+pub mod shapes2d;
 use std::io::Write;
 use std::path::Path;
 

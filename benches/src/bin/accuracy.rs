@@ -6,7 +6,8 @@
 //! `cargo xtask bench mesh-vs-grid`.
 //!
 //! Usage: `segauge-accuracy [--samples N] [--json PATH] [--report accuracy|mesh-vs-grid] [--only NAME-PART]
-//! [--suite all|shapes|small]`.
+//! [--suite all|shapes|small|2d]`. The `2d` suite (also in `all`) measures 2D images on their contours: circles and
+//! ellipses of `segauge_tests::shapes2d` at 1×1, 0.5×1.5 and 0.3×0.9 mm pixels, truth from dense curve sampling.
 //! Truth comes from dense area-weighted sampling of the continuous surfaces (N samples per surface, default 1e6).
 //! Every surface is also run on the masks flipped along each axis (the same physical object with a flipped
 //! axis), and the largest relative change of HD, HD95, ASSD or MASD is reported: it must be ~0 for a trustworthy
@@ -20,6 +21,7 @@ use segauge_benches::small::{Group, body_truth, small_suite};
 use segauge_io::{Grid, LabelVolume, Labels};
 use segauge_metrics::{Surface, SurfaceMetrics, SurfaceOptions};
 use segauge_tests::shapes::{accuracy_suite, truth};
+use segauge_tests::shapes2d::{suite2d, truth2d};
 
 const SURFACES: [Surface; 5] =
     [Surface::VoxelFaces, Surface::Smooth, Surface::SmoothVtk, Surface::MarchingCubes, Surface::Grid];
@@ -51,6 +53,12 @@ fn main() -> std::process::ExitCode {
     let suite = flag("--suite").unwrap_or_else(|| "all".into());
     let keep = |name: &str| only.as_ref().is_none_or(|o| name.contains(o.as_str()));
 
+    if suite == "2d" || suite == "all" {
+        run_2d(&only);
+        if suite == "2d" {
+            return std::process::ExitCode::SUCCESS;
+        }
+    }
     let mut cases = Vec::new();
     if suite != "small" {
         for c in accuracy_suite().into_iter().filter(|c| keep(&c.name)) {
@@ -475,4 +483,58 @@ fn print_small_bowel() {
             100.0 * share
         );
     }
+}
+
+/// The 2D suite: every surface on every case, then per surface the mean and largest absolute error of each metric
+/// (mm; NSD as a fraction), and the largest error in pixel diagonals.
+fn run_2d(only: &Option<String>) {
+    let mut errors: BTreeMap<&'static str, Vec<([f64; 5], f64)>> = BTreeMap::new();
+    for case in suite2d().into_iter().filter(|c| only.as_ref().is_none_or(|o| c.name.contains(o.as_str()))) {
+        let t = truth2d(&case.gt, &case.pred, TAU, 20_000);
+        let want = [t.hd, t.hd95, t.assd, t.masd, t.nsd];
+        let (gt, pred) = case.masks();
+        let grid = Grid::new([case.dims[0], case.dims[1], 1], [case.spacing[0], case.spacing[1], 1.0])
+            .expect("suite grids are valid");
+        let vol = |m: Vec<u8>| LabelVolume::new(grid.clone(), Labels::U8(m)).expect("sizes match");
+        let (gt, pred) = (vol(gt), vol(pred));
+        let diag = case.spacing[0].hypot(case.spacing[1]);
+        for surface in SURFACES {
+            let options = SurfaceOptions { surface, tau: TAU, ..SurfaceOptions::default() };
+            let m = &segauge_metrics::surface_metrics(&pred, &gt, &[1], &options).expect("valid options")[&1];
+            let got = values(m);
+            let err: [f64; 5] = std::array::from_fn(|i| (got[i] - want[i]).abs());
+            let worst = err[..4].iter().fold(0.0f64, |a, &b| a.max(b)) / diag;
+            errors.entry(surface.as_str()).or_default().push((err, worst));
+        }
+        eprintln!("{} done", case.name);
+    }
+    println!(
+        "2D contours: absolute error against the analytic curves, mean / max over {} cases (mm; NSD@2 as a fraction)",
+        errors.values().next().map_or(0, Vec::len)
+    );
+    println!();
+    println!(
+        "| surface (2D contour) | HD | HD95 | ASSD | MASD | NSD@2 | max distance error / pixel diagonal |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for surface in SURFACES {
+        let Some(rows) = errors.get(surface.as_str()) else { continue };
+        let n = rows.len() as f64;
+        let cell = |i: usize| {
+            let mean = rows.iter().map(|r| r.0[i]).sum::<f64>() / n;
+            let max = rows.iter().map(|r| r.0[i]).fold(0.0, f64::max);
+            format!("{mean:.3} / {max:.3}")
+        };
+        let worst = rows.iter().map(|r| r.1).fold(0.0, f64::max);
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {worst:.2} |",
+            surface.as_str(),
+            cell(0),
+            cell(1),
+            cell(2),
+            cell(3),
+            cell(4)
+        );
+    }
+    println!();
 }

@@ -8,6 +8,10 @@
 //! - [`surface_nets`]: VTK's vtkSurfaceNets3D with its default smoothing, bit for bit as VTK 9.7.2 (no padding:
 //!   a mask touching its box gives an open surface).
 //! - [`DistanceIndex`]: exact point-to-mesh distances (closest point on a triangle, f64) through a BVH.
+//! - 2D masks (`[nx, ny, 1]`) have contours instead of surfaces: a [`Contour`] of line segments placed by a
+//!   [`PlaneFrame`], from [`pixel_edges`] (MeshMetrics' 2D contour), [`contour_nets`] (VTK's vtkSurfaceNets2D, with
+//!   a choice of [`ContourSmoothing`]) or [`marching_squares`]; [`SegmentIndex`] gives exact point-to-contour
+//!   distances.
 //!
 //! # Semantics
 //! Positions are `origin + D · (spacing ⊙ index)` for a continuous voxel index; a voxel's centre has an integer
@@ -31,6 +35,8 @@
 #![deny(missing_docs)]
 
 mod closest;
+mod contour;
+mod contour_nets;
 mod keep_volume;
 mod mask;
 mod mesh;
@@ -40,10 +46,14 @@ mod surface_nets;
 pub use surface_nets::{Precision, QuadSplit, SurfaceNetsOptions, surface_nets, surface_nets_with};
 mod marching_cubes;
 pub use marching_cubes::marching_cubes;
+mod segment_index;
 
 pub use closest::{DistanceIndex, closest_point_on_triangle};
+pub use contour::{Contour, PlaneFrame, marching_squares, pixel_edges};
+pub use contour_nets::{ContourSmoothing, contour_nets};
 pub use mask::{Frame, Mask, VtkF32};
 pub use mesh::Mesh;
+pub use segment_index::SegmentIndex;
 pub use voxel_faces::{voxel_faces, voxel_faces_vtk_f32};
 
 /// Errors of mesh construction.
@@ -57,5 +67,11 @@ pub enum Error {
         dims: [usize; 3],
         /// The number of voxels given.
         len: usize,
+    },
+    /// A contour was asked of a mask with more than one slice.
+    #[error("a contour needs a mask of one slice ([nx, ny, 1]), got shape {dims:?}")]
+    NotPlanar {
+        /// The shape.
+        dims: [usize; 3],
     },
 }

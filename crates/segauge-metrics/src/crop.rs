@@ -139,6 +139,46 @@ pub fn crop_mask(volume: &LabelVolume, label: u32, b: &VoxelBox, pad: usize) -> 
     (mask, frame)
 }
 
+/// The in-plane axes `[a, b]` (ascending) of a 2D image: a grid with exactly one axis of extent 1. A grid of one
+/// voxel, or with two unit axes (a line of voxels), has no plane and stays 3D (docs/METHODS.md A.9).
+pub(crate) fn plane_axes(dims: [usize; 3]) -> Option<[usize; 2]> {
+    let unit: Vec<usize> = (0..3).filter(|&a| dims[a] == 1).collect();
+    match unit[..] {
+        [u] => {
+            let mut axes = (0..3).filter(|&a| a != u);
+            Some([axes.next()?, axes.next()?])
+        }
+        _ => None,
+    }
+}
+
+/// [`crop_mask`] of a 2D image in its plane: the label's box grown by `pad` pixels in the plane only, as a one-slice
+/// mask `[n_a, n_b, 1]` over the in-plane axes `[a, b]`, and its frame (spacing `[s_a, s_b, 1]`, origin
+/// `spacing ⊙ lo` in the plane, 0 across it).
+pub(crate) fn crop_plane(
+    volume: &LabelVolume,
+    label: u32,
+    b: &VoxelBox,
+    pad: usize,
+    [a0, a1]: [usize; 2],
+) -> (Mask, Frame) {
+    let (slab, frame) = crop_mask(volume, label, b, pad);
+    let dims = slab.dims();
+    // The unit axis was padded too: its voxel of the image is the middle one.
+    let mut at = [0isize; 3];
+    let unit = 3 - a0 - a1;
+    at[unit] = pad as isize;
+    let plane = Mask::from_fn([dims[a0], dims[a1], 1], |i, j, _| {
+        let mut v = at;
+        v[a0] = i as isize;
+        v[a1] = j as isize;
+        slab.get(v[0], v[1], v[2])
+    });
+    let spacing = [frame.spacing[a0], frame.spacing[a1], 1.0];
+    let origin = [frame.origin[a0], frame.origin[a1], 0.0];
+    (plane, Frame { spacing, origin, ..Frame::scaled(spacing) })
+}
+
 /// The frame in which VTK sees the voxels of `grid` from index `lo` on (per axis, may be negative), as MeshMetrics
 /// hands a mask to VTK: SimpleITK's LPS world frame (segauge's RAS with x and y negated: origin `o`, direction
 /// `D`), padded by one voxel (`sitk.ConstantPad` puts the padded origin at `o − D·spacing`), so that the frame's
@@ -186,6 +226,28 @@ mod tests {
         assert_eq!(mask.count(), 1);
         assert!(mask.get(1, 1, 1));
         assert_eq!(frame.origin, [3.0, -2.0, 0.0]);
+    }
+
+    #[test]
+    fn planes_and_their_crops() {
+        assert_eq!(plane_axes([4, 5, 1]), Some([0, 1]));
+        assert_eq!(plane_axes([4, 1, 5]), Some([0, 2]));
+        assert_eq!(plane_axes([1, 4, 5]), Some([1, 2]));
+        assert_eq!(plane_axes([1, 1, 5]), None);
+        assert_eq!(plane_axes([1, 1, 1]), None);
+        assert_eq!(plane_axes([2, 3, 4]), None);
+        // A 4 × 1 × 3 image (plane x–z), label 3 at (1, 0, 2) and (2, 0, 2).
+        let mut v = vec![0u8; 12];
+        v[1 + 4 * 2] = 3;
+        v[2 + 4 * 2] = 3;
+        let vol = LabelVolume::new(Grid::new([4, 1, 3], [0.5, 9.0, 2.0]).unwrap(), Labels::U8(v)).unwrap();
+        let b = label_boxes(&vol)[&3];
+        let (mask, frame) = crop_plane(&vol, 3, &b, 1, [0, 2]);
+        assert_eq!(mask.dims(), [4, 3, 1]);
+        assert_eq!(mask.count(), 2);
+        assert!(mask.get(1, 1, 0) && mask.get(2, 1, 0));
+        assert_eq!(frame.spacing, [0.5, 2.0, 1.0]);
+        assert_eq!(frame.origin, [0.0, 2.0, 0.0]);
     }
 
     #[test]

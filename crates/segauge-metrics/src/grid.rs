@@ -242,6 +242,24 @@ pub(crate) fn boundary(mask: &Mask) -> Vec<bool> {
     out
 }
 
+/// The boundary pixels of a one-slice mask: foreground pixels with a background 4-neighbour in the plane (pixels
+/// outside the box are background; the slices above and below do not exist).
+pub(crate) fn boundary_in_plane(mask: &Mask) -> Vec<bool> {
+    let [nx, ny, _] = mask.dims();
+    let mut out = vec![false; nx * ny];
+    for j in 0..ny as isize {
+        for i in 0..nx as isize {
+            if mask.get(i, j, 0) {
+                out[i as usize + nx * j as usize] = !mask.get(i - 1, j, 0)
+                    || !mask.get(i + 1, j, 0)
+                    || !mask.get(i, j - 1, 0)
+                    || !mask.get(i, j + 1, 0);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +329,9 @@ mod tests {
         });
         let b = boundary(&mask);
         assert_eq!(b.iter().filter(|&&x| x).count(), 26); // 27 voxels minus the centre
+        let square = Mask::from_fn([5, 5, 1], |i, j, _| (1..4).contains(&i) && (1..4).contains(&j));
+        assert_eq!(boundary(&square).iter().filter(|&&x| x).count(), 9); // a slab: every pixel
+        assert_eq!(boundary_in_plane(&square).iter().filter(|&&x| x).count(), 8); // the plane: the ring
         let full = Mask::from_fn([2, 2, 2], |_, _, _| true);
         assert!(boundary(&full).iter().all(|&x| x)); // the box border counts as background
     }

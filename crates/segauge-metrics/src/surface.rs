@@ -33,18 +33,25 @@
 //! (`vtkSurfaceNets3D`, `SetValue(0, 1)`) bit for bit, and its metrics equal MeshMetrics' distance code on them
 //! to 3e-14 relative (all 40 labels shared by TotalSegmentator 2.18.0's two 3 mm test outputs). The `vtk-f32`
 //! voxel faces are also placed in VTK's world frame ([`VtkF32`], in RAS: the same distances).
+//!
+//! 2D images (a grid with exactly one axis of extent 1; docs/METHODS.md A.9) are measured on contours in their plane
+//! instead: each surface becomes its 2D counterpart (pixel edges, smoothed or VTK's 2D SurfaceNets, marching squares,
+//! 4-connected boundary pixels), one sample per segment at its midpoint weighted by its length, exact distances to
+//! the other contour ([`segauge_mesh::SegmentIndex`]); BIoU's band stays in the plane. A one-voxel grid or a line of
+//! voxels keeps the 3D rule. `vtk-f32` placement is refused on 2D images.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use segauge_io::LabelVolume;
 use segauge_mesh::{
-    DistanceIndex, Frame, Mask, Mesh, Precision, QuadSplit, SurfaceNetsOptions, VtkF32, marching_cubes,
+    Contour, ContourSmoothing, DistanceIndex, Frame, Mask, Mesh, PlaneFrame, Precision, QuadSplit,
+    SegmentIndex, SurfaceNetsOptions, VtkF32, contour_nets, marching_cubes, marching_squares, pixel_edges,
     surface_nets_with, voxel_faces, voxel_faces_vtk_f32,
 };
 
-use crate::crop::{VoxelBox, crop_mask, label_box, label_boxes, vtk_world_frame};
-use crate::grid::{banded_edt_squared, boundary, edt_squared};
+use crate::crop::{VoxelBox, crop_mask, crop_plane, label_box, label_boxes, plane_axes, vtk_world_frame};
+use crate::grid::{banded_edt_squared, boundary, boundary_in_plane, edt_squared};
 use crate::surfels::Surfels;
 use crate::{EmptyState, Error};
 
@@ -668,10 +675,14 @@ struct Side {
     frame: Frame,
     /// Vertices placed as VTK does (MeshMetrics compatibility).
     vtk_f32: bool,
+    /// A 2D image: `mask` is one slice `[na, nb, 1]` of the image's plane, samples lie at z = 0, and distances and
+    /// BIoU's band stay in the plane.
+    planar: bool,
 }
 
 enum Target {
     Mesh { index: Box<DistanceIndex> },
+    Contour { index: Box<SegmentIndex> },
     Grid { edt2: Vec<f64> },
     Corners { edt2: Vec<f64> },
 }
@@ -698,7 +709,7 @@ impl Side {
                         std::array::from_fn(|r| std::array::from_fn(|a| m[r][a] / frame.spacing[a]));
                     let frame = Frame { origin, direction, ..frame };
                     let target = Target::Mesh { index };
-                    Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: true }
+                    Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: true, planar: false }
                 }
             },
             Surface::Smooth | Surface::SmoothVtk => {
@@ -724,15 +735,67 @@ impl Side {
                 let weights = vec![1.0; samples.len()];
                 let edt2 = edt_squared(&border, true, dims, frame.spacing);
                 let target = Target::Grid { edt2 };
-                Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: false }
+                Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: false, planar: false }
             }
             Surface::Surfels => {
                 let surfels = Surfels::new(&mask, frame.spacing, planar);
                 let samples = surfels.corners.iter().map(|&n| frame.point(surfels.corner_index(n))).collect();
                 let target = Target::Corners { edt2: surfels.edt_squared(frame.spacing) };
                 let Surfels { corners, areas, .. } = surfels;
-                Side { samples, corners, weights: areas, target, mask, frame, vtk_f32: false }
+                Side { samples, corners, weights: areas, target, mask, frame, vtk_f32: false, planar }
             }
+        }
+    }
+
+    /// A 2D image's side (docs/METHODS.md A.9): `mask` is one slice `[na, nb, 1]` of the plane, padded by background,
+    /// `frame` its scaled in-plane frame (third spacing unused). Each surface becomes its contour counterpart.
+    fn new_planar(mask: Mask, frame: Frame, surface: Surface) -> Side {
+        let plane = PlaneFrame {
+            spacing: [frame.spacing[0], frame.spacing[1]],
+            origin: [frame.origin[0], frame.origin[1]],
+        };
+        // The mask is one slice by construction, so the contour functions cannot fail.
+        let contour = |c: Result<Contour, segauge_mesh::Error>| c.unwrap_or_default();
+        let contour = match surface {
+            Surface::VoxelFaces => contour(pixel_edges(&mask, &plane)),
+            Surface::Smooth => contour(contour_nets(&mask, &plane, ContourSmoothing::Strong)),
+            Surface::SmoothVtk => contour(contour_nets(&mask, &plane, ContourSmoothing::Vtk)),
+            Surface::MarchingCubes => contour(marching_squares(&mask, &plane)),
+            // DeepMind's surfels are their own 2D convention (neighbour codes of 2×2 blocks).
+            Surface::Surfels => return Side::new(mask, frame, surface, None, true),
+            Surface::Grid => {
+                let border = boundary_in_plane(&mask);
+                let dims = mask.dims();
+                let samples = (0..border.len())
+                    .filter(|&n| border[n])
+                    .map(|n| frame.point([(n % dims[0]) as f64, (n / dims[0]) as f64, 0.0]))
+                    .collect::<Vec<_>>();
+                let weights = vec![1.0; samples.len()];
+                let edt2 = edt_squared(&border, true, dims, frame.spacing);
+                return Side {
+                    samples,
+                    corners: Vec::new(),
+                    weights,
+                    target: Target::Grid { edt2 },
+                    mask,
+                    frame,
+                    vtk_f32: false,
+                    planar: true,
+                };
+            }
+        };
+        let samples = contour.midpoints().into_iter().map(|p| [p[0], p[1], 0.0]).collect();
+        let weights = contour.lengths();
+        let index = Box::new(SegmentIndex::new(&contour));
+        Side {
+            samples,
+            corners: Vec::new(),
+            weights,
+            target: Target::Contour { index },
+            mask,
+            frame,
+            vtk_f32: false,
+            planar: true,
         }
     }
 
@@ -756,6 +819,7 @@ impl Side {
             mask,
             frame,
             vtk_f32: false,
+            planar: false,
         }
     }
 
@@ -763,6 +827,10 @@ impl Side {
     fn distances_from(&self, other: &Side) -> Vec<f64> {
         match &self.target {
             Target::Mesh { index } => index.distances(&other.samples),
+            Target::Contour { index } => {
+                let points: Vec<[f64; 2]> = other.samples.iter().map(|p| [p[0], p[1]]).collect();
+                index.distances(&points)
+            }
             Target::Grid { edt2 } => {
                 // Both sides share one crop box and frame: a sample point is a voxel centre of that box.
                 let dims = self.mask.dims();
@@ -798,7 +866,12 @@ impl Side {
         //   voxels with e(v) < tau are hollow.
         // Only the voxels in between need an exact test. The two thresholds carry a relative margin, so voxels
         // within rounding of either go to the exact test too: the split never depends on how e was rounded.
-        let h = 0.5 * (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
+        // In a 2D image the band is in the plane: the pixel diagonal, and no neighbours across the slice.
+        let h = if self.planar {
+            0.5 * (s[0] * s[0] + s[1] * s[1]).sqrt()
+        } else {
+            0.5 * (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt()
+        };
         let (sure2, maybe2) = (tau * tau * (1.0 - 1e-9), (tau + h) * (tau + h) * (1.0 + 1e-9));
         let plane = dims[0] * dims[1];
         let voxels = self.mask.voxels();
@@ -833,7 +906,7 @@ impl Side {
             // from a foreground centre to it is the distance to the nearest background box.
             _ => {
                 for &v in &candidates {
-                    out[v] = background_box_within(&self.mask, idx(v), s, tau);
+                    out[v] = background_box_within(&self.mask, idx(v), s, tau, self.planar);
                 }
             }
         }
@@ -843,10 +916,14 @@ impl Side {
 
 /// Whether some background voxel box (voxels outside the mask's box count as background) lies closer than `tau`
 /// to the centre of voxel `v`. The distance to the box of the voxel at offset Δ is
-/// `sqrt(Σ_a (s_a · max(|Δ_a| − ½, 0))²)`, so only offsets with `|Δ_a| < tau / s_a + ½` can qualify.
-fn background_box_within(mask: &Mask, v: [usize; 3], s: [f64; 3], tau: f64) -> bool {
+/// `sqrt(Σ_a (s_a · max(|Δ_a| − ½, 0))²)`, so only offsets with `|Δ_a| < tau / s_a + ½` can qualify. With
+/// `planar` (a 2D image's slice) only pixels of the same slice count.
+fn background_box_within(mask: &Mask, v: [usize; 3], s: [f64; 3], tau: f64, planar: bool) -> bool {
     let tau2 = tau * tau;
-    let reach: [isize; 3] = std::array::from_fn(|a| (tau / s[a] + 0.5).ceil() as isize);
+    let mut reach: [isize; 3] = std::array::from_fn(|a| (tau / s[a] + 0.5).ceil() as isize);
+    if planar {
+        reach[2] = 0;
+    }
     let term = |d: isize, sa: f64| -> f64 {
         if d == 0 {
             0.0
@@ -936,13 +1013,35 @@ pub fn label_surface_distances(
     else {
         return Ok(None);
     };
-    let (pm, gm, frame, vtk) = crop_pair(pred, gt, label, &pb.union(&gb), options);
-    let planar = gt.grid().dims()[2] == 1;
-    let (p, g) = join(
-        || Side::new(pm, frame, options.surface, vtk.as_ref(), planar),
-        || Side::new(gm, frame, options.surface, vtk.as_ref(), planar),
-    );
+    let (p, g) = crop_pair(pred, gt, label, &pb.union(&gb), options)?.sides(options.surface);
     Ok(Some(directed_pair(&p, &g)))
+}
+
+/// Both masks of one label cut to a box (plus one voxel), their frame, VTK's placement in compat mode, and whether
+/// the image is 2D (then the masks are one slice of its plane).
+struct Crop {
+    pred: Mask,
+    gt: Mask,
+    frame: Frame,
+    vtk: Option<VtkF32>,
+    planar: bool,
+}
+
+impl Crop {
+    /// Both sides, each mask moved into its own.
+    fn sides(self, surface: Surface) -> (Side, Side) {
+        let Crop { pred, gt, frame, vtk, planar } = self;
+        // Surfels measure a one-slice mask as a contour themselves (DeepMind's 2D neighbour codes).
+        let flat = planar || gt.dims()[2] == 1;
+        let side = |mask: Mask| {
+            if planar && surface != Surface::Surfels {
+                Side::new_planar(mask, frame, surface)
+            } else {
+                Side::new(mask, frame, surface, vtk.as_ref(), flat && surface == Surface::Surfels)
+            }
+        };
+        join(|| side(pred), || side(gt))
+    }
 }
 
 /// Both masks of `label` cut to box `bx` (plus one voxel), their frame, and VTK's placement in compat mode.
@@ -950,13 +1049,25 @@ pub fn label_surface_distances(
 /// The frame is the image's scaled index space (metrics are invariant to origin and direction), except for
 /// [`Surface::SmoothVtk`]: its float32 points are VTK's only where VTK puts them, so its crop goes to the world frame
 /// MeshMetrics gives VTK ([`vtk_world_frame`]). BIoU only uses the masks and the spacing, the same in both frames.
+/// A 2D image (one axis of extent 1, [`plane_axes`]) is cut in its plane, in its scaled in-plane frame.
 fn crop_pair(
     pred: &LabelVolume,
     gt: &LabelVolume,
     label: u32,
     bx: &VoxelBox,
     options: &SurfaceOptions,
-) -> (Mask, Mask, Frame, Option<VtkF32>) {
+) -> Result<Crop, Error> {
+    if let Some(axes) = plane_axes(gt.grid().dims()) {
+        if options.mesh_compat != MeshCompat::Exact {
+            return Err(Error::InvalidOption {
+                detail: "vtk-f32 compatibility is for 3D meshes; a 2D image's contours are exact (docs/METHODS.md A.9)"
+                    .into(),
+            });
+        }
+        let ((pm, frame), (gm, _)) =
+            join(|| crop_plane(pred, label, bx, 1, axes), || crop_plane(gt, label, bx, 1, axes));
+        return Ok(Crop { pred: pm, gt: gm, frame, vtk: None, planar: true });
+    }
     let ((pm, frame), (gm, _)) = join(|| crop_mask(pred, label, bx, 1), || crop_mask(gt, label, bx, 1));
     let lo = bx.lo.map(|v| v as isize - 1);
     let frame = if options.surface == Surface::SmoothVtk { vtk_world_frame(gt.grid(), lo) } else { frame };
@@ -964,7 +1075,7 @@ fn crop_pair(
         let g = gt.grid();
         VtkF32::meshmetrics(g.spacing(), g.origin(), g.direction(), lo)
     });
-    (pm, gm, frame, vtk)
+    Ok(Crop { pred: pm, gt: gm, frame, vtk, planar: false })
 }
 
 /// Surface metrics of two masks on one box and frame.
@@ -982,27 +1093,16 @@ pub fn mask_surface_metrics(
             detail: "vtk-f32 compatibility needs the image grid: use surface_metrics".into(),
         });
     }
-    let planar = gt.dims()[2] == 1;
-    metrics_of(pred, gt, frame, None, options, planar)
+    metrics_of(Crop { pred, gt, frame: *frame, vtk: None, planar: false }, options)
 }
 
-fn metrics_of(
-    pred: Mask,
-    gt: Mask,
-    frame: &Frame,
-    vtk: Option<&VtkF32>,
-    options: &SurfaceOptions,
-    planar: bool,
-) -> Result<SurfaceMetrics, Error> {
+fn metrics_of(crop: Crop, options: &SurfaceOptions) -> Result<SurfaceMetrics, Error> {
     options.validate()?;
-    let state = EmptyState::of(pred.count() as u64, gt.count() as u64);
+    let state = EmptyState::of(crop.pred.count() as u64, crop.gt.count() as u64);
     if state != EmptyState::None {
         return Ok(SurfaceMetrics::empty_as(state, options.both_empty));
     }
-    let (p, g) = join(
-        || Side::new(pred, *frame, options.surface, vtk, planar),
-        || Side::new(gt, *frame, options.surface, vtk, planar),
-    );
+    let (p, g) = crop.sides(options.surface);
     let dist = directed_pair(&p, &g);
     let (hp, hg) = join(|| p.hollow(options.tau), || g.hollow(options.tau));
     let inter = hp.iter().zip(&hg).filter(|&(&a, &b)| a && b).count();
@@ -1061,7 +1161,6 @@ pub fn surface_metrics_in_boxes(
     if a != b {
         return Err(Error::ShapeMismatch { pred: a, gt: b });
     }
-    let planar = gt.grid().dims()[2] == 1;
     // Label 0 (the background, measured as a structure) is not in the boxes: its box is the whole image.
     let whole = VoxelBox { lo: [0; 3], hi: a.map(|n| n.saturating_sub(1)) };
     let one = |&label: &u32| -> Result<(u32, SurfaceMetrics), Error> {
@@ -1069,8 +1168,7 @@ pub fn surface_metrics_in_boxes(
         let Some(bx) = bx else {
             return Ok((label, SurfaceMetrics::empty_as(EmptyState::BothEmpty, options.both_empty)));
         };
-        let (pm, gm, frame, vtk) = crop_pair(pred, gt, label, &bx, options);
-        Ok((label, metrics_of(pm, gm, &frame, vtk.as_ref(), options, planar)?))
+        Ok((label, metrics_of(crop_pair(pred, gt, label, &bx, options)?, options)?))
     };
     #[cfg(feature = "parallel")]
     let results: Vec<_> = {

@@ -1,4 +1,5 @@
 //! Integration tests of segauge-mesh.
 
+mod contour;
 mod marching_cubes;
 mod surface_nets;

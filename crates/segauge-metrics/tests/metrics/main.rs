@@ -125,6 +125,7 @@ fn shapes_must_match() {
     assert_eq!(err.to_string(), "shape mismatch: prediction [2, 2, 1] vs ground truth [4, 1, 1]");
 }
 
+mod contour;
 mod peers;
 mod surface;
 mod totalseg;

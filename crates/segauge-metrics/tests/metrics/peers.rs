@@ -244,7 +244,7 @@ fn meshmetrics_notebook_3d_examples_on_voxel_faces() {
     let mut reproduced = 0;
     for case in cases("meshmetrics") {
         if !case["case"].as_str().unwrap().starts_with("3d") {
-            continue; // 2D: MeshMetrics' contour mode is not reproduced yet (a one-slice slab here)
+            continue; // 2D: meshmetrics_notebook_2d_examples_on_pixel_edges
         }
         let (pred, gt) =
             (read(&dir, case["pred"].as_str().unwrap()), read(&dir, case["gt"].as_str().unwrap()));
@@ -335,4 +335,34 @@ fn deepmind_surface_distance_cases_on_surfels() {
     }
     assert_eq!((values, arrays), (80, 4), "every value of the 10 cases and the 4 surfel arrays");
     assert!(largest <= 1e-12, "largest relative difference from DeepMind's output: {largest:e}");
+}
+
+/// MeshMetrics' 2D examples: its contour mode (vtkSurfaceNets2D unsmoothed on the padded mask, one sample per
+/// segment midpoint weighted by its length, distances to the other mask's pixel-edge boundary) is segauge's
+/// voxel-faces surface on a 2D image (docs/METHODS.md A.9). MeshMetrics' points are float32 world coordinates, and
+/// its two inputs of the same masks differ by 1.0e-7 relative (cases.json); segauge's exact f64 contours agree with
+/// both within 2e-7 relative.
+#[test]
+fn meshmetrics_notebook_2d_examples_on_pixel_edges() {
+    let dir = peers().join("meshmetrics");
+    let mut reproduced = 0;
+    for case in cases("meshmetrics") {
+        if !case["case"].as_str().unwrap().starts_with("2d") {
+            continue;
+        }
+        let (pred, gt) =
+            (read(&dir, case["pred"].as_str().unwrap()), read(&dir, case["gt"].as_str().unwrap()));
+        assert_eq!(gt.grid().dims(), [410, 410, 1]);
+        let options = SurfaceOptions { surface: Surface::VoxelFaces, ..SurfaceOptions::default() };
+        let m = &surface_metrics(&pred, &gt, &[1], &options).unwrap()[&1];
+        let e = &case["expected"];
+        for (got, key) in [(m.hd, "HD_100"), (m.hd_percentile, "HD_95"), (m.masd, "MASD"), (m.assd, "ASSD")] {
+            let want = number(&e[key]);
+            assert!((got - want).abs() <= 2e-7 * want.abs(), "{} {key}: {got} vs {want}", case["case"]);
+            reproduced += 1;
+        }
+        assert_eq!((m.nsd, m.biou), (number(&e["NSD_2.0"]), number(&e["BIoU_2.0"])));
+        reproduced += 2;
+    }
+    assert_eq!(reproduced, 12);
 }
