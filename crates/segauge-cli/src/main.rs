@@ -18,6 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use segauge::eval::Convention;
 use segauge::io::dicom::DicomOptions;
 use segauge::io::{Axes, NpyOptions, ReadOptions};
 use segauge::lesion::{BratsOptions, Connectivity, LesionOptions, MatchRule};
@@ -327,32 +328,42 @@ struct MetricArgs {
     /// `ignore` label).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Structures")]
     ignore_label: Option<u32>,
-    /// Surface for HD, HD_p, ASSD, MASD, NSD and BIoU (default: the one closest to analytic truth, see the README);
-    /// `none` computes overlap only.
+    /// Whose conventions the metrics follow: segauge's (default), or the settings with which MeshMetrics,
+    /// DeepMind surface-distance, medpy, MONAI or nnU-Net compute theirs (surface, percentile rule and
+    /// interpolation, empty-mask values; nnU-Net adds the foreground mean). The switches below change single
+    /// settings of the preset; every output states the convention and what was changed.
+    #[arg(long, value_enum, default_value_t = ConventionArg::Segauge, help_heading = "Metrics")]
+    convention: ConventionArg,
+    /// Surface for HD, HD_p, ASSD, MASD, NSD and BIoU (default: the convention's; segauge's is the one closest to
+    /// analytic truth, see the README); `none` computes overlap only.
     #[arg(long, value_enum, help_heading = "Metrics")]
     surface: Option<SurfaceArg>,
     /// Percentile of the robust Hausdorff distance (reported as `hd<P>`), in (0, 100].
     #[arg(long, default_value_t = 95.0, value_parser = parse_percentile, allow_negative_numbers = true, help_heading = "Metrics")]
     percentile: f64,
-    /// How the two directed percentiles combine: the larger (MeshMetrics, DeepMind) or pooled (medpy).
-    #[arg(long, value_enum, default_value_t = RuleArg::DirectedMax, help_heading = "Metrics")]
-    percentile_rule: RuleArg,
+    /// How the two directed percentiles combine: the larger (MeshMetrics, DeepMind, MONAI) or pooled (medpy)
+    /// [default: the convention's, directed-max for segauge].
+    #[arg(long, value_enum, help_heading = "Metrics")]
+    percentile_rule: Option<RuleArg>,
     /// Tolerance of NSD and BIoU, mm (≥ 0; 0 counts only surfaces that coincide, as MONAI allows).
     #[arg(long, default_value_t = 2.0, value_parser = parse_tolerance_mm, allow_negative_numbers = true, help_heading = "Metrics")]
     tau: f64,
-    /// Vertex arithmetic: `exact` (f64) or `vtk-f32` (MeshMetrics' float32 vertices; voxel-faces only).
-    #[arg(long, value_enum, default_value_t = CompatArg::Exact, help_heading = "Metrics")]
-    mesh_compat: CompatArg,
+    /// Vertex arithmetic: `exact` (f64) or `vtk-f32` (MeshMetrics' float32 vertices; voxel-faces only)
+    /// [default: the convention's, exact for segauge].
+    #[arg(long, value_enum, help_heading = "Metrics")]
+    mesh_compat: Option<CompatArg>,
     /// How a directed percentile is read: the first sample whose cumulative weight reaches it (`inverted-cdf`,
-    /// MeshMetrics, DeepMind) or numpy's `linear` on the distances (medpy, MONAI; grid surface only).
-    #[arg(long, value_enum, default_value_t = InterpolationArg::InvertedCdf, help_heading = "Metrics")]
-    percentile_interpolation: InterpolationArg,
+    /// MeshMetrics, DeepMind) or numpy's `linear` on the distances (medpy, MONAI; grid surface only) [default:
+    /// the convention's, inverted-cdf for segauge].
+    #[arg(long, value_enum, help_heading = "Metrics")]
+    percentile_interpolation: Option<InterpolationArg>,
     /// A structure absent from both sides: Dice, IoU, NSD, BIoU 1 and distances 0 (`one`, MeshMetrics), or every
     /// metric undefined, left out of means and counted (`nan`, nnU-Net); or the empty-mask values of a peer, for
     /// one empty side too (`deepmind`: a percentile of no samples +inf, a mean over none NaN; `monai`: both empty
-    /// NaN, one empty +inf distances both ways, NSD 0, Dice NaN when the ground truth is empty).
-    #[arg(long, value_enum, default_value_t = BothEmptyArg::One, help_heading = "Metrics")]
-    both_empty: BothEmptyArg,
+    /// NaN, one empty +inf distances both ways, NSD 0, Dice NaN when the ground truth is empty) [default: the
+    /// convention's, one for segauge].
+    #[arg(long, value_enum, help_heading = "Metrics")]
+    both_empty: Option<BothEmptyArg>,
     /// Skip per-lesion detection (connected components, matching, lesion F1).
     #[arg(long, help_heading = "Lesions")]
     no_lesions: bool,
@@ -389,36 +400,41 @@ struct MetricArgs {
 impl MetricArgs {
     /// The per-case options; the library adds what a rule implies (e.g. brats2023's per-lesion distances).
     fn options(&self, read: &ReadArgs) -> segauge::EvalOptions {
-        let defaults = SurfaceOptions::default();
-        let surface = match self.surface {
+        let convention = self.convention.convention();
+        let kind = match self.surface {
+            Some(SurfaceArg::VoxelFaces) => Some(Surface::VoxelFaces),
+            Some(SurfaceArg::Smooth) => Some(Surface::Smooth),
+            Some(SurfaceArg::SmoothVtk) => Some(Surface::SmoothVtk),
+            Some(SurfaceArg::MarchingCubes) => Some(Surface::MarchingCubes),
+            Some(SurfaceArg::Grid) => Some(Surface::Grid),
+            Some(SurfaceArg::Surfels) => Some(Surface::Surfels),
             Some(SurfaceArg::None) => None,
-            other => Some(SurfaceOptions {
-                surface: match other {
-                    Some(SurfaceArg::VoxelFaces) => Surface::VoxelFaces,
-                    Some(SurfaceArg::Smooth) => Surface::Smooth,
-                    Some(SurfaceArg::SmoothVtk) => Surface::SmoothVtk,
-                    Some(SurfaceArg::MarchingCubes) => Surface::MarchingCubes,
-                    Some(SurfaceArg::Grid) => Surface::Grid,
-                    Some(SurfaceArg::Surfels) => Surface::Surfels,
-                    Some(SurfaceArg::None) | None => defaults.surface,
-                },
+            None => Some(convention.surface_options().surface),
+        };
+        let surface = kind.map(|kind| {
+            let preset = convention.surface_options_for(kind);
+            SurfaceOptions {
                 percentile: self.percentile,
                 percentile_rule: match self.percentile_rule {
-                    RuleArg::DirectedMax => PercentileRule::DirectedMax,
-                    RuleArg::Pooled => PercentileRule::Pooled,
+                    Some(RuleArg::DirectedMax) => PercentileRule::DirectedMax,
+                    Some(RuleArg::Pooled) => PercentileRule::Pooled,
+                    None => preset.percentile_rule,
                 },
                 tau: self.tau,
                 mesh_compat: match self.mesh_compat {
-                    CompatArg::Exact => MeshCompat::Exact,
-                    CompatArg::VtkF32 => MeshCompat::VtkF32,
+                    Some(CompatArg::Exact) => MeshCompat::Exact,
+                    Some(CompatArg::VtkF32) => MeshCompat::VtkF32,
+                    None => preset.mesh_compat,
                 },
                 interpolation: match self.percentile_interpolation {
-                    InterpolationArg::InvertedCdf => PercentileInterpolation::InvertedCdf,
-                    InterpolationArg::Linear => PercentileInterpolation::Linear,
+                    Some(InterpolationArg::InvertedCdf) => PercentileInterpolation::InvertedCdf,
+                    Some(InterpolationArg::Linear) => PercentileInterpolation::Linear,
+                    None => preset.interpolation,
                 },
                 both_empty: self.both_empty(),
-            }),
-        };
+                ..preset
+            }
+        });
         let lesions = (!self.no_lesions).then(|| LesionOptions {
             connectivity: self.connectivity,
             rule: match self.lesion_rule {
@@ -443,6 +459,7 @@ impl MetricArgs {
             },
         });
         segauge::EvalOptions {
+            convention: self.convention.convention(),
             labels: self.labels.as_ref().map(|l| l.0.clone()),
             read: read.options(),
             surface,
@@ -454,10 +471,11 @@ impl MetricArgs {
 
     fn both_empty(&self) -> BothEmpty {
         match self.both_empty {
-            BothEmptyArg::One => BothEmpty::One,
-            BothEmptyArg::Nan => BothEmpty::Nan,
-            BothEmptyArg::DeepMind => BothEmpty::DeepMind,
-            BothEmptyArg::Monai => BothEmpty::Monai,
+            Some(BothEmptyArg::One) => BothEmpty::One,
+            Some(BothEmptyArg::Nan) => BothEmpty::Nan,
+            Some(BothEmptyArg::DeepMind) => BothEmpty::DeepMind,
+            Some(BothEmptyArg::Monai) => BothEmpty::Monai,
+            None => self.convention.convention().both_empty(),
         }
     }
 
@@ -579,6 +597,32 @@ enum SurfaceArg {
     Grid,
     Surfels,
     None,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ConventionArg {
+    Segauge,
+    #[value(name = "meshmetrics")]
+    MeshMetrics,
+    #[value(name = "deepmind")]
+    DeepMind,
+    Medpy,
+    Monai,
+    #[value(name = "nnunet")]
+    NnUnet,
+}
+
+impl ConventionArg {
+    fn convention(self) -> Convention {
+        match self {
+            ConventionArg::Segauge => Convention::Segauge,
+            ConventionArg::MeshMetrics => Convention::MeshMetrics,
+            ConventionArg::DeepMind => Convention::DeepMind,
+            ConventionArg::Medpy => Convention::Medpy,
+            ConventionArg::Monai => Convention::Monai,
+            ConventionArg::NnUnet => Convention::NnUnet,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

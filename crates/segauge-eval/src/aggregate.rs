@@ -35,6 +35,9 @@ pub enum EstimateKind {
     Mean,
     /// Ratio of summed case counts (micro detection scores).
     Micro,
+    /// The mean over structures of each structure's mean (nnU-Net's `foreground_mean`): its structure is
+    /// [`Structure::foreground_mean`]; `n` counts the values used over all structures.
+    ForegroundMean,
 }
 
 /// One aggregate: a metric of a label (of a model) over a case set, with its interval and its counts.
@@ -315,6 +318,7 @@ fn estimates(
     model: Option<&str>,
     matrices: &mut Matrices<'_>,
     options: &AggregateOptions,
+    foreground: bool,
 ) -> Result<Vec<Estimate>, segauge_stats::Error> {
     let boot =
         BootstrapOptions { method: options.method, level: options.level, bca_fallback_percentile: false };
@@ -399,6 +403,90 @@ fn estimates(
             push_estimate(metric, EstimateKind::Mean, interval(reps)?, counts);
         }
     }
+    if foreground && !rows.is_empty() {
+        out.extend(foreground_means(cases, n_failed, rows, metrics, model, &matrix, &case_scope, options)?);
+    }
+    Ok(out)
+}
+
+/// The foreground mean of every mean metric over `rows` (nnU-Net's `foreground_mean`, docs/METHODS.md C.7): each
+/// structure's mean over the cases where its value is used (after the policy; NaN left out), then the plain mean
+/// of those structure means. Its interval resamples cases, recomputing every structure's mean in each replicate
+/// from the same resample matrix. A structure with no value used makes the foreground mean NaN, as in nnU-Net.
+#[allow(clippy::too_many_arguments)] // the case set, its context and the options travel together
+fn foreground_means(
+    cases: &[&CaseResult],
+    n_failed: usize,
+    rows: &[Row<'_>],
+    metrics: &[Metric],
+    model: Option<&str>,
+    matrix: &ResampleMatrix,
+    case_scope: &str,
+    options: &AggregateOptions,
+) -> Result<Vec<Estimate>, segauge_stats::Error> {
+    let boot =
+        BootstrapOptions { method: options.method, level: options.level, bca_fallback_percentile: false };
+    let mut out = Vec::new();
+    for &metric in metrics.iter().filter(|m| m.aggregation() == Aggregation::Mean) {
+        let mut columns = Vec::with_capacity(rows.len());
+        let mut total = segauge_stats::PolicyCounts::default();
+        let mut both_empty = 0;
+        for &row in rows {
+            let (num, den, counts) = cleaned(cases, row, metric, options)?;
+            total.n_total += counts.n_total;
+            total.n_used += counts.n_used;
+            total.n_inf += counts.n_inf;
+            total.n_nan += counts.n_nan;
+            total.n_capped += counts.n_capped;
+            both_empty += cases
+                .iter()
+                .filter(|c| {
+                    row.of(c).is_some_and(|l| l.empty_state() == segauge_metrics::EmptyState::BothEmpty)
+                })
+                .count();
+            columns.push((num, den));
+        }
+        let statistic = |idx: &[u32]| -> f64 {
+            let mut sum = 0.0;
+            for (num, den) in &columns {
+                let (mut n, mut d) = (0.0, 0.0);
+                for &i in idx {
+                    n += num[i as usize];
+                    d += den[i as usize];
+                }
+                sum += n / d;
+            }
+            sum / columns.len() as f64
+        };
+        let finite = columns.iter().all(|(num, _)| num.iter().all(|v| v.is_finite()));
+        let (estimate, ci_low, ci_high, method, flags) = if finite {
+            let ci = Replicates::statistic(matrix, statistic)?.interval(&boot)?;
+            (ci.estimate, ci.low, ci.high, ci.method, flags_of(&ci))
+        } else {
+            // Only under `propagate`: non-finite as asked, no interval.
+            let all: Vec<u32> = (0..cases.len() as u32).collect();
+            (statistic(&all), f64::NAN, f64::NAN, options.method, vec!["non_finite"])
+        };
+        out.push(Estimate {
+            metric,
+            structure: Structure::foreground_mean(),
+            model: model.map(str::to_string),
+            kind: EstimateKind::ForegroundMean,
+            estimate,
+            ci_low,
+            ci_high,
+            method,
+            n: total.n_used,
+            n_cases: cases.len(),
+            n_failed,
+            n_inf: total.n_inf,
+            n_nan: total.n_nan,
+            n_capped: total.n_capped,
+            n_both_empty: both_empty,
+            flags,
+            scope: case_scope.to_string(),
+        });
+    }
     Ok(out)
 }
 
@@ -425,6 +513,7 @@ pub fn aggregate(
     let catalogue = Catalogue::new(&options.eval);
     let metrics: Vec<Metric> = catalogue.aggregated().collect();
     let several = models.len() > 1;
+    let foreground = aggregate_options.foreground_mean || options.eval.convention.foreground_mean();
     let mut matrices = Matrices { options: aggregate_options, cache: BTreeMap::new() };
     let (mut summary, mut subgroups, mut strata) = (Vec::new(), Vec::new(), Vec::new());
     let meta_value = |case: &str, column: &str| -> String {
@@ -443,6 +532,7 @@ pub fn aggregate(
             model,
             &mut matrices,
             aggregate_options,
+            foreground,
         )?);
         for column in &subgroup_columns {
             let mut values: BTreeMap<String, Vec<&CaseResult>> = BTreeMap::new();
@@ -454,8 +544,16 @@ pub fn aggregate(
             }
             for (value, members) in values {
                 let failed = ev.failures.iter().filter(|f| meta_value(&f.case, column) == value).count();
-                let rows =
-                    estimates(&members, failed, &rows, &metrics, model, &mut matrices, aggregate_options)?;
+                let rows = estimates(
+                    &members,
+                    failed,
+                    &rows,
+                    &metrics,
+                    model,
+                    &mut matrices,
+                    aggregate_options,
+                    foreground,
+                )?;
                 for mut e in rows {
                     if e.n_cases < 10 {
                         e.flags.push("small_subgroup");

@@ -11,6 +11,7 @@
 //! - [`compare`]: one prediction against its ground truth; [`compare_volumes`]: the same for two volumes in
 //!   memory; [`pair_dirs`] and [`pair_dirs_with`]: two folders paired into cases (recursive discovery of files,
 //!   MONAI's `case/case_seg.nii.gz`, folders of per-structure masks, or `{case}` patterns).
+//! - [`Convention`]: the settings of another tool (MeshMetrics, DeepMind, medpy, MONAI, nnU-Net) as a preset.
 //! - [`Catalogue`] and [`Metric`]: every metric's key, name, unit, direction and aggregation, the single source
 //!   every writer uses.
 //! - [`Structure`]: what a row is about, a label (with its name), a region ([`Region`], a union of labels) or a
@@ -46,6 +47,7 @@
 
 mod aggregate;
 mod catalogue;
+mod convention;
 mod measure;
 mod options;
 mod pairing;
@@ -58,6 +60,7 @@ pub use aggregate::{
     SubgroupEstimate, aggregate, resample_scope,
 };
 pub use catalogue::{ALL as ALL_METRICS, Aggregation, Better, Catalogue, Metric, Unit, Value};
+pub use convention::{CONVENTIONS, Convention};
 pub use measure::{
     Case, CaseResult, DataSet, Evaluation, Failure, LabelResult, MAX_REASON_BYTES, check_selection, compare,
     compare_files, compare_volumes, evaluate, structures_never_seen,

@@ -10,6 +10,7 @@ use segauge_metrics::{BothEmpty, MeshCompat, SurfaceOptions};
 use segauge_stats::CiMethod;
 
 use crate::Error;
+use crate::convention::Convention;
 use crate::structures::{LabelRef, Region};
 
 /// Case metadata: case id → column → value.
@@ -18,6 +19,9 @@ pub type Metadata = BTreeMap<String, BTreeMap<String, String>>;
 /// What to evaluate per case and how to read the files.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalOptions {
+    /// Whose conventions the metrics follow, stated in every output ([`Convention::eval_options`] gives a
+    /// preset's options; a front end then applies the user's individual switches; default `segauge`).
+    pub convention: Convention,
     /// The structures to report, by label number or by name (a label's, a region's, a mask file's). `None`: for
     /// one pair, every non-zero label present in either volume (every mask of a folder) and every region; for a
     /// data set, every structure present in any case, so that a case where a structure is (correctly) absent from
@@ -55,6 +59,7 @@ impl Default for EvalOptions {
     /// their defaults.
     fn default() -> Self {
         EvalOptions {
+            convention: Convention::Segauge,
             labels: None,
             names: BTreeMap::new(),
             regions: Vec::new(),
@@ -183,6 +188,9 @@ pub struct AggregateOptions {
     pub subgroups: Option<Vec<String>>,
     /// The data-set name in random-stream scopes (default `eval`).
     pub dataset: String,
+    /// Add the foreground mean over structures of every mean metric (nnU-Net's `foreground_mean`, docs/METHODS.md
+    /// C.7) as an estimate with its interval; always on under [`Convention::NnUnet`] (default off).
+    pub foreground_mean: bool,
 }
 
 impl Default for AggregateOptions {
@@ -196,6 +204,7 @@ impl Default for AggregateOptions {
             hd_cap: None,
             subgroups: None,
             dataset: "eval".into(),
+            foreground_mean: false,
         }
     }
 }

@@ -18,6 +18,9 @@ use std::str::FromStr;
 use crate::Error;
 use crate::options::EvalOptions;
 
+/// The name of [`Structure::foreground_mean`].
+pub(crate) const FOREGROUND_MEAN: &str = "(foreground mean)";
+
 /// A structure of the records and aggregates.
 ///
 /// ```
@@ -55,6 +58,17 @@ impl Structure {
         region.sort_unstable();
         region.dedup();
         Structure { name: name.to_string(), label: None, region }
+    }
+
+    /// The pseudo-structure of the foreground mean over structures (nnU-Net's `foreground_mean`): named
+    /// `(foreground mean)`, with parentheses so that it cannot be taken for a structure of the files.
+    ///
+    /// ```
+    /// let s = segauge_eval::Structure::foreground_mean();
+    /// assert_eq!((s.name.as_str(), s.label), ("(foreground mean)", None));
+    /// ```
+    pub fn foreground_mean() -> Structure {
+        Structure { name: FOREGROUND_MEAN.to_string(), label: None, region: Vec::new() }
     }
 
     /// A mask known by its name only.
@@ -361,6 +375,9 @@ pub(crate) fn validate(
         }
         if name.trim().is_empty() || name.trim() != name {
             return bad(format!("label {label} has the name {name:?}: names are non-empty and not padded"));
+        }
+        if name == FOREGROUND_MEAN {
+            return bad(format!("label {label} is named {name:?}: the name of the foreground mean"));
         }
         if name.parse::<u32>().is_ok() {
             return bad(format!("label {label} is named {name:?}: a name cannot be a number"));

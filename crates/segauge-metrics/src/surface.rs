@@ -709,7 +709,16 @@ impl Side {
                         std::array::from_fn(|r| std::array::from_fn(|a| m[r][a] / frame.spacing[a]));
                     let frame = Frame { origin, direction, ..frame };
                     let target = Target::Mesh { index };
-                    Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: true, planar: false }
+                    Side {
+                        samples,
+                        corners: Vec::new(),
+                        weights,
+                        target,
+                        mask,
+                        frame,
+                        vtk_f32: true,
+                        planar: false,
+                    }
                 }
             },
             Surface::Smooth | Surface::SmoothVtk => {
@@ -735,7 +744,16 @@ impl Side {
                 let weights = vec![1.0; samples.len()];
                 let edt2 = edt_squared(&border, true, dims, frame.spacing);
                 let target = Target::Grid { edt2 };
-                Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: false, planar: false }
+                Side {
+                    samples,
+                    corners: Vec::new(),
+                    weights,
+                    target,
+                    mask,
+                    frame,
+                    vtk_f32: false,
+                    planar: false,
+                }
             }
             Surface::Surfels => {
                 let surfels = Surfels::new(&mask, frame.spacing, planar);
@@ -1058,12 +1076,8 @@ fn crop_pair(
     options: &SurfaceOptions,
 ) -> Result<Crop, Error> {
     if let Some(axes) = plane_axes(gt.grid().dims()) {
-        if options.mesh_compat != MeshCompat::Exact {
-            return Err(Error::InvalidOption {
-                detail: "vtk-f32 compatibility is for 3D meshes; a 2D image's contours are exact (docs/METHODS.md A.9)"
-                    .into(),
-            });
-        }
+        // vtk-f32 places 3D meshes as VTK does; a 2D image's contours are always exact (docs/METHODS.md A.9), which
+        // reproduces MeshMetrics' 2D mode to its float32 rounding.
         let ((pm, frame), (gm, _)) =
             join(|| crop_plane(pred, label, bx, 1, axes), || crop_plane(gt, label, bx, 1, axes));
         return Ok(Crop { pred: pm, gt: gm, frame, vtk: None, planar: true });

@@ -8,17 +8,19 @@ use std::time::Instant;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use segauge::eval::{LabelRef, LabelSources, PairOptions, Region};
+use segauge::eval::{Convention, LabelRef, LabelSources, PairOptions, Region};
 use segauge::io::dicom::DicomOptions;
 use segauge::io::{Axes, NpyOptions, ReadOptions};
 use segauge::lesion::{BratsOptions, Connectivity, LesionOptions, MatchRule};
 use segauge::metrics::{
     BothEmpty, MeshCompat, PercentileInterpolation, PercentileRule, Surface, SurfaceOptions,
 };
-use segauge::{AggregateOptions, EvalOptions, InfPolicy, Options};
+use segauge::{AggregateOptions, InfPolicy, Options};
 
 /// Every option name accepted (those of `segauge eval` and `compare`, plus `lesions` and `progress`).
-pub(crate) const NAMES: [&str; 42] = [
+pub(crate) const NAMES: [&str; 44] = [
+    "convention",
+    "foreground_mean",
     "labels",
     "percentile_interpolation",
     "both_empty",
@@ -128,20 +130,32 @@ fn choice<T: Copy>(py: Python<'_>, name: &str, v: &Bound<'_, PyAny>, choices: &[
 
 /// Parses keyword arguments into options; an unknown name is an error that lists the known ones.
 pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Parsed> {
-    let mut surface = Some(SurfaceOptions::default());
+    // The convention first, whatever the order of the arguments: the other options change single settings of it.
+    let convention = match kwargs.map(|d| d.get_item("convention")).transpose()?.flatten() {
+        Some(v) if !v.is_none() => parsed::<Convention>(py, "convention", &v)?,
+        _ => Convention::Segauge,
+    };
+    // The surface too, so that the switches below apply to the convention's options on that surface.
+    let surface_arg = kwargs.map(|d| d.get_item("surface")).transpose()?.flatten();
+    let preset = match surface_arg.filter(|v| !v.is_none()) {
+        Some(v) if get::<String>(py, "surface", &v)? != "none" => {
+            convention.surface_options_for(parsed::<Surface>(py, "surface", &v)?)
+        }
+        _ => convention.surface_options(),
+    };
+    let mut surface = Some(preset.clone());
     let mut surface_off = false;
     let mut lesions = LesionOptions::default();
     let mut lesions_on = true;
     let mut lesion_distances = false;
-    let mut eval = EvalOptions::default();
+    let mut eval = convention.eval_options();
     let mut npy = NpyOptions::default();
     let mut dicom = DicomOptions::default();
     let mut aggregate = AggregateOptions::default();
     let (mut threads, mut progress) = (None, false);
     let (mut sources, mut no_dataset_json, mut pairing) =
         (LabelSources::default(), false, PairOptions::default());
-    let s =
-        |surface: &mut Option<SurfaceOptions>| surface.get_or_insert_with(SurfaceOptions::default).clone();
+    let s = |surface: &mut Option<SurfaceOptions>| surface.get_or_insert_with(|| preset.clone()).clone();
     for (key, v) in kwargs.into_iter().flat_map(|d| d.iter()) {
         let name: String = key.extract()?;
         if v.is_none() && name != "surface" {
@@ -149,6 +163,8 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
         }
         let n = name.as_str();
         match n {
+            "convention" => {} // read above
+            "foreground_mean" => aggregate.foreground_mean = get(py, n, &v)?,
             "labels" => eval.labels = Some(label_refs(py, n, &v)?),
             "label_names" => {
                 let map: std::collections::BTreeMap<u32, String> = get(py, n, &v)?;
@@ -168,8 +184,9 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
                 if v.is_none() || get::<String>(py, n, &v)? == "none" {
                     surface_off = true;
                 } else {
-                    let kind = parsed::<Surface>(py, n, &v)?;
-                    surface = Some(SurfaceOptions { surface: kind, ..s(&mut surface) });
+                    // The preset above is already on this surface.
+                    surface =
+                        Some(SurfaceOptions { surface: parsed::<Surface>(py, n, &v)?, ..s(&mut surface) });
                 }
             }
             "percentile" => surface = Some(SurfaceOptions { percentile: get(py, n, &v)?, ..s(&mut surface) }),

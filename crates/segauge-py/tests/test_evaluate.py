@@ -302,3 +302,31 @@ def test_case_ids_stay_strings_in_tables(tmp_path):
     r = sg.evaluate_dirs(tmp_path / "p", tmp_path / "g", bootstrap=9, progress=False)
     assert [row["case"] for row in r.cases(as_frame=False)][:1] == ["001"]
     assert r.cases()["case"].tolist()[:1] == ["001"]
+
+
+def test_conventions_reach_python_and_equal_the_cli(cli, tmp_path):
+    # nnU-Net's rule on the example data: label 3 is absent from both sides in two cases, which nnU-Net leaves out
+    # of its mean (0.3264, where scoring them 1 gives 0.4948); the foreground mean is the mean of the label means.
+    nn = sg.evaluate_dirs(PRED, GT, convention="nnunet", surface=None, lesions=False, bootstrap=B, progress=False)
+    rows = [r for r in nn.summary(as_frame=False) if r["metric"] == "dice"]
+    means = {r["name"]: r["estimate"] for r in rows}
+    assert abs(means["3"] - 0.3264) < 5e-5
+    assert abs(means["(foreground mean)"] - (means["1"] + means["2"] + means["3"]) / 3) < 1e-12
+    doc = json.loads(nn.json())
+    assert doc["convention"] == "nnunet" and doc["convention_changed"] == []
+    cli("eval", "--pred", PRED, "--gt", GT, "--convention", "nnunet", "--surface", "none", "--no-lesions",
+        "--bootstrap", B, "--json", tmp_path / "nn.json")
+    assert (tmp_path / "nn.json").read_bytes() == nn.json().encode()
+    # A preset equals its switches; changing one of them is stated.
+    gt = np.zeros((12, 12, 12), np.uint8)
+    gt[3:8, 3:8, 3:8] = 1
+    pred = np.roll(gt, 2, axis=0)
+    medpy = sg.surface_metrics(pred, gt, (1.0, 1.2, 0.8), convention="medpy")
+    switches = sg.surface_metrics(pred, gt, (1.0, 1.2, 0.8), surface="grid", percentile_rule="pooled",
+                                  percentile_interpolation="linear", both_empty="nan")
+    assert medpy == switches and medpy != sg.surface_metrics(pred, gt, (1.0, 1.2, 0.8))
+    changed = sg.evaluate_dirs(PRED, GT, convention="monai", surface="smooth", lesions=False, bootstrap=B,
+                               progress=False)
+    assert json.loads(changed.json())["convention_changed"] == ["surface", "percentile_interpolation"]
+    with pytest.raises(sg.OptionError, match="unknown convention"):
+        sg.surface_metrics(pred, gt, (1.0, 1.0, 1.0), convention="nnUNet")

@@ -65,6 +65,7 @@ fn kind(k: EstimateKind) -> &'static str {
     match k {
         EstimateKind::Mean => "mean",
         EstimateKind::Micro => "micro",
+        EstimateKind::ForegroundMean => "foreground_mean",
     }
 }
 
@@ -496,8 +497,10 @@ pub fn summary_text(report: &Report) -> String {
         }
         table.push(r);
     }
+    let eval = &report.options.eval;
     let mut s = format!(
-        "{} bootstrap, B = {}, seed {}, inf policy {}; every metric: --summary-csv, --json, --report\n",
+        "convention {}; {} bootstrap, B = {}, seed {}, inf policy {}; every metric: --summary-csv, --json, --report\n",
+        eval.convention.describe(eval),
         method_name(options.method),
         options.resamples,
         options.seed,

@@ -263,7 +263,15 @@ fn lesion_settings(o: &LesionOptions) -> Value {
 
 /// The settings that say what was computed, written at the top of every JSON document.
 pub(crate) fn settings(options: &EvalOptions) -> Vec<(String, Value)> {
-    let mut out = surface_settings(options);
+    let c = options.convention;
+    let mut out = vec![
+        ("convention".into(), Value::from(c.as_str())),
+        (
+            "convention_changed".into(),
+            Value::Array(c.overrides(options).into_iter().map(Value::from).collect()),
+        ),
+    ];
+    out.extend(surface_settings(options));
     out.push(("both_empty".into(), Value::from(options.both_empty.as_str())));
     out.push(("lesions".into(), options.lesions.as_ref().map_or(Value::Null, lesion_settings)));
     out
@@ -401,6 +409,7 @@ pub fn compare_table(result: &CaseResult, options: &EvalOptions) -> String {
         short(result.spacing[1]),
         short(result.spacing[2]),
     );
+    s.push_str(&format!("convention: {}\n", options.convention.describe(options)));
     if let Some(so) = &options.surface {
         s.push_str(&format!(
             "surface distances: {} surface, HD{} as {}, NSD and BIoU at tau = {} mm\n",

@@ -2,6 +2,7 @@
 //! aggregates against independent recomputations, and the domain rules every front end relies on.
 
 mod aggregate;
+mod conventions;
 mod structures;
 
 use segauge_eval::{EvalOptions, Metric, Options, evaluate, pair_dirs};

@@ -211,18 +211,30 @@ class Result:
         return self._native.summary_text()
 
 
+class _ConventionDefault:
+    """The default of a ``surface`` argument: the surface of the ``convention`` (``smooth`` for segauge's)."""
+
+    def __repr__(self):
+        return "<the convention's>"
+
+
+_CONVENTION = _ConventionDefault()
+
+
 def _gt_dir(models):
     dirs = {_os.path.dirname(_os.fspath(c.gt)) for cases in models.values() for c in cases if _is_path(c.gt)}
     return dirs.pop() if len(dirs) == 1 else None
 
 
-def evaluate(cases=None, labels=None, surface="smooth", tau=2.0, percentile=95, lesions=True, bootstrap=9999,
+def evaluate(cases=None, labels=None, surface=_CONVENTION, tau=2.0, percentile=95, lesions=True, bootstrap=9999,
              ci_method="bca", seed=0, inf_policy="cap", threads=None, progress=True, *, models=None, **options):
     """Evaluates cases (one model) or ``models={"name": cases, ...}`` and aggregates every metric with a
     bootstrap interval, per subgroup of the cases' metadata, with paired comparisons and rankings for several
     models. A case that cannot be evaluated is a listed failure (:attr:`Result.failures`), never an exception.
 
-    Every option of ``segauge eval`` is accepted under its name (see :data:`OPTIONS`).
+    Every option of ``segauge eval`` is accepted under its name (see :data:`OPTIONS`). ``convention="monai"``
+    (``segauge``, ``meshmetrics``, ``deepmind``, ``medpy``, ``monai``, ``nnunet``) computes the metrics as that tool
+    does; ``surface`` and the other switches then change single settings of it.
     """
     if (cases is None) == (models is None):
         raise OptionError("invalid option: give cases or models={name: cases}, not both")
@@ -233,8 +245,9 @@ def evaluate(cases=None, labels=None, surface="smooth", tau=2.0, percentile=95, 
                 raise OptionError(f"invalid option: model {name}: {c!r} is not a segauge.Case")
     native_models = [(name, [c._native() for c in cs]) for name, cs in models.items()]
     metadata = {c.id: c.metadata for cs in models.values() for c in cs if c.metadata}
-    surface = "none" if surface is None else surface
-    report = _native.evaluate(native_models, metadata, _gt_dir(models), labels=labels, surface=surface, tau=tau,
+    if surface is not _CONVENTION:
+        options["surface"] = "none" if surface is None else surface
+    report = _native.evaluate(native_models, metadata, _gt_dir(models), labels=labels, tau=tau,
                               percentile=percentile, lesions=lesions, bootstrap=bootstrap, ci_method=ci_method,
                               seed=seed, inf_policy=inf_policy, threads=threads, progress=progress, **options)
     return Result(report)
@@ -286,10 +299,12 @@ def compare(pred, gt, spacing=None, *, affine=None, origin=None, direction=None,
 _SURFACE_FIELDS = ("hd", "assd", "masd", "nsd", "biou", "empty_state")
 
 
-def surface_metrics(pred, gt, spacing, tau=2.0, percentile=95, surface="smooth", **options):
+def surface_metrics(pred, gt, spacing, tau=2.0, percentile=95, surface=_CONVENTION, **options):
     """Surface distances of every label (or of a pair of masks: label 1): ``{label: {hd, hd<P>, assd, masd, nsd,
-    biou, empty_state}}``."""
-    rows = compare(pred, gt, spacing, tau=tau, percentile=percentile, surface=surface, lesions=False, **options)
+    biou, empty_state}}``. ``surface`` defaults to the ``convention``'s (``smooth`` for segauge's)."""
+    if surface is not _CONVENTION:
+        options["surface"] = surface
+    rows = compare(pred, gt, spacing, tau=tau, percentile=percentile, lesions=False, **options)
     key = f"hd{percentile:g}"
     return {_key(r): {k: r[k] for k in (*_SURFACE_FIELDS[:1], key, *_SURFACE_FIELDS[1:])} for r in rows}
 

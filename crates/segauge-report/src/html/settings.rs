@@ -96,7 +96,13 @@ pub(super) fn settings_section(ctx: &Ctx<'_>) -> String {
 
 pub(super) fn surface_settings(ctx: &Ctx<'_>) -> String {
     let Some(so) = &ctx.options.surface else {
-        return kv_table("Surface distances", &[("surface", "not computed".to_string())]);
+        return kv_table(
+            "Surface distances",
+            &[
+                ("convention", ctx.options.convention.describe(ctx.options)),
+                ("surface", "not computed".to_string()),
+            ],
+        );
     };
     let rule = match so.percentile_rule {
         PercentileRule::DirectedMax => "directed-max (the larger directed percentile)",
@@ -110,6 +116,7 @@ pub(super) fn surface_settings(ctx: &Ctx<'_>) -> String {
     kv_table(
         "Surface distances",
         &[
+            ("convention", ctx.options.convention.describe(ctx.options)),
             ("surface", format!("{} (vertices: {compat})", so.surface.as_str())),
             (
                 "percentile",
