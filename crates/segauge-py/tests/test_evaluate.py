@@ -229,7 +229,8 @@ def test_every_option_is_accepted_by_the_data_set_functions():
               "progress": False, "pred_series": None, "gt_series": None, "label_names": {1: "one", 2: "two"},
               "labels_from": None, "no_dataset_json": True, "region": {"both": [1, 2]}, "ignore_label": 9,
               "pred_pattern": "{case}.nii.gz", "gt_pattern": "{case}.nii.gz", "only_predicted": True,
-              "percentile_interpolation": "linear", "both_empty": "nan"}
+              "percentile_interpolation": "linear", "both_empty": "nan", "convention": "medpy",
+              "foreground_mean": True}
     assert sorted(values) == sorted(sg.OPTIONS)
     r = sg.evaluate_dirs(PRED, GT, metadata=METADATA, **values)
     s = r.settings
@@ -239,7 +240,11 @@ def test_every_option_is_accepted_by_the_data_set_functions():
     assert s["bootstrap"]["resamples"] == 19 and s["bootstrap"]["seed"] == 3
     assert s["bootstrap"]["method"] == "percentile" and s["inf_policy"] == "omit"
     assert s["subgroup_columns"] == ["scanner"]
-    assert sorted(set(r.summary()["label"])) == [1, 2]
+    # medpy's preset is exactly these switches, so nothing is stated as changed.
+    assert s["convention"] == "medpy" and s["convention_changed"] == []
+    summary = r.summary()
+    assert sorted(set(summary[summary["kind"] != "foreground_mean"]["label"])) == [1, 2]
+    assert set(summary[summary["kind"] == "foreground_mean"]["name"]) == {"(foreground mean)"}
 
 
 def test_summary_is_a_frame_of_real_floats(result, cli_eval):
