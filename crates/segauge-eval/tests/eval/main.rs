@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod conventions;
+mod peers;
 mod structures;
 
 use segauge_eval::{EvalOptions, Metric, Options, evaluate, pair_dirs};

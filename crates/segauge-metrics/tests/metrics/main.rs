@@ -126,7 +126,6 @@ fn shapes_must_match() {
 }
 
 mod contour;
-mod peers;
 mod surface;
 mod totalseg;
 

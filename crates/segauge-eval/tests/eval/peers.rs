@@ -1,19 +1,25 @@
-//! The peers' own test cases (tests/data/peers, values asserted by the peers' tests), within each test's own
-//! tolerance: the grid surface with linear percentiles and MONAI's empty-mask values reproduces MONAI's Euclidean
-//! Hausdorff, surface-distance and (3D, background class included) surface-Dice cases, and medpy's `asd`/`assd`
-//! tests; the surfels surface with DeepMind's empty-mask values reproduces every DeepMind case and MONAI's
-//! `use_subvoxels` cases; voxel faces reproduce MeshMetrics' 3D examples. Cases that need what segauge does not do
-//! yet (MONAI's aggregates, 2D grid boundaries, medpy's per-object metrics) are counted and listed, so the table in
-//! the README can say how many are reproduced.
+//! The peers' own test cases (tests/data/peers, values asserted by the peers' tests), each under its tool's
+//! convention preset ([`Convention`], docs/METHODS.md A.10) and within the test's own tolerance: `monai`
+//! reproduces MONAI's Euclidean Hausdorff, surface-distance and surface-Dice cases (the background class as label
+//! 0; its `use_subvoxels` cases on the surfels surface), `medpy` medpy's `asd`/`assd` tests, `deepmind` every
+//! DeepMind case, `meshmetrics` MeshMetrics' 3D and 2D examples. Cases that need what segauge does not do (MONAI's
+//! aggregates, medpy's per-object metrics) are counted and listed, so the table in the README can say how many are
+//! reproduced.
 
 use std::path::{Path, PathBuf};
 
+use segauge_eval::Convention;
 use segauge_io::{LabelVolume, NpyOptions};
 use segauge_metrics::{
-    BothEmpty, OverlapCounts, PercentileInterpolation, PercentileRule, Surface, SurfaceMetrics,
-    SurfaceOptions, label_surface_distances, surface_metrics,
+    BothEmpty, OverlapCounts, Surface, SurfaceMetrics, SurfaceOptions, label_surface_distances,
+    surface_metrics,
 };
 use serde_json::Value;
+
+/// The preset of `convention` with the tolerance and percentile a test passes as arguments.
+fn preset(convention: Convention, tau: f64, percentile: f64) -> SurfaceOptions {
+    SurfaceOptions { tau, percentile, ..convention.surface_options() }
+}
 
 fn peers() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/peers")
@@ -51,22 +57,9 @@ fn within(got: f64, want: f64, tolerance: &Value) -> bool {
     (got - want).abs() <= abs + rtol * want.abs()
 }
 
-/// Grid surface metrics of label 1 with linear percentiles (MONAI, medpy).
-fn grid(pred: &LabelVolume, gt: &LabelVolume, percentile: f64) -> SurfaceMetrics {
-    grid_as(pred, gt, percentile, BothEmpty::One)
-}
-
-/// [`grid`] under an empty-mask convention.
-fn grid_as(pred: &LabelVolume, gt: &LabelVolume, percentile: f64, both_empty: BothEmpty) -> SurfaceMetrics {
-    let options = SurfaceOptions {
-        surface: Surface::Grid,
-        percentile,
-        percentile_rule: PercentileRule::DirectedMax,
-        interpolation: PercentileInterpolation::Linear,
-        both_empty,
-        ..SurfaceOptions::default()
-    };
-    surface_metrics(pred, gt, &[1], &options).unwrap()[&1].clone()
+/// Label 1 under a preset, at HD percentile `percentile` and segauge's τ.
+fn under(convention: Convention, pred: &LabelVolume, gt: &LabelVolume, percentile: f64) -> SurfaceMetrics {
+    surface_metrics(pred, gt, &[1], &preset(convention, 2.0, percentile)).unwrap()[&1].clone()
 }
 
 #[test]
@@ -84,7 +77,7 @@ fn monai_euclidean_hausdorff_and_surface_distance_cases() {
         let (pred, gt) =
             (read(&dir, case["pred"].as_str().unwrap()), read(&dir, case["gt"].as_str().unwrap()));
         let percentile = case["args"]["percentile"].as_f64();
-        let m = grid_as(&pred, &gt, percentile.unwrap_or(100.0), BothEmpty::Monai);
+        let m = under(Convention::Monai, &pred, &gt, percentile.unwrap_or(100.0));
         for (key, want) in case["expected"].as_object().unwrap() {
             let want = number(want);
             let got = match (key.contains("directed=True"), key.contains("symmetric=False"), percentile) {
@@ -110,21 +103,15 @@ fn monai_euclidean_hausdorff_and_surface_distance_cases() {
     assert_eq!(aggregates, 4, "{left:?}");
 }
 
-/// MONAI's `SurfaceDiceMetric` and `compute_surface_dice` tests, per image and class: the grid surface with MONAI's
-/// empty-mask convention, class 0 measured as label 0 (the background, whose surface includes the image border);
-/// the `use_subvoxels=True` cases on the surfels surface (MONAI's subvoxel path is DeepMind's surfels). Left: the
-/// aggregates and `not_nans` (MONAI's reduction API), and the 2D values that depend on a 2D boundary (segauge's
-/// grid surface treats a one-slice image as a slab).
+/// MONAI's `SurfaceDiceMetric` and `compute_surface_dice` tests, per image and class, under the `monai` preset: the
+/// grid surface (in the plane for its 2D tests) with MONAI's empty-mask values, class 0 measured as label 0 (the
+/// background, whose surface includes the image border); the `use_subvoxels=True` cases on the surfels surface
+/// (MONAI's subvoxel path is DeepMind's surfels). Left: the aggregates and `not_nans` (MONAI's reduction API).
 #[test]
 fn monai_surface_dice_cases() {
     let dir = peers().join("monai");
     let (mut reproduced, mut left) = (0, Vec::new());
-    let options = |surface, tau| SurfaceOptions {
-        surface,
-        tau,
-        both_empty: BothEmpty::Monai,
-        ..SurfaceOptions::default()
-    };
+    let options = |surface, tau| SurfaceOptions { tau, ..Convention::Monai.surface_options_for(surface) };
     let nsd = |pred: &LabelVolume, gt: &LabelVolume, label: u32, surface, tau| {
         surface_metrics(pred, gt, &[label], &options(surface, tau)).unwrap()[&label].nsd
     };
@@ -145,7 +132,6 @@ fn monai_surface_dice_cases() {
         let thresholds: Vec<f64> =
             args["class_thresholds"].as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect();
         let background = args["include_background"].as_bool().unwrap();
-        let planar = case["spacing"].as_array().unwrap().len() == 2;
         for (key, want) in case["expected"].as_object().unwrap() {
             // Keys are nsd[b<image>,c<class>].
             let Some(index) = key.strip_prefix("nsd[b").and_then(|k| k.strip_suffix(']')) else {
@@ -165,29 +151,23 @@ fn monai_surface_dice_cases() {
                 // torch.zeros as both inputs: every channel (class 0 too) is an empty mask, not a label map.
                 nsd(&pred, &gt, 1 + c, Surface::Grid, tau)
             } else {
-                let m = surface_metrics(&pred, &gt, &[c], &options(Surface::Grid, tau)).unwrap()[&c].clone();
-                // On a one-slice image only values that need no boundary geometry are segauge's 2D answer: an
-                // empty side, or identical masks.
-                let geometric = m.empty_state == segauge_metrics::EmptyState::None && m.hd != 0.0;
-                if planar && geometric {
-                    left.push(format!("{name} {key} (2D boundary)"));
-                    continue;
-                }
-                m.nsd
+                // A one-slice image is measured in its plane (4-connected boundary pixels, docs/METHODS.md A.9).
+                surface_metrics(&pred, &gt, &[c], &options(Surface::Grid, tau)).unwrap()[&c].nsd
             };
             assert!(within(got, want, &case["tolerance"]), "{name} {key}: segauge {got}, MONAI {want}");
             reproduced += 1;
         }
-        // dice3d's relations: NSD rises strictly with τ, then stops once every distance is within it.
-        if name == "dice3d" {
+        // The relations of the per-class tests: NSD rises strictly with τ, then stops once every distance is within
+        // it (on image 0; the other images of the 2D tests are all background). dice2d_spacing's third relation
+        // (the same values with and without spacing at τ = 0) is left.
+        if matches!(name, "dice3d" | "dice2d" | "dice2d_spacing") {
             let (pred, gt) = (read(&dir, &preds[0]), read(&dir, &gts[0]));
             for relation in case["relations"].as_array().unwrap() {
-                let taus: Vec<f64> = relation["over_class_thresholds"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|t| number(&t[0]))
-                    .collect();
+                let Some(over) = relation["over_class_thresholds"].as_array() else {
+                    left.push(format!("{name} relation {}", relation["kind"]));
+                    continue;
+                };
+                let taus: Vec<f64> = over.iter().map(|t| number(&t[0])).collect();
                 for c in [0, 1] {
                     let v: Vec<f64> = taus.iter().map(|&t| nsd(&pred, &gt, c, Surface::Grid, t)).collect();
                     let holds = match relation["kind"].as_str().unwrap() {
@@ -200,11 +180,11 @@ fn monai_surface_dice_cases() {
             }
         }
     }
-    // 3D: dice3d's 4 per-class values and 2 relations, the 4 subvoxel cases; 2D values without boundary geometry:
-    // the all-background images of dice2d and dice2d_spacing (4), test_not_predicted_not_present (7), the
-    // all-empty channels (6).
-    assert_eq!(reproduced, 27, "left: {left:?}");
-    assert_eq!(left.iter().filter(|l| l.ends_with("(2D boundary)")).count(), 10, "{left:?}");
+    // Every per-image value: dice3d's 4 per-class values, the 4 subvoxel cases, dice2d's and dice2d_spacing's 14
+    // (2D, in the plane), test_not_predicted_not_present's 7, the all-empty channels' 6; and 6 relations (dice3d 2,
+    // dice2d 2, dice2d_spacing 2). Left: the aggregates and `not_nans`, one relation.
+    assert_eq!(reproduced, 41, "left: {left:?}");
+    assert_eq!(left.len(), 11, "{left:?}");
 }
 
 #[test]
@@ -219,8 +199,8 @@ fn medpy_asd_and_assd_tests() {
         }
         let (pred, gt) =
             (read(&dir, case["pred"].as_str().unwrap()), read(&dir, case["gt"].as_str().unwrap()));
-        let forward = grid(&pred, &gt, 100.0);
-        let backward = grid(&gt, &pred, 100.0);
+        let forward = under(Convention::Medpy, &pred, &gt, 100.0);
+        let backward = under(Convention::Medpy, &gt, &pred, 100.0);
         let value = |m: &SurfaceMetrics| if function == "asd" { m.asd_pred_to_gt } else { m.masd };
         for (key, want) in case["expected"].as_object().unwrap() {
             assert_eq!(value(&forward), number(want), "{name} {key}");
@@ -248,7 +228,7 @@ fn meshmetrics_notebook_3d_examples_on_voxel_faces() {
         }
         let (pred, gt) =
             (read(&dir, case["pred"].as_str().unwrap()), read(&dir, case["gt"].as_str().unwrap()));
-        let options = SurfaceOptions { surface: Surface::VoxelFaces, ..SurfaceOptions::default() };
+        let options = preset(Convention::MeshMetrics, 2.0, 95.0);
         let m = &surface_metrics(&pred, &gt, &[1], &options).unwrap()[&1];
         let e = &case["expected"];
         for (got, key) in [(m.hd, "HD_100"), (m.hd_percentile, "HD_95"), (m.masd, "MASD"), (m.assd, "ASSD")] {
@@ -276,15 +256,7 @@ fn deepmind_surface_distance_cases_on_surfels() {
         let (pred, gt) =
             (read(&dir, case["pred"].as_str().unwrap()), read(&dir, case["gt"].as_str().unwrap()));
         let args = &case["args"];
-        let options = SurfaceOptions {
-            surface: Surface::Surfels,
-            percentile: 95.0,
-            percentile_rule: PercentileRule::DirectedMax,
-            interpolation: PercentileInterpolation::InvertedCdf,
-            tau: args["tolerance_mm"].as_f64().unwrap(),
-            both_empty: BothEmpty::DeepMind,
-            ..SurfaceOptions::default()
-        };
+        let options = preset(Convention::DeepMind, args["tolerance_mm"].as_f64().unwrap(), 95.0);
         let m = surface_metrics(&pred, &gt, &[1], &options).unwrap()[&1].clone();
         let counts = OverlapCounts::compute(&pred, &gt).unwrap().get(1);
         let dice =
@@ -353,7 +325,7 @@ fn meshmetrics_notebook_2d_examples_on_pixel_edges() {
         let (pred, gt) =
             (read(&dir, case["pred"].as_str().unwrap()), read(&dir, case["gt"].as_str().unwrap()));
         assert_eq!(gt.grid().dims(), [410, 410, 1]);
-        let options = SurfaceOptions { surface: Surface::VoxelFaces, ..SurfaceOptions::default() };
+        let options = preset(Convention::MeshMetrics, 2.0, 95.0);
         let m = &surface_metrics(&pred, &gt, &[1], &options).unwrap()[&1];
         let e = &case["expected"];
         for (got, key) in [(m.hd, "HD_100"), (m.hd_percentile, "HD_95"), (m.masd, "MASD"), (m.assd, "ASSD")] {
