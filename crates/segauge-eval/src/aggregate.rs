@@ -146,6 +146,9 @@ pub struct Ranking {
     pub structure: Structure,
     /// Cases used (evaluated by every model).
     pub n: usize,
+    /// Per-case values left out of the models' means, summed over the models: NaN after the policy (e.g. a
+    /// structure absent from both sides under `--both-empty nan`). A model's mean is over its other cases.
+    pub n_nan: usize,
     /// Models in input order.
     pub models: Vec<ModelRank>,
     /// Median Kendall τ_b between replicate rankings and the full ranking.
@@ -699,6 +702,7 @@ fn compare_models(
                     let cases: Vec<&CaseResult> = common.iter().map(|id| m[id]).collect();
                     scores.push(policed(&cases, row, metric)?);
                 }
+                let n_nan = scores.iter().flatten().filter(|v| v.is_nan()).count();
                 let refs: Vec<&[f64]> = scores.iter().map(Vec::as_slice).collect();
                 let ro = RankingOptions {
                     higher_is_better: metric.better() == Better::Higher,
@@ -709,6 +713,7 @@ fn compare_models(
                     metric,
                     structure: row.structure.clone(),
                     n: common.len(),
+                    n_nan,
                     models: models
                         .iter()
                         .zip(&st.models)

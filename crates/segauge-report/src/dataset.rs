@@ -278,6 +278,7 @@ pub fn report_json(report: &Report) -> String {
                 f.extend(structure_fields(&r.structure, false));
                 f.extend([
                     ("n".into(), Value::from(r.n)),
+                    ("n_nan".into(), Value::from(r.n_nan)),
                     ("tau_median".into(), num(r.tau_median)),
                     ("tau_q1".into(), num(r.tau_q1)),
                     ("tau_q3".into(), num(r.tau_q3)),

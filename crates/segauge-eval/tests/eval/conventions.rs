@@ -138,3 +138,44 @@ fn nnunet_convention_gives_nnunets_label_means_and_foreground_mean() {
         .collect();
     assert!((fg.estimate - means.iter().sum::<f64>() / 3.0).abs() < 1e-12);
 }
+
+/// Under `both_empty = nan` (nnU-Net's, MONAI's) a structure absent from both sides is left out of the means, the
+/// paired comparisons and the rankings, and counted in each: label 3 of the example data is absent from both sides
+/// in two cases, for the prediction and for the ground truth taken as a second model alike.
+#[test]
+fn both_empty_nan_values_leave_every_aggregate_and_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    segauge_tests::write_example(dir.path()).unwrap();
+    let (pred_dir, gt_dir) = (dir.path().join("pred"), dir.path().join("gt"));
+    let eval_options = EvalOptions { surface: None, lesions: None, ..Convention::NnUnet.eval_options() };
+    let run = |pred: &std::path::Path, name: &str| {
+        let data = pair_dirs(pred, &gt_dir).unwrap();
+        ModelRun { name: name.into(), evaluation: evaluate(&data, &eval_options, &|| {}).unwrap() }
+    };
+    let options = Options {
+        eval: eval_options.clone(),
+        aggregate: AggregateOptions { resamples: 200, ..AggregateOptions::default() },
+    };
+    let models = vec![run(&pred_dir, "pred"), run(&gt_dir, "truth")];
+    let report = aggregate(models, Default::default(), None, &options).unwrap();
+    let three = |e: &segauge_eval::Structure| e.label == Some(3);
+    for model in ["pred", "truth"] {
+        let e = report
+            .summary
+            .iter()
+            .find(|e| e.metric == Metric::Dice && three(&e.structure) && e.model.as_deref() == Some(model))
+            .unwrap();
+        assert_eq!((e.n, e.n_nan, e.n_both_empty, e.n_cases), (6, 2, 2, 8), "{model}");
+    }
+    let truth = report
+        .summary
+        .iter()
+        .find(|e| e.metric == Metric::Dice && three(&e.structure) && e.model.as_deref() == Some("truth"))
+        .unwrap();
+    assert_eq!(truth.estimate, 1.0);
+    let paired = report.paired.iter().find(|p| p.metric == Metric::Dice && three(&p.structure)).unwrap();
+    assert_eq!((paired.n, paired.n_dropped), (6, 2));
+    let ranking = report.ranking.iter().find(|r| r.metric == Metric::Dice && three(&r.structure)).unwrap();
+    assert_eq!((ranking.n, ranking.n_nan), (8, 4));
+    assert_eq!(ranking.models.iter().find(|m| m.model == "truth").unwrap().rank, 1);
+}

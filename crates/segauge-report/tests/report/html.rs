@@ -278,6 +278,7 @@ fn ranking() -> Vec<Ranking> {
         metric: Metric::Dice,
         structure: Structure::label(1, None),
         n: 13,
+        n_nan: 0,
         models: vec![
             rank("nnU-Net <v2>", 1, 0.8231, vec![8231, 1768]),
             rank("baseline", 2, 0.1768, vec![1768, 8231]),
