@@ -334,17 +334,22 @@ pub fn write_summary_csv<W: Write>(report: &Report, out: W, path: &Path) -> Resu
         w.record(&["column", "value", "metric", "label", "name"])?;
         return w.finish();
     };
+    let eval = &report.options.eval;
+    let convention = eval.convention.describe(eval);
     let mut header = vec!["column".to_string(), "value".into()];
     header.extend(estimate_fields(report, probe, several, true).into_iter().map(|(k, _)| k));
+    header.push("convention".into());
     w.record(&header)?;
     for e in &report.summary {
         let mut row = vec![String::new(), String::new()];
         row.extend(estimate_fields(report, e, several, true).iter().map(|(_, v)| cell(v)));
+        row.push(convention.clone());
         w.record(&row)?;
     }
     for s in &report.subgroups {
         let mut row = vec![s.column.clone(), s.value.clone()];
         row.extend(estimate_fields(report, &s.estimate, several, true).iter().map(|(_, v)| cell(v)));
+        row.push(convention.clone());
         w.record(&row)?;
     }
     w.finish()

@@ -342,6 +342,7 @@ pub(crate) fn csv_columns(report: &Report) -> Vec<String> {
     cols.extend(["case".to_string(), "label".to_string(), "name".to_string()]);
     cols.extend(report.catalogue.metrics().iter().map(|&m| report.catalogue.key(m).into_owned()));
     cols.push("error".into());
+    cols.push("convention".into());
     cols
 }
 
@@ -358,6 +359,8 @@ pub fn write_cases_csv<W: Write>(report: &Report, out: W, path: &Path) -> Result
     let mut w = CsvWriter::new(out, path);
     w.record(&columns)?;
     let c = &report.catalogue;
+    let eval = &report.options.eval;
+    let convention = eval.convention.describe(eval);
     for m in &report.models {
         let prefix: Vec<String> = if named { vec![m.name.clone()] } else { vec![] };
         for case in &m.evaluation.cases {
@@ -367,6 +370,7 @@ pub fn write_cases_csv<W: Write>(report: &Report, out: W, path: &Path) -> Result
                 row.extend(structure_cells(&l.structure));
                 row.extend(label_fields(l, c, true).into_iter().map(|(_, v)| cell(v)));
                 row.push(String::new());
+                row.push(convention.clone());
                 w.record(&row)?;
             }
         }
@@ -380,8 +384,9 @@ pub fn write_cases_csv<W: Write>(report: &Report, out: W, path: &Path) -> Result
                 let mut row = prefix.clone();
                 row.push(f.case.clone());
                 row.extend(structure.map_or_else(|| [String::new(), String::new()], structure_cells));
-                row.resize(columns.len() - 1, String::new());
+                row.resize(columns.len() - 2, String::new());
                 row.push(f.error.clone());
+                row.push(convention.clone());
                 row
             };
             if structures.is_empty() {

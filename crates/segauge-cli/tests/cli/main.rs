@@ -152,7 +152,7 @@ fn eval_writes_every_good_case_and_lists_every_failure() {
     assert_eq!(lines.len(), 1 + EXAMPLE_CASES * 3 + bad.len() * 3);
     assert!(lines[0].ends_with(
         ",empty_state,lesion_gt,lesion_pred,lesion_tp,lesion_fp,lesion_fn,lesion_precision,lesion_recall,\
-         lesion_f1,lesion_pq,error"
+         lesion_f1,lesion_pq,error,convention"
     ));
     for (id, ..) in &bad {
         for label in 1..=3 {
@@ -257,7 +257,7 @@ fn eval_gives_a_both_empty_row_for_labels_seen_in_other_cases() {
     let csv = text(&out.stdout);
     // Case 2 has label 3 in neither volume; case 5 neither (5 % 3 == 2, 5 % 4 == 1).
     // No lesion on either side: lesion counts 0, detection scores undefined (nan), never 1.
-    let row = "case_002,3,3,1,1,0,0,0,0,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,both_empty,0,0,0,0,0,nan,nan,nan,nan,";
+    let row = "case_002,3,3,1,1,0,0,0,0,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,both_empty,0,0,0,0,0,nan,nan,nan,nan,,segauge";
     assert!(csv.lines().any(|l| l == row), "{csv}");
     assert_eq!(csv.lines().count(), 1 + EXAMPLE_CASES * 3);
 }
