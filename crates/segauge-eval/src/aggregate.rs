@@ -236,6 +236,14 @@ fn value(case: &CaseResult, row: Row<'_>, metric: Metric) -> f64 {
     row.of(case).map_or(f64::NAN, |l| metric.value(l).as_f64())
 }
 
+/// The cases in which `row`'s structure is absent from both sides.
+fn both_empty_cases(cases: &[&CaseResult], row: Row<'_>) -> usize {
+    cases
+        .iter()
+        .filter(|c| row.of(c).is_some_and(|l| l.empty_state() == segauge_metrics::EmptyState::BothEmpty))
+        .count()
+}
+
 /// The physical diagonal of a case's image, mm: the largest distance inside its field of view.
 fn diagonal(case: &CaseResult) -> f64 {
     (0..3).map(|a| (case.shape[a] as f64 * case.spacing[a]).powi(2)).sum::<f64>().sqrt()
@@ -333,10 +341,7 @@ fn estimates(
     let matrix = matrices.get(&ids)?.clone();
     let case_scope = resample_scope(&options.dataset, &ids);
     for &row in rows {
-        let both_empty = cases
-            .iter()
-            .filter(|c| row.of(c).is_some_and(|l| l.empty_state() == segauge_metrics::EmptyState::BothEmpty))
-            .count();
+        let both_empty = both_empty_cases(cases, row);
         // (estimate, low, high), the method used, the flags.
         type Interval = ((f64, f64, f64), CiMethod, Vec<&'static str>);
         let interval = |reps: Replicates| -> Result<Interval, segauge_stats::Error> {
@@ -441,12 +446,7 @@ fn foreground_means(
             total.n_inf += counts.n_inf;
             total.n_nan += counts.n_nan;
             total.n_capped += counts.n_capped;
-            both_empty += cases
-                .iter()
-                .filter(|c| {
-                    row.of(c).is_some_and(|l| l.empty_state() == segauge_metrics::EmptyState::BothEmpty)
-                })
-                .count();
+            both_empty += both_empty_cases(cases, row);
             columns.push((num, den));
         }
         let statistic = |idx: &[u32]| -> f64 {

@@ -25,6 +25,7 @@
 use crate::Error;
 use crate::Mask;
 use crate::contour::{Contour, PlaneFrame, plane_dims};
+use crate::surface_nets::Coord;
 
 /// How [`contour_nets`] smooths its points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -158,30 +159,6 @@ pub(crate) fn nets(mask: &Mask, frame: &PlaneFrame, smoothing: ContourSmoothing)
         }
     };
     Contour { vertices, segments }
-}
-
-/// Storage of smoothed coordinates: VTK's float32, or f64.
-trait Coord: Copy {
-    fn widen(self) -> f64;
-    fn narrow(v: f64) -> Self;
-}
-
-impl Coord for f32 {
-    fn widen(self) -> f64 {
-        f64::from(self)
-    }
-    fn narrow(v: f64) -> f32 {
-        v as f32
-    }
-}
-
-impl Coord for f64 {
-    fn widen(self) -> f64 {
-        self
-    }
-    fn narrow(v: f64) -> f64 {
-        v
-    }
 }
 
 /// vtkConstrainedSmoothingFilter's Jacobi iterations (distance constraint) on 2D points: each iteration moves

@@ -618,8 +618,8 @@ fn constraint_radius(frame: &Frame) -> f64 {
     ((s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt() / 2.0) * CONSTRAINT_SCALE
 }
 
-/// Point storage of the smoother: VTK's float32, or f64.
-trait Coord: Copy {
+/// Point storage of the smoothers (3D here, 2D in `contour_nets`): VTK's float32, or f64.
+pub(crate) trait Coord: Copy {
     fn widen(self) -> f64;
     fn narrow(v: f64) -> Self;
 }

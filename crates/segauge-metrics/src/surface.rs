@@ -101,15 +101,18 @@ impl Surface {
 impl FromStr for Surface {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "voxel-faces" => Ok(Surface::VoxelFaces),
-            "smooth" => Ok(Surface::Smooth),
-            "smooth-vtk" => Ok(Surface::SmoothVtk),
-            "marching-cubes" => Ok(Surface::MarchingCubes),
-            "grid" => Ok(Surface::Grid),
-            "surfels" => Ok(Surface::Surfels),
-            other => Err(Error::InvalidOption { detail: format!("unknown surface {other:?}") }),
-        }
+        // One source for the names: `as_str`.
+        const ALL: [Surface; 6] = [
+            Surface::VoxelFaces,
+            Surface::Smooth,
+            Surface::SmoothVtk,
+            Surface::MarchingCubes,
+            Surface::Grid,
+            Surface::Surfels,
+        ];
+        ALL.into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| Error::InvalidOption { detail: format!("unknown surface {s:?}") })
     }
 }
 
@@ -202,13 +205,10 @@ impl BothEmpty {
 impl FromStr for BothEmpty {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "one" => Ok(BothEmpty::One),
-            "nan" => Ok(BothEmpty::Nan),
-            "deepmind" => Ok(BothEmpty::DeepMind),
-            "monai" => Ok(BothEmpty::Monai),
-            other => Err(Error::InvalidOption { detail: format!("unknown empty-mask convention {other:?}") }),
-        }
+        [BothEmpty::One, BothEmpty::Nan, BothEmpty::DeepMind, BothEmpty::Monai]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| Error::InvalidOption { detail: format!("unknown empty-mask convention {s:?}") })
     }
 }
 
