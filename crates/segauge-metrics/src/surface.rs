@@ -709,7 +709,16 @@ impl Side {
                         std::array::from_fn(|r| std::array::from_fn(|a| m[r][a] / frame.spacing[a]));
                     let frame = Frame { origin, direction, ..frame };
                     let target = Target::Mesh { index };
-                    Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: true, planar: false }
+                    Side {
+                        samples,
+                        corners: Vec::new(),
+                        weights,
+                        target,
+                        mask,
+                        frame,
+                        vtk_f32: true,
+                        planar: false,
+                    }
                 }
             },
             Surface::Smooth | Surface::SmoothVtk => {
@@ -735,7 +744,16 @@ impl Side {
                 let weights = vec![1.0; samples.len()];
                 let edt2 = edt_squared(&border, true, dims, frame.spacing);
                 let target = Target::Grid { edt2 };
-                Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: false, planar: false }
+                Side {
+                    samples,
+                    corners: Vec::new(),
+                    weights,
+                    target,
+                    mask,
+                    frame,
+                    vtk_f32: false,
+                    planar: false,
+                }
             }
             Surface::Surfels => {
                 let surfels = Surfels::new(&mask, frame.spacing, planar);
