@@ -1,4 +1,4 @@
-//! `cargo xtask bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom | python]
+//! `cargo xtask bench [io | surface | many-labels | accuracy | mesh-vs-grid | lesion | stats | eval | dicom | python]
 //! [--baseline NAME] [--ref-venv DIR] [-- ARGS…]`:
 //! whole-process timings of the release CLI against reference tools (for `io`, after the criterion benchmarks of
 //! `segauge-benches`), summarised in `target/xtask-bench/<bench>-<NAME>.json` (default NAME `main`); the
@@ -30,6 +30,9 @@
 //! the references' in-process compute times (from their JSON line), and the metric values side by side: segauge's
 //! label-1 row and each tool's line. Every run's stdout is kept in `target/xtask-bench/surface-<NAME>-runs/`.
 //!
+//! For `many-labels` (many structures per case: an upsampled TotalSegmentator pair and a 117-structure synthetic
+//! body, `segauge compare` against per-structure loops of DeepMind and MeshMetrics), see [`many`].
+//!
 //! For `python` (`benches/python/bench.py`, whose docstring says what it measures: `sg.surface_metrics` on the
 //! surface case against DeepMind's surface-distance in the same process, goal ≥ 5× faster; the per-call overhead of
 //! `sg.compare` and `sg.surface_metrics` on a 32³ pair over `segauge_eval::compare_volumes` in Rust, goal < 1 ms;
@@ -58,9 +61,21 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
+mod many;
+
 /// The benchmarks `cargo xtask bench` knows.
-const KNOWN: [&str; 9] =
-    ["io", "surface", "accuracy", "mesh-vs-grid", "lesion", "stats", "eval", "dicom", "python"];
+const KNOWN: [&str; 10] = [
+    "io",
+    "surface",
+    "many-labels",
+    "accuracy",
+    "mesh-vs-grid",
+    "lesion",
+    "stats",
+    "eval",
+    "dicom",
+    "python",
+];
 /// Timed runs of `segauge eval` on the 1000-case data set (after one warm-up run).
 const EVAL_RUNS: usize = 2;
 /// Goals of the data-set benchmark (issue 5): wall time and peak memory of `segauge eval`.
@@ -90,6 +105,8 @@ const IO_BENCHES: [&str; 3] = ["read_nifti_gz", "overlap_counts_5_labels", "comp
 const MEASURE: &str = "__measure";
 /// Option of [`MEASURE`]: keep each run's stdout in a directory.
 const STDOUT_DIR: &str = "--stdout-dir";
+/// Option of [`MEASURE`]: no untimed warm-up run.
+const NO_WARM_UP: &str = "--no-warm-up";
 
 pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some(MEASURE) {
@@ -99,6 +116,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     match opts.bench.as_str() {
         "io" => io(root, &opts.baseline),
         "surface" => surface(root, &opts),
+        "many-labels" => many::many_labels(root, &opts),
         "accuracy" | "mesh-vs-grid" => accuracy(root, &opts),
         // In-memory criterion benchmarks only (issue 4: components < 0.5 s, BCa bootstrap < 2 s; issue 6: a
         // 512×512×300 BINARY SEG with 3 segments read in < 1 s).
@@ -157,11 +175,11 @@ fn parse_args(args: &[String]) -> anyhow::Result<Options> {
         bail!("baseline name {baseline:?}: use letters, digits, '-', '_' and '.' (it becomes a file name)");
     }
     let bench = bench.unwrap_or_else(|| KNOWN[0].into());
-    let venv_ok = matches!(bench.as_str(), "surface" | "python");
+    let venv_ok = matches!(bench.as_str(), "surface" | "many-labels" | "python");
     if (!venv_ok && ref_venv.is_some()) || (bench == "io" && !segauge_args.is_empty()) {
         bail!(
-            "--ref-venv applies to the surface and python benchmarks only, `-- ARGS` to surface, accuracy, \
-             mesh-vs-grid and python"
+            "--ref-venv applies to the surface, many-labels and python benchmarks only, `-- ARGS` to surface, \
+             many-labels, accuracy, mesh-vs-grid and python"
         );
     }
     Ok(Options { bench, baseline, ref_venv, segauge_args })
@@ -423,6 +441,7 @@ fn reference_summary(m: &Measured, dir: &Path, segauge_median: f64, goal: f64) -
     let times = |key: &str| Measured {
         seconds: lines.iter().filter_map(|l| l[key].as_f64()).collect(),
         peak_rss_mib: 0.0,
+        cpu_s: None,
     };
     let (compute, load) = (times("compute_s"), times("load_s"));
     let last = lines.last().context("no timed run")?;
@@ -431,6 +450,7 @@ fn reference_summary(m: &Measured, dir: &Path, segauge_median: f64, goal: f64) -
     let without_biou = (biou.len() == m.seconds.len()).then(|| Measured {
         seconds: m.seconds.iter().zip(&biou).map(|(wall, b)| wall - b).collect(),
         peak_rss_mib: 0.0,
+        cpu_s: None,
     });
     Ok(json!({
         "version": last["version"],
@@ -665,6 +685,8 @@ fn bench_paths(root: &Path, case: Option<&str>, keys: &[&str]) -> anyhow::Result
 struct Measured {
     seconds: Vec<f64>,
     peak_rss_mib: f64,
+    /// User plus system CPU time per run, when measured.
+    cpu_s: Option<f64>,
 }
 
 impl Measured {
@@ -687,9 +709,23 @@ impl Measured {
 /// Runs `cmd` `runs` times in a fresh xtask process (so that its `RUSAGE_CHILDREN` holds only these runs). With
 /// `stdout_dir`, the output of run `n` is kept in `stdout_dir/run-<n>.out` (run 0 is the warm-up), else discarded.
 fn measure(cmd: &[String], runs: usize, stdout_dir: Option<&Path>) -> anyhow::Result<Measured> {
+    measure_with(cmd, runs, stdout_dir, true)
+}
+
+/// [`measure`], with the untimed warm-up run only when `warm_up` (a reference loop that takes minutes reads the
+/// same files as the segauge runs before it, so the page cache is warm without one).
+fn measure_with(
+    cmd: &[String],
+    runs: usize,
+    stdout_dir: Option<&Path>,
+    warm_up: bool,
+) -> anyhow::Result<Measured> {
     let exe = std::env::current_exe().context("cannot find the xtask executable")?;
     let mut measuring = Command::new(exe);
     measuring.args(["bench", MEASURE, &runs.to_string()]);
+    if !warm_up {
+        measuring.arg(NO_WARM_UP);
+    }
     if let Some(dir) = stdout_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         measuring.arg(STDOUT_DIR).arg(dir);
@@ -708,18 +744,24 @@ fn measure(cmd: &[String], runs: usize, stdout_dir: Option<&Path>) -> anyhow::Re
     if seconds.len() != runs {
         bail!("the measuring process reported {} runs, not {runs}", seconds.len());
     }
-    Ok(Measured { seconds, peak_rss_mib: kib / 1024.0 })
+    Ok(Measured { seconds, peak_rss_mib: kib / 1024.0, cpu_s: v["cpu_s_per_run"].as_f64() })
 }
 
-/// `xtask bench __measure RUNS [--stdout-dir DIR] PROGRAM ARGS…`: one untimed warm-up run, then RUNS timed runs
-/// of the command with stdout to `/dev/null` (or, with `--stdout-dir`, to `DIR/run-<n>.out`, run 0 being the
-/// warm-up); prints `{"seconds": […], "max_rss_kib": N}`.
+/// `xtask bench __measure RUNS [--no-warm-up] [--stdout-dir DIR] PROGRAM ARGS…`: one untimed warm-up run (unless
+/// `--no-warm-up`), then RUNS timed runs of the command with stdout to `/dev/null` (or, with `--stdout-dir`, to
+/// `DIR/run-<n>.out`, run 0 being the warm-up); prints `{"seconds": […], "max_rss_kib": N, "cpu_s_per_run": S}`
+/// (`S`: user plus system CPU time of all runs, warm-up included, over their number).
 ///
 /// Every run is waited for before the next starts, so `getrusage(RUSAGE_CHILDREN).ru_maxrss` (KiB on Linux) read
 /// at the end is the largest peak RSS of any run; this process has no other children.
 fn measure_child(args: &[String]) -> anyhow::Result<()> {
-    let usage = || format!("usage: xtask bench {MEASURE} RUNS [{STDOUT_DIR} DIR] PROGRAM [ARGS…]");
+    let usage =
+        || format!("usage: xtask bench {MEASURE} RUNS [{NO_WARM_UP}] [{STDOUT_DIR} DIR] PROGRAM [ARGS…]");
     let [runs, args @ ..] = args else { bail!(usage()) };
+    let (warm_up, args) = match args {
+        [flag, rest @ ..] if flag == NO_WARM_UP => (false, rest),
+        _ => (true, args),
+    };
     let (stdout_dir, args) = match args {
         [flag, dir, rest @ ..] if flag == STDOUT_DIR => (Some(PathBuf::from(dir)), rest),
         _ => (None, args),
@@ -750,11 +792,15 @@ fn measure_child(args: &[String]) -> anyhow::Result<()> {
         }
         Ok(elapsed)
     };
-    once(0)?; // warm-up: page cache, binary loading
+    if warm_up {
+        once(0)?; // warm-up: page cache, binary loading
+    }
     let seconds = (1..=runs).map(|n| once(n).map(|d| d.as_secs_f64())).collect::<anyhow::Result<Vec<_>>>()?;
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
         .context("getrusage(RUSAGE_CHILDREN)")?;
-    println!("{}", json!({ "seconds": seconds, "max_rss_kib": usage.max_rss() }));
+    let tv = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 * 1e-6;
+    let cpu = (tv(usage.user_time()) + tv(usage.system_time())) / (runs + usize::from(warm_up)) as f64;
+    println!("{}", json!({ "seconds": seconds, "max_rss_kib": usage.max_rss(), "cpu_s_per_run": cpu }));
     Ok(())
 }
 
@@ -921,7 +967,7 @@ mod tests {
 
     #[test]
     fn median_and_min() {
-        let m = Measured { seconds: vec![3.0, 1.0, 2.0, 5.0, 4.0], peak_rss_mib: 0.0 };
+        let m = Measured { seconds: vec![3.0, 1.0, 2.0, 5.0, 4.0], peak_rss_mib: 0.0, cpu_s: None };
         assert_eq!((m.median(), m.min()), (3.0, 1.0));
     }
 }

@@ -1,4 +1,4 @@
-//! `segauge-bench-data [io | surface | eval]`: makes sure the files of one benchmark case exist (generating them
+//! `segauge-bench-data [io | surface | many-totalseg | many-body117 | eval]`: makes sure the files of one benchmark case exist (generating them
 //! when missing) and prints their paths, one per line: `pred=<path>` then `gt=<path>` (and `metadata=<path>` for
 //! `eval`, whose paths are folders). Without an argument the case is
 //! `io`. `cargo xtask bench` runs it in release mode.
@@ -15,6 +15,8 @@ fn main() -> std::io::Result<ExitCode> {
     let data = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] | ["io"] => segauge_benches::ensure_bench_data()?,
         ["surface"] => segauge_benches::ensure_surface_data()?,
+        ["many-totalseg"] => segauge_benches::many::ensure_totalseg_data()?,
+        ["many-body117"] => segauge_benches::many::ensure_body_data()?,
         ["eval"] => {
             let d = segauge_benches::ensure_eval_data()?;
             println!("pred={}", d.pred.display());
@@ -23,7 +25,10 @@ fn main() -> std::io::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         _ => {
-            eprintln!("usage: segauge-bench-data [io | surface | eval] (got {})", args.join(" "));
+            eprintln!(
+                "usage: segauge-bench-data [io | surface | many-totalseg | many-body117 | eval] (got {})",
+                args.join(" ")
+            );
             return Ok(ExitCode::from(2));
         }
     };
