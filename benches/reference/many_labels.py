@@ -44,8 +44,7 @@ def main():
     load_s = time.perf_counter() - start
 
     run = surface_speed.TOOLS[args.tool]
-    if args.tool == "meshmetrics" and args.skip_biou:
-        run = run_meshmetrics_without_biou
+    surface_speed.SKIP_BIOU = args.skip_biou
     start = time.perf_counter()
     labels = sorted(int(v) for v in np.union1d(np.unique(pred), np.unique(gt)) if v != 0)
     steps = {"masks": 0.0}
@@ -85,30 +84,6 @@ def main():
             }
         )
     )
-
-
-def run_meshmetrics_without_biou(gt, pred, spacing, tau):
-    """`surface_speed.run_meshmetrics` without its BIoU call."""
-    import importlib.metadata
-
-    from MeshMetrics import DistanceMetrics
-
-    steps = {}
-    start = time.perf_counter()
-    dm = DistanceMetrics(verbose=False)
-    timed = surface_speed.timed
-    timed(steps, "set_input", lambda: dm.set_input(ref=gt, pred=pred, spacing=spacing))
-    metrics = {
-        "hd": timed(steps, "hd", lambda: dm.hd()),
-        "hd95": timed(steps, "hd95", lambda: dm.hd(95)),
-        "assd": timed(steps, "assd", dm.assd),
-        "masd": timed(steps, "masd", dm.masd),
-        "nsd": timed(steps, "nsd", lambda: dm.nsd(tau)),
-        "dice": timed(steps, "dice", dm.dsc),
-        "iou": timed(steps, "iou", dm.iou),
-    }
-    compute_s = time.perf_counter() - start
-    return metrics, compute_s, steps, importlib.metadata.version("MeshMetrics"), []
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@
 //!     ellipsoid can reach, then applying the exact predicate [`Organ::contains`].
 //! - **eval** (`eval-v1/`): 1000 cases of 64³ voxels with an organ and lesions, and a metadata CSV, for
 //!   `segauge eval` on a whole data set ([`ensure_eval_data`]).
+//! - **many structures** ([`many`]): an upsampled TotalSegmentator pair and a 117-structure synthetic body, for
+//!   `cargo xtask bench many-labels`; **shapes** ([`shapes`]): single-organ shapes (smooth, with islands, thin,
+//!   many small lesions) at the surface case's grid, for `cargo xtask bench surface`.
 //! - **small objects** ([`small`]): analytic fragments, small spheres, thin plates and tubes with their continuous
 //!   truth, for the accuracy benchmark (`segauge-accuracy`).
 //! - [`ensure_bench_data`] / [`ensure_surface_data`]: write a case's two files under
@@ -28,6 +31,7 @@
 
 mod dataset;
 pub mod many;
+pub mod shapes;
 pub mod small;
 
 pub use dataset::{EVAL_CASES, EVAL_DATA_VERSION, EvalData, ensure_eval_data, eval_paths};

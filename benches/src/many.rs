@@ -139,7 +139,7 @@ fn normalise(v: [f64; 3]) -> [f64; 3] {
 }
 
 /// A tube of radius `r` (mm) along the polyline `points`: per segment, overlapping ellipsoids about `step` mm long.
-fn tube(points: &[[f64; 3]], r: [f64; 2], step: f64) -> Vec<RotatedEllipsoid> {
+pub(crate) fn tube(points: &[[f64; 3]], r: [f64; 2], step: f64) -> Vec<RotatedEllipsoid> {
     let mut parts = Vec::new();
     for w in points.windows(2) {
         let d = crate::sub(w[1], w[0]);

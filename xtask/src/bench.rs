@@ -30,6 +30,9 @@
 //! the references' in-process compute times (from their JSON line), and the metric values side by side: segauge's
 //! label-1 row and each tool's line. Every run's stdout is kept in `target/xtask-bench/surface-<NAME>-runs/`.
 //!
+//! With `--part LIST` (`criterion`, `organ`, `shapes`; default all) only those parts run; `shapes` times the
+//! single-organ shapes of issue 16 against the same tools (see [`shapes`]).
+//!
 //! For `many-labels` (many structures per case: an upsampled TotalSegmentator pair and a 117-structure synthetic
 //! body, `segauge compare` against per-structure loops of DeepMind and MeshMetrics), see [`many`].
 //!
@@ -62,6 +65,9 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 mod many;
+mod shapes;
+
+use shapes::shapes;
 
 /// The benchmarks `cargo xtask bench` knows.
 const KNOWN: [&str; 10] = [
@@ -90,6 +96,17 @@ const REFERENCE_RUNS: usize = 3;
 /// The reference tools of the surface benchmark (`surface_speed.py TOOL`), each with its goal: the tool's median
 /// whole-process time over segauge's should be at least this (issue 3).
 const REFERENCE_TOOLS: [(&str, f64); 2] = [("deepmind", 5.0), ("meshmetrics", 30.0)];
+/// The parts of the surface benchmark (`--part`): the criterion benchmarks, the surface case's organ against the
+/// references, and the single-organ shapes of issue 16 against them.
+const SURFACE_PARTS: [&str; 3] = ["criterion", "organ", "shapes"];
+/// Timed runs of `segauge compare` per shape of the surface benchmark.
+const SHAPE_SEGAUGE_RUNS: usize = 3;
+/// The reference tools on the shapes, with their goals (issue 16: MeshMetrics without BIoU), their timed runs and
+/// extra arguments of `surface_speed.py`.
+const SHAPE_TOOLS: [(&str, f64, usize, &[&str]); 2] =
+    [("deepmind", 5.0, 3, &[]), ("meshmetrics", 30.0, 1, &["--skip-biou"])];
+/// Goal of every shape: peak RSS of segauge, MiB (issue 16).
+const SHAPE_PEAK_GOAL_MIB: f64 = 1024.0;
 /// The metrics compared side by side in the surface benchmark, by their names in segauge's JSON and in
 /// `surface_speed.py`'s.
 const SURFACE_METRICS: [&str; 8] = ["hd", "hd95", "assd", "masd", "nsd", "biou", "dice", "iou"];
@@ -134,8 +151,10 @@ struct Options {
     /// `--ref-venv DIR` (surface and python).
     ref_venv: Option<PathBuf>,
     /// Everything after `--`: appended to `segauge compare` (surface), `segauge-accuracy` (accuracy,
-    /// mesh-vs-grid) or `bench.py` (python).
+    /// mesh-vs-grid) or `bench.py` (python); the cases and tools to run (many-labels).
     segauge_args: Vec<String>,
+    /// `--part LIST` (surface): which of [`SURFACE_PARTS`] to run; `None`: all.
+    parts: Option<Vec<String>>,
 }
 
 fn parse_args(args: &[String]) -> anyhow::Result<Options> {
@@ -143,9 +162,17 @@ fn parse_args(args: &[String]) -> anyhow::Result<Options> {
     let mut baseline = None;
     let mut ref_venv = None;
     let mut segauge_args = Vec::new();
+    let mut parts: Option<Vec<String>> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        if arg == "--baseline" {
+        if arg == "--part" {
+            let list = it.next().context("--part needs a list")?;
+            let list: Vec<String> = list.split(',').map(str::to_string).collect();
+            if let Some(bad) = list.iter().find(|p| !SURFACE_PARTS.contains(&p.as_str())) {
+                bail!("unknown part {bad:?} of the surface benchmark; known: {}", SURFACE_PARTS.join(", "));
+            }
+            parts = Some(list);
+        } else if arg == "--baseline" {
             baseline = Some(it.next().context("--baseline needs a name")?.clone());
         } else if let Some(name) = arg.strip_prefix("--baseline=") {
             baseline = Some(name.to_string());
@@ -176,13 +203,16 @@ fn parse_args(args: &[String]) -> anyhow::Result<Options> {
     }
     let bench = bench.unwrap_or_else(|| KNOWN[0].into());
     let venv_ok = matches!(bench.as_str(), "surface" | "many-labels" | "python");
+    if parts.is_some() && bench != "surface" {
+        bail!("--part applies to the surface benchmark only");
+    }
     if (!venv_ok && ref_venv.is_some()) || (bench == "io" && !segauge_args.is_empty()) {
         bail!(
             "--ref-venv applies to the surface, many-labels and python benchmarks only, `-- ARGS` to surface, \
              many-labels, accuracy, mesh-vs-grid and python"
         );
     }
-    Ok(Options { bench, baseline, ref_venv, segauge_args })
+    Ok(Options { bench, baseline, ref_venv, segauge_args, parts })
 }
 
 fn cargo() -> Command {
@@ -267,11 +297,20 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
 
 fn surface(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let baseline = opts.baseline.as_str();
+    let part = |p: &str| opts.parts.as_ref().is_none_or(|l| l.iter().any(|x| x == p));
     // 0. Criterion: the metrics on volumes in memory, per surface.
-    criterion_bench(root, "surface", baseline)?;
+    if part("criterion") {
+        criterion_bench(root, "surface", baseline)?;
+    }
     // 1. The release CLI and the data.
     println!("== cargo build --release -p segauge-cli");
     let segauge = build_release_cli(root)?;
+    if part("shapes") {
+        shapes(root, opts, &segauge)?;
+    }
+    if !part("organ") {
+        return Ok(());
+    }
     let (pred, gt) = bench_data(root, Some("surface"))?;
     let pred_s = pred.to_string_lossy().into_owned();
     let gt_s = gt.to_string_lossy().into_owned();
@@ -916,8 +955,13 @@ mod tests {
 
     #[test]
     fn arguments() {
-        let default =
-            Options { bench: "io".into(), baseline: "main".into(), ref_venv: None, segauge_args: vec![] };
+        let default = Options {
+            bench: "io".into(),
+            baseline: "main".into(),
+            ref_venv: None,
+            segauge_args: vec![],
+            parts: None,
+        };
         assert_eq!(parse_args(&[]).unwrap(), default);
         assert_eq!(parse_args(&args(&["io", "--baseline", "pr-7"])).unwrap().baseline, "pr-7");
         assert_eq!(parse_args(&args(&["--baseline=x.1"])).unwrap().baseline, "x.1");
@@ -939,6 +983,10 @@ mod tests {
         assert_eq!(python.ref_venv, Some(PathBuf::from("/v")));
         assert_eq!(python.segauge_args, args(&["--only", "overhead"]));
         assert!(parse_args(&args(&["--", "--surface", "grid"])).is_err());
+        let parts = parse_args(&args(&["surface", "--part", "shapes,organ"])).unwrap().parts;
+        assert_eq!(parts, Some(args(&["shapes", "organ"])));
+        assert!(parse_args(&args(&["surface", "--part", "liver"])).is_err());
+        assert!(parse_args(&args(&["io", "--part", "shapes"])).is_err());
         let err = parse_args(&args(&["nope"])).unwrap_err().to_string();
         assert!(err.contains("known: io, surface"), "{err}");
     }

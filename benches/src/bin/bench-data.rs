@@ -1,4 +1,4 @@
-//! `segauge-bench-data [io | surface | many-totalseg | many-body117 | eval]`: makes sure the files of one benchmark case exist (generating them
+//! `segauge-bench-data [io | surface | surface-SHAPE | many-totalseg | many-body117 | eval]`: makes sure the files of one benchmark case exist (generating them
 //! when missing) and prints their paths, one per line: `pred=<path>` then `gt=<path>` (and `metadata=<path>` for
 //! `eval`, whose paths are folders). Without an argument the case is
 //! `io`. `cargo xtask bench` runs it in release mode.
@@ -17,6 +17,18 @@ fn main() -> std::io::Result<ExitCode> {
         ["surface"] => segauge_benches::ensure_surface_data()?,
         ["many-totalseg"] => segauge_benches::many::ensure_totalseg_data()?,
         ["many-body117"] => segauge_benches::many::ensure_body_data()?,
+        [case] if case.starts_with("surface-") => {
+            match segauge_benches::shapes::ensure_shape_data(&case["surface-".len()..])? {
+                Some(data) => data,
+                None => {
+                    eprintln!(
+                        "unknown shape {case:?}; known: surface-{}",
+                        segauge_benches::shapes::SHAPES.join(", surface-")
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
         ["eval"] => {
             let d = segauge_benches::ensure_eval_data()?;
             println!("pred={}", d.pred.display());
@@ -26,7 +38,7 @@ fn main() -> std::io::Result<ExitCode> {
         }
         _ => {
             eprintln!(
-                "usage: segauge-bench-data [io | surface | many-totalseg | many-body117 | eval] (got {})",
+                "usage: segauge-bench-data [io | surface | surface-SHAPE | many-totalseg | many-body117 | eval] (got {})",
                 args.join(" ")
             );
             return Ok(ExitCode::from(2));
