@@ -1,7 +1,8 @@
-//! `segauge-bench-data [io | surface | surface-SHAPE | many-totalseg | many-body117 | eval]`: makes sure the files of one benchmark case exist (generating them
-//! when missing) and prints their paths, one per line: `pred=<path>` then `gt=<path>` (and `metadata=<path>` for
-//! `eval`, whose paths are folders). Without an argument the case is
-//! `io`. `cargo xtask bench` runs it in release mode.
+//! `segauge-bench-data [io | surface | surface-SHAPE | many-totalseg | many-body117 | eval]`: makes sure the files
+//! of one benchmark case exist (generating them when missing) and prints their paths, one per line: `pred=<path>`
+//! then `gt=<path>` (and `metadata=<path>` for `eval`, whose paths are folders). SHAPE is one of
+//! `segauge_benches::shapes::SHAPES`. Without an argument the case is `io`. `cargo xtask bench` runs it in release
+//! mode.
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
