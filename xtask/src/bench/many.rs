@@ -8,7 +8,8 @@
 //!    included), [`SEGAUGE_RUNS`] timed runs after a warm-up run;
 //! 2. if the reference venv exists, `benches/reference/many_labels.py TOOL P G`, a per-structure loop of the tool
 //!    over every label present, [`REFERENCE_RUNS`] timed run without warm-up (the segauge runs have just read
-//!    the same files); MeshMetrics with `--skip-biou` (its BIoU alone would take hours on these cases).
+//!    the same files); MeshMetrics with `--skip-biou` (as issue 16 states its single-organ goal; the per-voxel
+//!    distance field of its BIoU would add minutes per case).
 //!
 //! Then a Markdown table: median and minimum wall time, CPU time per run, peak RSS, each loop's median over
 //! segauge's, and the goals of issue 16 (the TotalSegmentator pair: at least 10× faster than the DeepMind loop and
