@@ -19,6 +19,9 @@
 //!     ellipsoid can reach, then applying the exact predicate [`Organ::contains`].
 //! - **eval** (`eval-v1/`): 1000 cases of 64³ voxels with an organ and lesions, and a metadata CSV, for
 //!   `segauge eval` on a whole data set ([`ensure_eval_data`]).
+//! - **many structures** ([`many`]): an upsampled TotalSegmentator pair and a 117-structure synthetic body, for
+//!   `cargo xtask bench many-labels`; **shapes** ([`shapes`]): single-organ shapes (smooth, with islands, thin,
+//!   many small lesions) at the surface case's grid, for `cargo xtask bench surface`.
 //! - **small objects** ([`small`]): analytic fragments, small spheres, thin plates and tubes with their continuous
 //!   truth, for the accuracy benchmark (`segauge-accuracy`).
 //! - [`ensure_bench_data`] / [`ensure_surface_data`]: write a case's two files under
@@ -27,6 +30,8 @@
 #![deny(missing_docs)]
 
 mod dataset;
+pub mod many;
+pub mod shapes;
 pub mod small;
 
 pub use dataset::{EVAL_CASES, EVAL_DATA_VERSION, EvalData, ensure_eval_data, eval_paths};
@@ -350,8 +355,16 @@ pub fn surface_prediction_organ() -> Organ {
 /// ellipsoid, the rows of its bounding box and in each row the span where the ellipsoid, grown by the warp's
 /// largest displacement, can reach (solved from the quadratic along the row); voxels already painted are skipped.
 pub fn paint_organ(dims: [usize; 3], spacing: [f64; 3], organ: &Organ, label: u8) -> Vec<u8> {
+    let mut out = vec![0u8; dims.iter().product()];
+    paint_organ_into(&mut out, dims, spacing, organ, label);
+    out
+}
+
+/// [`paint_organ`] into an existing label map `out` (shape `dims`, i-fastest): paints `label` at the voxels of the
+/// organ that are still 0, so structures painted earlier keep their voxels.
+pub fn paint_organ_into(out: &mut [u8], dims: [usize; 3], spacing: [f64; 3], organ: &Organ, label: u8) {
     let [nx, ny, nz] = dims;
-    let mut out = vec![0u8; nx * ny * nz];
+    assert_eq!(out.len(), nx * ny * nz, "the label map has the shape of the grid");
     let reach = organ.warp.map_or(0.0, |w| w.max_displacement());
     // Index range along axis `a` covering [lo, hi] mm (widened by a voxel against rounding), clamped.
     let range = |a: usize, lo: f64, hi: f64, n: usize| -> Option<(usize, usize)> {
@@ -397,7 +410,6 @@ pub fn paint_organ(dims: [usize; 3], spacing: [f64; 3], organ: &Organ, label: u8
             }
         }
     }
-    out
 }
 
 /// The ground truth of the surface case at full size ([`DIMS`], [`SPACING`]), label 1.
@@ -541,11 +553,22 @@ fn ensure(paths: BenchData, pred: Make, gt: Make) -> std::io::Result<BenchData> 
 }
 
 fn write_atomically(path: &Path, labels: &[u8]) -> std::io::Result<()> {
+    write_atomically_on(path, DIMS, SPACING, labels)
+}
+
+/// Writes `labels` (shape `dims`, spacing `spacing` mm) as a gzip-compressed NIfTI file under a temporary name,
+/// then renames it to `path`.
+fn write_atomically_on(
+    path: &Path,
+    dims: [usize; 3],
+    spacing: [f32; 3],
+    labels: &[u8],
+) -> std::io::Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("data.nii.gz");
     // The temporary name must also end in `.gz`: Nifti::write compresses by file name.
     let tmp = path.with_file_name(format!(".tmp-{}-{name}", std::process::id()));
     let result =
-        Nifti::u8(DIMS, SPACING, labels.to_vec()).write(&tmp).and_then(|()| std::fs::rename(&tmp, path));
+        Nifti::u8(dims, spacing, labels.to_vec()).write(&tmp).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

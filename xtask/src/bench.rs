@@ -1,4 +1,4 @@
-//! `cargo xtask bench [io | surface | accuracy | mesh-vs-grid | lesion | stats | eval | dicom | python]
+//! `cargo xtask bench [io | surface | many-labels | accuracy | mesh-vs-grid | lesion | stats | eval | dicom | python]
 //! [--baseline NAME] [--ref-venv DIR] [-- ARGS…]`:
 //! whole-process timings of the release CLI against reference tools (for `io`, after the criterion benchmarks of
 //! `segauge-benches`), summarised in `target/xtask-bench/<bench>-<NAME>.json` (default NAME `main`); the
@@ -30,6 +30,12 @@
 //! the references' in-process compute times (from their JSON line), and the metric values side by side: segauge's
 //! label-1 row and each tool's line. Every run's stdout is kept in `target/xtask-bench/surface-<NAME>-runs/`.
 //!
+//! With `--part LIST` (`criterion`, `organ`, `shapes`; default all) only those parts run; `shapes` times the
+//! single-organ shapes of issue 16 against the same tools (see [`shapes`]).
+//!
+//! For `many-labels` (many structures per case: an upsampled TotalSegmentator pair and a 117-structure synthetic
+//! body, `segauge compare` against per-structure loops of DeepMind and MeshMetrics), see [`many`].
+//!
 //! For `python` (`benches/python/bench.py`, whose docstring says what it measures: `sg.surface_metrics` on the
 //! surface case against DeepMind's surface-distance in the same process, goal ≥ 5× faster; the per-call overhead of
 //! `sg.compare` and `sg.surface_metrics` on a 32³ pair over `segauge_eval::compare_volumes` in Rust, goal < 1 ms;
@@ -58,9 +64,24 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
+mod many;
+mod shapes;
+
+use shapes::shapes;
+
 /// The benchmarks `cargo xtask bench` knows.
-const KNOWN: [&str; 9] =
-    ["io", "surface", "accuracy", "mesh-vs-grid", "lesion", "stats", "eval", "dicom", "python"];
+const KNOWN: [&str; 10] = [
+    "io",
+    "surface",
+    "many-labels",
+    "accuracy",
+    "mesh-vs-grid",
+    "lesion",
+    "stats",
+    "eval",
+    "dicom",
+    "python",
+];
 /// Timed runs of `segauge eval` on the 1000-case data set (after one warm-up run).
 const EVAL_RUNS: usize = 2;
 /// Goals of the data-set benchmark (issue 5): wall time and peak memory of `segauge eval`.
@@ -75,6 +96,17 @@ const REFERENCE_RUNS: usize = 3;
 /// The reference tools of the surface benchmark (`surface_speed.py TOOL`), each with its goal: the tool's median
 /// whole-process time over segauge's should be at least this (issue 3).
 const REFERENCE_TOOLS: [(&str, f64); 2] = [("deepmind", 5.0), ("meshmetrics", 30.0)];
+/// The parts of the surface benchmark (`--part`): the criterion benchmarks, the surface case's organ against the
+/// references, and the single-organ shapes of issue 16 against them.
+const SURFACE_PARTS: [&str; 3] = ["criterion", "organ", "shapes"];
+/// Timed runs of `segauge compare` per shape of the surface benchmark.
+const SHAPE_SEGAUGE_RUNS: usize = 3;
+/// The reference tools on the shapes, with their goals (issue 16: MeshMetrics without BIoU), their timed runs and
+/// extra arguments of `surface_speed.py`.
+const SHAPE_TOOLS: [(&str, f64, usize, &[&str]); 2] =
+    [("deepmind", 5.0, 3, &[]), ("meshmetrics", 30.0, 1, &["--skip-biou"])];
+/// Goal of every shape: peak RSS of segauge, MiB (issue 16).
+const SHAPE_PEAK_GOAL_MIB: f64 = 1024.0;
 /// The metrics compared side by side in the surface benchmark, by their names in segauge's JSON and in
 /// `surface_speed.py`'s.
 const SURFACE_METRICS: [&str; 8] = ["hd", "hd95", "assd", "masd", "nsd", "biou", "dice", "iou"];
@@ -90,6 +122,8 @@ const IO_BENCHES: [&str; 3] = ["read_nifti_gz", "overlap_counts_5_labels", "comp
 const MEASURE: &str = "__measure";
 /// Option of [`MEASURE`]: keep each run's stdout in a directory.
 const STDOUT_DIR: &str = "--stdout-dir";
+/// Option of [`MEASURE`]: no untimed warm-up run.
+const NO_WARM_UP: &str = "--no-warm-up";
 
 pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some(MEASURE) {
@@ -99,6 +133,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     match opts.bench.as_str() {
         "io" => io(root, &opts.baseline),
         "surface" => surface(root, &opts),
+        "many-labels" => many::many_labels(root, &opts),
         "accuracy" | "mesh-vs-grid" => accuracy(root, &opts),
         // In-memory criterion benchmarks only (issue 4: components < 0.5 s, BCa bootstrap < 2 s; issue 6: a
         // 512×512×300 BINARY SEG with 3 segments read in < 1 s).
@@ -116,8 +151,10 @@ struct Options {
     /// `--ref-venv DIR` (surface and python).
     ref_venv: Option<PathBuf>,
     /// Everything after `--`: appended to `segauge compare` (surface), `segauge-accuracy` (accuracy,
-    /// mesh-vs-grid) or `bench.py` (python).
+    /// mesh-vs-grid) or `bench.py` (python); the cases and tools to run (many-labels).
     segauge_args: Vec<String>,
+    /// `--part LIST` (surface): which of [`SURFACE_PARTS`] to run; `None`: all.
+    parts: Option<Vec<String>>,
 }
 
 fn parse_args(args: &[String]) -> anyhow::Result<Options> {
@@ -125,9 +162,17 @@ fn parse_args(args: &[String]) -> anyhow::Result<Options> {
     let mut baseline = None;
     let mut ref_venv = None;
     let mut segauge_args = Vec::new();
+    let mut parts: Option<Vec<String>> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        if arg == "--baseline" {
+        if arg == "--part" {
+            let list = it.next().context("--part needs a list")?;
+            let list: Vec<String> = list.split(',').map(str::to_string).collect();
+            if let Some(bad) = list.iter().find(|p| !SURFACE_PARTS.contains(&p.as_str())) {
+                bail!("unknown part {bad:?} of the surface benchmark; known: {}", SURFACE_PARTS.join(", "));
+            }
+            parts = Some(list);
+        } else if arg == "--baseline" {
             baseline = Some(it.next().context("--baseline needs a name")?.clone());
         } else if let Some(name) = arg.strip_prefix("--baseline=") {
             baseline = Some(name.to_string());
@@ -157,14 +202,17 @@ fn parse_args(args: &[String]) -> anyhow::Result<Options> {
         bail!("baseline name {baseline:?}: use letters, digits, '-', '_' and '.' (it becomes a file name)");
     }
     let bench = bench.unwrap_or_else(|| KNOWN[0].into());
-    let venv_ok = matches!(bench.as_str(), "surface" | "python");
+    let venv_ok = matches!(bench.as_str(), "surface" | "many-labels" | "python");
+    if parts.is_some() && bench != "surface" {
+        bail!("--part applies to the surface benchmark only");
+    }
     if (!venv_ok && ref_venv.is_some()) || (bench == "io" && !segauge_args.is_empty()) {
         bail!(
-            "--ref-venv applies to the surface and python benchmarks only, `-- ARGS` to surface, accuracy, \
-             mesh-vs-grid and python"
+            "--ref-venv applies to the surface, many-labels and python benchmarks only, `-- ARGS` to surface, \
+             many-labels, accuracy, mesh-vs-grid and python"
         );
     }
-    Ok(Options { bench, baseline, ref_venv, segauge_args })
+    Ok(Options { bench, baseline, ref_venv, segauge_args, parts })
 }
 
 fn cargo() -> Command {
@@ -249,11 +297,20 @@ fn io(root: &Path, baseline: &str) -> anyhow::Result<()> {
 
 fn surface(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let baseline = opts.baseline.as_str();
+    let part = |p: &str| opts.parts.as_ref().is_none_or(|l| l.iter().any(|x| x == p));
     // 0. Criterion: the metrics on volumes in memory, per surface.
-    criterion_bench(root, "surface", baseline)?;
+    if part("criterion") {
+        criterion_bench(root, "surface", baseline)?;
+    }
     // 1. The release CLI and the data.
     println!("== cargo build --release -p segauge-cli");
     let segauge = build_release_cli(root)?;
+    if part("shapes") {
+        shapes(root, opts, &segauge)?;
+    }
+    if !part("organ") {
+        return Ok(());
+    }
     let (pred, gt) = bench_data(root, Some("surface"))?;
     let pred_s = pred.to_string_lossy().into_owned();
     let gt_s = gt.to_string_lossy().into_owned();
@@ -423,6 +480,7 @@ fn reference_summary(m: &Measured, dir: &Path, segauge_median: f64, goal: f64) -
     let times = |key: &str| Measured {
         seconds: lines.iter().filter_map(|l| l[key].as_f64()).collect(),
         peak_rss_mib: 0.0,
+        cpu_s: None,
     };
     let (compute, load) = (times("compute_s"), times("load_s"));
     let last = lines.last().context("no timed run")?;
@@ -431,6 +489,7 @@ fn reference_summary(m: &Measured, dir: &Path, segauge_median: f64, goal: f64) -
     let without_biou = (biou.len() == m.seconds.len()).then(|| Measured {
         seconds: m.seconds.iter().zip(&biou).map(|(wall, b)| wall - b).collect(),
         peak_rss_mib: 0.0,
+        cpu_s: None,
     });
     Ok(json!({
         "version": last["version"],
@@ -665,6 +724,8 @@ fn bench_paths(root: &Path, case: Option<&str>, keys: &[&str]) -> anyhow::Result
 struct Measured {
     seconds: Vec<f64>,
     peak_rss_mib: f64,
+    /// User plus system CPU time per run, when measured.
+    cpu_s: Option<f64>,
 }
 
 impl Measured {
@@ -687,9 +748,23 @@ impl Measured {
 /// Runs `cmd` `runs` times in a fresh xtask process (so that its `RUSAGE_CHILDREN` holds only these runs). With
 /// `stdout_dir`, the output of run `n` is kept in `stdout_dir/run-<n>.out` (run 0 is the warm-up), else discarded.
 fn measure(cmd: &[String], runs: usize, stdout_dir: Option<&Path>) -> anyhow::Result<Measured> {
+    measure_with(cmd, runs, stdout_dir, true)
+}
+
+/// [`measure`], with the untimed warm-up run only when `warm_up` (a reference loop that takes minutes reads the
+/// same files as the segauge runs before it, so the page cache is warm without one).
+fn measure_with(
+    cmd: &[String],
+    runs: usize,
+    stdout_dir: Option<&Path>,
+    warm_up: bool,
+) -> anyhow::Result<Measured> {
     let exe = std::env::current_exe().context("cannot find the xtask executable")?;
     let mut measuring = Command::new(exe);
     measuring.args(["bench", MEASURE, &runs.to_string()]);
+    if !warm_up {
+        measuring.arg(NO_WARM_UP);
+    }
     if let Some(dir) = stdout_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         measuring.arg(STDOUT_DIR).arg(dir);
@@ -708,18 +783,24 @@ fn measure(cmd: &[String], runs: usize, stdout_dir: Option<&Path>) -> anyhow::Re
     if seconds.len() != runs {
         bail!("the measuring process reported {} runs, not {runs}", seconds.len());
     }
-    Ok(Measured { seconds, peak_rss_mib: kib / 1024.0 })
+    Ok(Measured { seconds, peak_rss_mib: kib / 1024.0, cpu_s: v["cpu_s_per_run"].as_f64() })
 }
 
-/// `xtask bench __measure RUNS [--stdout-dir DIR] PROGRAM ARGS…`: one untimed warm-up run, then RUNS timed runs
-/// of the command with stdout to `/dev/null` (or, with `--stdout-dir`, to `DIR/run-<n>.out`, run 0 being the
-/// warm-up); prints `{"seconds": […], "max_rss_kib": N}`.
+/// `xtask bench __measure RUNS [--no-warm-up] [--stdout-dir DIR] PROGRAM ARGS…`: one untimed warm-up run (unless
+/// `--no-warm-up`), then RUNS timed runs of the command with stdout to `/dev/null` (or, with `--stdout-dir`, to
+/// `DIR/run-<n>.out`, run 0 being the warm-up); prints `{"seconds": […], "max_rss_kib": N, "cpu_s_per_run": S}`
+/// (`S`: user plus system CPU time of all runs, warm-up included, over their number).
 ///
 /// Every run is waited for before the next starts, so `getrusage(RUSAGE_CHILDREN).ru_maxrss` (KiB on Linux) read
 /// at the end is the largest peak RSS of any run; this process has no other children.
 fn measure_child(args: &[String]) -> anyhow::Result<()> {
-    let usage = || format!("usage: xtask bench {MEASURE} RUNS [{STDOUT_DIR} DIR] PROGRAM [ARGS…]");
+    let usage =
+        || format!("usage: xtask bench {MEASURE} RUNS [{NO_WARM_UP}] [{STDOUT_DIR} DIR] PROGRAM [ARGS…]");
     let [runs, args @ ..] = args else { bail!(usage()) };
+    let (warm_up, args) = match args {
+        [flag, rest @ ..] if flag == NO_WARM_UP => (false, rest),
+        _ => (true, args),
+    };
     let (stdout_dir, args) = match args {
         [flag, dir, rest @ ..] if flag == STDOUT_DIR => (Some(PathBuf::from(dir)), rest),
         _ => (None, args),
@@ -750,11 +831,15 @@ fn measure_child(args: &[String]) -> anyhow::Result<()> {
         }
         Ok(elapsed)
     };
-    once(0)?; // warm-up: page cache, binary loading
+    if warm_up {
+        once(0)?; // warm-up: page cache, binary loading
+    }
     let seconds = (1..=runs).map(|n| once(n).map(|d| d.as_secs_f64())).collect::<anyhow::Result<Vec<_>>>()?;
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
         .context("getrusage(RUSAGE_CHILDREN)")?;
-    println!("{}", json!({ "seconds": seconds, "max_rss_kib": usage.max_rss() }));
+    let tv = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 * 1e-6;
+    let cpu = (tv(usage.user_time()) + tv(usage.system_time())) / (runs + usize::from(warm_up)) as f64;
+    println!("{}", json!({ "seconds": seconds, "max_rss_kib": usage.max_rss(), "cpu_s_per_run": cpu }));
     Ok(())
 }
 
@@ -870,8 +955,13 @@ mod tests {
 
     #[test]
     fn arguments() {
-        let default =
-            Options { bench: "io".into(), baseline: "main".into(), ref_venv: None, segauge_args: vec![] };
+        let default = Options {
+            bench: "io".into(),
+            baseline: "main".into(),
+            ref_venv: None,
+            segauge_args: vec![],
+            parts: None,
+        };
         assert_eq!(parse_args(&[]).unwrap(), default);
         assert_eq!(parse_args(&args(&["io", "--baseline", "pr-7"])).unwrap().baseline, "pr-7");
         assert_eq!(parse_args(&args(&["--baseline=x.1"])).unwrap().baseline, "x.1");
@@ -893,6 +983,10 @@ mod tests {
         assert_eq!(python.ref_venv, Some(PathBuf::from("/v")));
         assert_eq!(python.segauge_args, args(&["--only", "overhead"]));
         assert!(parse_args(&args(&["--", "--surface", "grid"])).is_err());
+        let parts = parse_args(&args(&["surface", "--part", "shapes,organ"])).unwrap().parts;
+        assert_eq!(parts, Some(args(&["shapes", "organ"])));
+        assert!(parse_args(&args(&["surface", "--part", "liver"])).is_err());
+        assert!(parse_args(&args(&["io", "--part", "shapes"])).is_err());
         let err = parse_args(&args(&["nope"])).unwrap_err().to_string();
         assert!(err.contains("known: io, surface"), "{err}");
     }
@@ -921,7 +1015,7 @@ mod tests {
 
     #[test]
     fn median_and_min() {
-        let m = Measured { seconds: vec![3.0, 1.0, 2.0, 5.0, 4.0], peak_rss_mib: 0.0 };
+        let m = Measured { seconds: vec![3.0, 1.0, 2.0, 5.0, 4.0], peak_rss_mib: 0.0, cpu_s: None };
         assert_eq!((m.median(), m.min()), (3.0, 1.0));
     }
 }

@@ -583,6 +583,8 @@ fn lesion_reports(
         }
         Ok((label, report))
     };
+    // Largest boxes first, as the surface metrics schedule them; the results go into a map.
+    let labels = segauge_metrics::largest_first(labels, pb, gb, dims);
     #[cfg(feature = "parallel")]
     let results: Vec<_> = {
         use rayon::prelude::*;

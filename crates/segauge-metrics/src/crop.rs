@@ -47,6 +47,46 @@ pub fn label_box(
     }
 }
 
+impl VoxelBox {
+    /// The number of voxels in the box.
+    pub fn voxels(&self) -> usize {
+        (0..3).map(|a| self.hi[a] + 1 - self.lo[a]).product()
+    }
+}
+
+/// `labels` in the order to schedule their per-structure work: the largest box first (label 0, the background,
+/// counts as the whole image of `dims`; labels without a box last), ties in the given order.
+///
+/// A structure's work and memory grow with its box, so starting the largest first keeps a large structure from
+/// being the last job of a parallel run, and lets the small ones fill the other threads meanwhile; the order never
+/// changes any value (every structure is computed alone in its box).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use segauge_metrics::{VoxelBox, largest_first};
+/// let boxes = BTreeMap::from([
+///     (1, VoxelBox { lo: [0, 0, 0], hi: [1, 1, 1] }),
+///     (2, VoxelBox { lo: [0, 0, 0], hi: [3, 3, 3] }),
+/// ]);
+/// assert_eq!(largest_first(&[1, 2, 3], &boxes, &BTreeMap::new(), [8, 8, 8]), vec![2, 1, 3]);
+/// ```
+pub fn largest_first(
+    labels: &[u32],
+    pred: &BTreeMap<u32, VoxelBox>,
+    gt: &BTreeMap<u32, VoxelBox>,
+    dims: [usize; 3],
+) -> Vec<u32> {
+    let size = |label: u32| -> usize {
+        if label == 0 {
+            return dims.iter().product();
+        }
+        label_box(pred, gt, label).map_or(0, |b| b.voxels())
+    };
+    let mut out = labels.to_vec();
+    out.sort_by_cached_key(|&l| std::cmp::Reverse(size(l)));
+    out
+}
+
 /// The bounding box of every non-zero label of a volume, from one pass.
 pub fn label_boxes(volume: &LabelVolume) -> BTreeMap<u32, VoxelBox> {
     fn scan<T: Label>(v: &[T], dims: [usize; 3]) -> BTreeMap<u32, VoxelBox> {

@@ -40,7 +40,7 @@ mod overlap;
 mod surface;
 mod surfels;
 
-pub use crop::{VoxelBox, crop_mask, label_box, label_boxes};
+pub use crop::{VoxelBox, crop_mask, label_box, label_boxes, largest_first};
 pub use overlap::{EmptyState, LabelCounts, OverlapCounts};
 pub use surface::{
     BothEmpty, Directed, MeshCompat, PercentileInterpolation, PercentileRule, Surface, SurfaceDistances,

@@ -50,7 +50,9 @@ use segauge_mesh::{
     surface_nets_with, voxel_faces, voxel_faces_vtk_f32,
 };
 
-use crate::crop::{VoxelBox, crop_mask, crop_plane, label_box, label_boxes, plane_axes, vtk_world_frame};
+use crate::crop::{
+    VoxelBox, crop_mask, crop_plane, label_box, label_boxes, largest_first, plane_axes, vtk_world_frame,
+};
 use crate::grid::{banded_edt_squared, boundary, boundary_in_plane, edt_squared};
 use crate::surfels::Surfels;
 use crate::{EmptyState, Error};
@@ -1184,6 +1186,8 @@ pub fn surface_metrics_in_boxes(
         };
         Ok((label, metrics_of(crop_pair(pred, gt, label, &bx, options)?, options)?))
     };
+    // Largest boxes first: see `largest_first`. The results go into a map, so the order changes no value.
+    let labels = largest_first(labels, pb, gb, a);
     #[cfg(feature = "parallel")]
     let results: Vec<_> = {
         use rayon::prelude::*;

@@ -1,0 +1,190 @@
+//! `cargo xtask bench many-labels [--ref-venv DIR] [-- ONLY…]`: the many-structure benchmark of issue 16.
+//!
+//! Two cases, made if missing by `segauge-bench-data many-totalseg | many-body117` (under
+//! `<workspace>/target/bench-data/`, never committed): TotalSegmentator's test outputs (fast vs full model, 41
+//! structures present) upsampled by nearest neighbour to 488×404×150 at 0.75×0.75×0.6 mm, and a synthetic body of
+//! 117 structures at 512×512×600 and 1.5 mm (see `segauge_benches::many`). For each case:
+//! 1. `segauge compare --pred P --gt G --format json` (release build, default options: every metric, lesions
+//!    included), [`SEGAUGE_RUNS`] timed runs after a warm-up run;
+//! 2. if the reference venv exists, `benches/reference/many_labels.py TOOL P G`, a per-structure loop of the tool
+//!    over every label present, [`REFERENCE_RUNS`] timed run without warm-up (the segauge runs have just read
+//!    the same files); MeshMetrics with `--skip-biou` (as issue 16 states its single-organ goal; the per-voxel
+//!    distance field of its BIoU would add minutes per case).
+//!
+//! Then a Markdown table: median and minimum wall time, CPU time per run, peak RSS, each loop's median over
+//! segauge's, and the goals of issue 16 (the TotalSegmentator pair: at least 10× faster than the DeepMind loop and
+//! 30× faster than the MeshMetrics loop, peak under 400 MiB; the 117-structure body in under 10 s). Arguments after
+//! `--` restrict the run to the named cases (`totalseg`, `body117`) and tools (`segauge`, `deepmind`,
+//! `meshmetrics`), e.g. `-- totalseg deepmind`. Summary in `target/xtask-bench/many-labels-<NAME>.json` and
+//! `.md`, every run's stdout under `target/xtask-bench/many-labels-<NAME>-runs/`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use super::{
+    Measured, Options, bench_data, build_release_cli, compare_command, header, json_object, measure,
+    measure_with, read_json_output, reference_venv, secs, target_dir, write_summary,
+};
+
+/// Timed runs of `segauge compare` per case.
+const SEGAUGE_RUNS: usize = 3;
+/// Timed runs of each reference loop per case (they take minutes).
+const REFERENCE_RUNS: usize = 1;
+/// The per-structure loop script, relative to the workspace root.
+const SCRIPT: &str = "benches/reference/many_labels.py";
+/// The cases: name, `segauge-bench-data` argument, what it is.
+const CASES: [(&str, &str, &str); 2] = [
+    ("totalseg", "many-totalseg", "TotalSegmentator fast vs full, 488×404×150 at 0.75×0.75×0.6 mm"),
+    ("body117", "many-body117", "synthetic body, 117 structures, 512×512×600 at 1.5 mm"),
+];
+/// The reference loops with their speed goals on the TotalSegmentator pair (issue 16) and their extra arguments.
+const TOOLS: [(&str, f64, &[&str]); 2] = [("deepmind", 10.0, &[]), ("meshmetrics", 30.0, &["--skip-biou"])];
+/// Goal of the TotalSegmentator pair: peak RSS of segauge, MiB.
+const TOTALSEG_PEAK_GOAL_MIB: f64 = 400.0;
+/// Goal of the 117-structure body: wall time of segauge, s.
+const BODY_GOAL_S: f64 = 10.0;
+
+pub(super) fn many_labels(root: &Path, opts: &Options) -> anyhow::Result<()> {
+    let known: Vec<&str> =
+        CASES.iter().map(|c| c.0).chain(["segauge"]).chain(TOOLS.iter().map(|t| t.0)).collect();
+    if let Some(bad) = opts.segauge_args.iter().find(|a| !known.contains(&a.as_str())) {
+        bail!("many-labels: unknown {bad:?} after `--`; give cases and tools among {}", known.join(", "));
+    }
+    let wanted = |name: &str, group: &[&str]| {
+        let named: Vec<&String> = opts.segauge_args.iter().filter(|a| group.contains(&a.as_str())).collect();
+        named.is_empty() || named.iter().any(|a| *a == name)
+    };
+    let case_names: Vec<&str> = CASES.iter().map(|c| c.0).collect();
+    let tool_names: Vec<&str> = ["segauge"].into_iter().chain(TOOLS.iter().map(|t| t.0)).collect();
+
+    println!("== cargo build --release -p segauge-cli");
+    let segauge = build_release_cli(root)?;
+    let venv = reference_venv(opts.ref_venv.as_deref());
+    let python = venv.join("bin").join("python");
+    let script = root.join(SCRIPT);
+    let runs_dir = target_dir(root).join("xtask-bench").join(format!("many-labels-{}-runs", opts.baseline));
+    let mut cases = serde_json::Map::new();
+    let mut table = String::from(
+        "| case | tool | structures | wall median | wall min | CPU | peak RSS | loop / segauge | goal |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    for (case, data_case, what) in CASES.into_iter().filter(|c| wanted(c.0, &case_names)) {
+        let (pred, gt) = bench_data(root, Some(data_case))?;
+        let (pred_s, gt_s) = (pred.to_string_lossy().into_owned(), gt.to_string_lossy().into_owned());
+        let mut entry = header("many-labels", &opts.baseline, &pred, &gt);
+        entry.insert("what".into(), what.into());
+
+        let seg = if wanted("segauge", &tool_names) {
+            let cmd = compare_command(&segauge, &pred_s, &gt_s);
+            println!("== [{case}] {}, {SEGAUGE_RUNS} runs", cmd.join(" "));
+            let dir = runs_dir.join(case).join("segauge");
+            let m = measure(&cmd, SEGAUGE_RUNS, Some(&dir))?;
+            let out = read_json_output(&dir.join(format!("run-{SEGAUGE_RUNS}.out")))?;
+            let structures = out["labels"].as_array().map_or(0, Vec::len);
+            let goal = match case {
+                "totalseg" => {
+                    let ok = m.peak_rss_mib < TOTALSEG_PEAK_GOAL_MIB;
+                    format!("peak < {TOTALSEG_PEAK_GOAL_MIB:.0} MiB: {}", verdict(ok))
+                }
+                _ => format!("< {BODY_GOAL_S:.0} s: {}", verdict(m.median() < BODY_GOAL_S)),
+            };
+            row(&mut table, case, "segauge compare", structures, &m, "1", &goal);
+            entry.insert(
+                "segauge".into(),
+                json!({ "command": cmd, "wall_s": m.json(), "cpu_s": m.cpu_s, "peak_rss_mib": m.peak_rss_mib,
+                        "structures": structures, "goal": goal }),
+            );
+            Some(m)
+        } else {
+            None
+        };
+
+        if !python.is_file() {
+            let why =
+                format!("reference loops skipped: no {} (see benches/reference/README.md)", python.display());
+            println!("{why}");
+            entry.insert("references_skipped".into(), why.into());
+        }
+        for (tool, goal, extra) in TOOLS.into_iter().filter(|t| python.is_file() && wanted(t.0, &tool_names))
+        {
+            let mut cmd: Vec<String> = vec![
+                python.to_string_lossy().into_owned(),
+                script.to_string_lossy().into_owned(),
+                tool.into(),
+                pred_s.clone(),
+                gt_s.clone(),
+            ];
+            cmd.extend(extra.iter().map(|s| (*s).to_string()));
+            println!("== [{case}] {}, {REFERENCE_RUNS} run", cmd.join(" "));
+            let dir = runs_dir.join(case).join(tool);
+            let result = measure_with(&cmd, REFERENCE_RUNS, Some(&dir), false).and_then(|m| {
+                let line = read_json_output(&dir.join(format!("run-{REFERENCE_RUNS}.out")))?;
+                Ok((m, line))
+            });
+            let (m, line) = match result {
+                Ok(v) => v,
+                Err(err) => {
+                    eprintln!("warning: {tool} failed on {case}: {err:#}");
+                    entry.insert(tool.into(), json!({ "error": format!("{err:#}") }));
+                    continue;
+                }
+            };
+            let ratio = seg.as_ref().map(|s| m.median() / s.median());
+            let goal_text = match (case, ratio) {
+                ("totalseg", Some(r)) => format!("≥ {goal:.0}×: {}", verdict(r >= goal)),
+                _ => "-".into(),
+            };
+            let label = if extra.contains(&"--skip-biou") {
+                format!("{tool} loop (no BIoU)")
+            } else {
+                format!("{tool} loop")
+            };
+            let structures = line["labels"].as_u64().unwrap_or(0) as usize;
+            let ratio_text = ratio.map_or_else(|| "-".into(), |r| format!("{r:.1}×"));
+            row(&mut table, case, &label, structures, &m, &ratio_text, &goal_text);
+            entry.insert(
+                tool.into(),
+                json!({ "command": cmd, "wall_s": m.json(), "cpu_s": m.cpu_s, "peak_rss_mib": m.peak_rss_mib,
+                        "version": line["version"], "labels": line["labels"], "load_s": line["load_s"],
+                        "compute_s": line["compute_s"], "steps_s": line["steps_s"], "slowest": line["slowest"],
+                        "ratio_over_segauge": ratio, "goal": goal_text }),
+            );
+        }
+        cases.insert(case.into(), Value::Object(entry));
+    }
+    let summary = Value::Object(json_object(json!({
+        "bench": "many-labels",
+        "baseline": opts.baseline,
+        "nproc": std::thread::available_parallelism().map(usize::from).ok(),
+        "reference_venv": venv,
+        "cases": cases,
+        "table_md": table,
+        "runs_dir": runs_dir,
+    })));
+    let (out, _) = write_summary(root, "many-labels", &opts.baseline, &summary)?;
+    let md = out.with_extension("md");
+    std::fs::write(&md, &table).with_context(|| format!("cannot write {}", md.display()))?;
+    println!();
+    println!("{table}");
+    println!("wrote {} and {}", out.display(), md.display());
+    Ok(())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "NOT met" }
+}
+
+/// One Markdown row of the table.
+fn row(table: &mut String, case: &str, tool: &str, structures: usize, m: &Measured, ratio: &str, goal: &str) {
+    let cpu = m.cpu_s.map_or_else(|| "-".into(), secs);
+    let _ = writeln!(
+        table,
+        "| {case} | {tool} | {structures} | {} | {} | {cpu} | {:.0} MiB | {ratio} | {goal} |",
+        secs(m.median()),
+        secs(m.min()),
+        m.peak_rss_mib,
+    );
+}
