@@ -306,7 +306,8 @@ impl ReadArgs {
 /// What is measured per case (`compare` and `eval`).
 #[derive(Args)]
 struct MetricArgs {
-    /// Structures to report, by number or name: `1,2,5`, `1-3`, `liver,spleen`, a region's name (default: every
+    /// Structures to report, by number or name: `1,2,5`, `1-3`, `liver,spleen`, a region's name; `0` is the
+    /// background, measured as a structure (MONAI's `include_background`; label maps only) (default: every
     /// non-zero label present, every mask of a folder, every region).
     #[arg(long, value_parser = parse_labels, help_heading = "Structures")]
     labels: Option<LabelList>,
@@ -688,9 +689,6 @@ fn parse_labels(text: &str) -> Result<LabelList, String> {
             None => vec![part.parse::<LabelRef>()?],
         };
         for r in refs {
-            if r == LabelRef::Number(0) {
-                return Err("label 0 is background and has no metrics".into());
-            }
             if !out.contains(&r) {
                 out.push(r);
             }
@@ -1014,7 +1012,7 @@ mod tests {
             parse_labels("liver, rib-left-7,2"),
             Ok(LabelList(vec![Name("liver".into()), Name("rib-left-7".into()), Number(2)]))
         );
-        assert!(parse_labels("0").is_err());
+        assert_eq!(parse_labels("0,1"), Ok(LabelList(vec![Number(0), Number(1)])));
         assert!(parse_labels("3-1").is_err());
         assert!(parse_labels(",").is_err());
     }

@@ -551,8 +551,11 @@ fn lesion_reports(
     let grid = gt.grid();
     let dims = grid.dims();
     let grow = if options.rule == MatchRule::Brats2023 { options.brats.dilation as usize } else { 0 };
+    // Label 0 (the background, when selected) is in no box: its box is the whole image, as for its surface.
+    let whole = VoxelBox { lo: [0; 3], hi: dims.map(|n| n.saturating_sub(1)) };
     let one = |&label: &u32| -> Result<(u32, LesionReport), Error> {
-        let Some(b) = segauge_metrics::label_box(pb, gb, label) else {
+        let b = if label == 0 { Some(whole) } else { segauge_metrics::label_box(pb, gb, label) };
+        let Some(b) = b else {
             return Ok((label, no_lesions(options)));
         };
         let b = VoxelBox {

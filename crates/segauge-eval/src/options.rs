@@ -22,7 +22,9 @@ pub struct EvalOptions {
     /// Whose conventions the metrics follow, stated in every output ([`Convention::eval_options`] gives a
     /// preset's options; a front end then applies the user's individual switches; default `segauge`).
     pub convention: Convention,
-    /// The structures to report, by label number or by name (a label's, a region's, a mask file's). `None`: for
+    /// The structures to report, by label number or by name (a label's, a region's, a mask file's); label 0 is
+    /// the background, every voxel of no other label (MONAI's `include_background`), measured only when listed
+    /// and only on label maps. `None`: for
     /// one pair, every non-zero label present in either volume (every mask of a folder) and every region; for a
     /// data set, every structure present in any case, so that a case where a structure is (correctly) absent from
     /// both sides still gets a `both_empty` row.
@@ -113,9 +115,9 @@ impl EvalOptions {
     /// [`Error::InvalidOption`] naming the option and its accepted range.
     pub fn validate(&self) -> Result<(), Error> {
         if let Some(labels) = &self.labels {
-            if labels.is_empty() || labels.contains(&LabelRef::Number(0)) {
+            if labels.is_empty() {
                 return Err(Error::InvalidOption {
-                    detail: "labels must be a non-empty list of labels ≥ 1 (0 is background) or names".into(),
+                    detail: "labels must be a non-empty list of label numbers or names".into(),
                 });
             }
             if let Some(i) = self.ignore_label.filter(|i| labels.contains(&LabelRef::Number(*i))) {

@@ -106,6 +106,10 @@ impl LabelCounts {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OverlapCounts {
     counts: BTreeMap<u32, LabelCounts>,
+    /// Voxels in each volume.
+    total: u64,
+    /// Voxels that are foreground (any non-zero label) in either volume.
+    foreground_either: u64,
 }
 
 /// Volumes with a largest label up to this use dense count arrays; above it, a map.
@@ -116,7 +120,8 @@ const CHUNK: usize = 1 << 20;
 const BLOCK: usize = 64;
 
 impl OverlapCounts {
-    /// Counts every label of `pred` and `gt` in one pass. Label 0 (background) is not reported.
+    /// Counts every label of `pred` and `gt` in one pass. Label 0 (background) is not listed by
+    /// [`OverlapCounts::labels`], but [`OverlapCounts::get`] gives its counts (MONAI's background class).
     ///
     /// Only the shapes are compared here; check the full grid with [`segauge_io::Grid::check_same`] first.
     ///
@@ -150,8 +155,29 @@ impl OverlapCounts {
         self.counts.keys().copied()
     }
 
-    /// The counts of `label` (all zero when it is in neither volume).
+    /// The counts of `label` (all zero when it is in neither volume). Label 0 is the background, every voxel of no
+    /// other label: its true positives are the voxels that are background in both volumes.
+    ///
+    /// ```
+    /// use segauge_io::{Grid, LabelVolume, Labels};
+    /// use segauge_metrics::OverlapCounts;
+    /// let grid = Grid::new([6, 1, 1], [1.0; 3])?;
+    /// let pred = LabelVolume::new(grid.clone(), Labels::U8(vec![0, 1, 1, 2, 2, 0]))?;
+    /// let gt = LabelVolume::new(grid, Labels::U8(vec![0, 1, 2, 2, 2, 3]))?;
+    /// let background = OverlapCounts::compute(&pred, &gt)?.get(0);
+    /// assert_eq!((background.voxels_pred, background.voxels_gt, background.tp), (2, 1, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get(&self, label: u32) -> LabelCounts {
+        if label == 0 {
+            let (pred, gt) =
+                self.counts.values().fold((0, 0), |(p, g), c| (p + c.voxels_pred, g + c.voxels_gt));
+            return LabelCounts {
+                voxels_pred: self.total - pred,
+                voxels_gt: self.total - gt,
+                tp: self.total - self.foreground_either,
+            };
+        }
         self.counts.get(&label).copied().unwrap_or_default()
     }
 }
@@ -184,9 +210,11 @@ macro_rules! impl_label {
 impl_label!(u8, u16, u32);
 
 /// Partial counts of one chunk: dense arrays indexed by label, or a map for very large labels.
+/// The sparse form also counts the voxels that are foreground on either side (the dense form has them as the
+/// voxels it visited minus its background-on-both count).
 enum Partial {
     Dense { pred: Vec<u64>, gt: Vec<u64>, tp: Vec<u64> },
-    Sparse(BTreeMap<u32, LabelCounts>),
+    Sparse(BTreeMap<u32, LabelCounts>, u64),
 }
 
 impl Partial {
@@ -204,14 +232,14 @@ impl Partial {
                 }
                 Partial::Dense { pred, gt, tp }
             }
-            (Partial::Sparse(mut a), Partial::Sparse(b)) => {
+            (Partial::Sparse(mut a, either_a), Partial::Sparse(b, either_b)) => {
                 for (l, c) in b {
                     let e = a.entry(l).or_default();
                     e.voxels_pred += c.voxels_pred;
                     e.voxels_gt += c.voxels_gt;
                     e.tp += c.tp;
                 }
-                Partial::Sparse(a)
+                Partial::Sparse(a, either_a + either_b)
             }
             _ => unreachable!("all chunks of one call use the same representation"),
         }
@@ -239,8 +267,10 @@ fn count<P: Label, G: Label>(pred: &[P], gt: &[G], max: u32) -> OverlapCounts {
             Partial::Dense { pred: cp, gt: cg, tp: ct }
         } else {
             let mut m: BTreeMap<u32, LabelCounts> = BTreeMap::new();
+            let mut either = 0u64;
             for (&a, &b) in p.iter().zip(g) {
                 let (a, b): (u32, u32) = (a.into(), b.into());
+                either += u64::from(a != 0 || b != 0);
                 if a != 0 {
                     let e = m.entry(a).or_default();
                     e.voxels_pred += 1;
@@ -250,7 +280,7 @@ fn count<P: Label, G: Label>(pred: &[P], gt: &[G], max: u32) -> OverlapCounts {
                     m.entry(b).or_default().voxels_gt += 1;
                 }
             }
-            Partial::Sparse(m)
+            Partial::Sparse(m, either)
         }
     };
     #[cfg(feature = "parallel")]
@@ -260,15 +290,20 @@ fn count<P: Label, G: Label>(pred: &[P], gt: &[G], max: u32) -> OverlapCounts {
     };
     #[cfg(not(feature = "parallel"))]
     let total = pred.chunks(CHUNK).zip(gt.chunks(CHUNK)).map(chunk).reduce(Partial::merge);
-    let counts = match total {
-        None => BTreeMap::new(),
-        Some(Partial::Sparse(m)) => m,
-        Some(Partial::Dense { pred, gt, tp }) => (1..n)
-            .filter(|&l| pred[l] + gt[l] > 0)
-            .map(|l| (l as u32, LabelCounts { voxels_pred: pred[l], voxels_gt: gt[l], tp: tp[l] }))
-            .collect(),
+    let (counts, foreground_either) = match total {
+        None => (BTreeMap::new(), 0),
+        Some(Partial::Sparse(m, either)) => (m, either),
+        Some(Partial::Dense { pred, gt, tp }) => {
+            // Every visited voxel is counted once in `pred`; those background on both sides are `tp[0]`.
+            let visited: u64 = pred.iter().sum();
+            let counts = (1..n)
+                .filter(|&l| pred[l] + gt[l] > 0)
+                .map(|l| (l as u32, LabelCounts { voxels_pred: pred[l], voxels_gt: gt[l], tp: tp[l] }))
+                .collect();
+            (counts, visited - tp[0])
+        }
     };
-    OverlapCounts { counts }
+    OverlapCounts { counts, total: pred.len() as u64, foreground_either }
 }
 
 #[cfg(test)]
@@ -289,6 +324,23 @@ mod tests {
             }
         }
         m
+    }
+
+    /// Label 0 against a direct count, on the dense path and the sparse one (labels above the dense limit).
+    #[test]
+    fn background_counts_agree_with_a_direct_count() {
+        let len = 5 * BLOCK + 9;
+        let p: Vec<u32> = (0..len).map(|i| if i < 2 * BLOCK { 0 } else { (i % 4) as u32 }).collect();
+        let g: Vec<u32> =
+            (0..len).map(|i| if i < BLOCK || i % 7 == 0 { 0 } else { (i % 3) as u32 }).collect();
+        let direct = LabelCounts {
+            voxels_pred: p.iter().filter(|&&a| a == 0).count() as u64,
+            voxels_gt: g.iter().filter(|&&b| b == 0).count() as u64,
+            tp: p.iter().zip(&g).filter(|&(&a, &b)| a == 0 && b == 0).count() as u64,
+        };
+        assert_eq!(count(&p, &g, 3).get(0), direct);
+        let big = |v: &[u32]| v.iter().map(|&x| if x == 0 { 0 } else { x + DENSE_LIMIT }).collect::<Vec<_>>();
+        assert_eq!(count(&big(&p), &big(&g), 3 + DENSE_LIMIT).get(0), direct);
     }
 
     #[test]

@@ -301,7 +301,7 @@ fn results_do_not_depend_on_the_thread_count() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = segauge(&["compare", "--pred", "a.nii", "--gt", "b.nii", "--labels", "0"]);
+    let out = segauge(&["compare", "--pred", "a.nii", "--gt", "b.nii", "--labels", "3-1"]);
     assert_eq!(out.status.code(), Some(2));
     let out = segauge(&["eval", "--pred", "/nonexistent/dir", "--gt", "/nonexistent/dir2"]);
     assert_eq!(out.status.code(), Some(2));

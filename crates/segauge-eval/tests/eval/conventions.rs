@@ -179,3 +179,36 @@ fn both_empty_nan_values_leave_every_aggregate_and_are_counted() {
     assert_eq!((ranking.n, ranking.n_nan), (8, 4));
     assert_eq!(ranking.models.iter().find(|m| m.model == "truth").unwrap().rank, 1);
 }
+
+/// Label 0 selected (MONAI's `include_background`): the background is measured as a structure, its counts against a
+/// direct count of the voxels and its surface metrics equal to segauge-metrics' (MONAI's surface-Dice tests
+/// validate that path, tests/eval/peers.rs).
+#[test]
+fn the_background_is_measured_when_label_0_is_selected() {
+    let dir = tempfile::tempdir().unwrap();
+    segauge_tests::write_example(dir.path()).unwrap();
+    let (pred_dir, gt_dir) = (dir.path().join("pred"), dir.path().join("gt"));
+    let data = pair_dirs(&pred_dir, &gt_dir).unwrap();
+    let options = EvalOptions {
+        labels: Some(vec![segauge_eval::LabelRef::Number(0), segauge_eval::LabelRef::Number(1)]),
+        ..Convention::Monai.eval_options()
+    };
+    let evaluation = evaluate(&data, &options, &|| {}).unwrap();
+    assert!(evaluation.failures.is_empty(), "{:?}", evaluation.failures);
+    for case in &evaluation.cases {
+        let name = format!("{}.nii.gz", case.case);
+        let (p, g) = (voxels(&pred_dir.join(&name)), voxels(&gt_dir.join(&name)));
+        let row = case.labels.iter().find(|l| l.structure.label == Some(0)).unwrap();
+        let c = row.counts;
+        assert_eq!(c.voxels_pred, p.iter().filter(|&&v| v == 0).count() as u64);
+        assert_eq!(c.voxels_gt, g.iter().filter(|&&v| v == 0).count() as u64);
+        assert_eq!(c.tp, p.iter().zip(&g).filter(|&(&a, &b)| a == 0 && b == 0).count() as u64);
+        let (pv, gv) = (
+            read_labels(&pred_dir.join(&name), &ReadOptions::default()).unwrap(),
+            read_labels(&gt_dir.join(&name), &ReadOptions::default()).unwrap(),
+        );
+        let so = options.surface.clone().unwrap();
+        let want = &segauge_metrics::surface_metrics(&pv, &gv, &[0], &so).unwrap()[&0];
+        assert_eq!(row.surface.as_ref().unwrap(), want, "{}", case.case);
+    }
+}

@@ -60,10 +60,7 @@ fn invalid_options_are_refused_before_any_case_is_read() {
         not_evaluated: vec![],
     };
     for (options, want) in [
-        (
-            EvalOptions { labels: Some(vec![segauge_eval::LabelRef::Number(0)]), ..Default::default() },
-            "0 is background",
-        ),
+        (EvalOptions { labels: Some(vec![]), ..Default::default() }, "labels must be a non-empty list"),
         (
             EvalOptions {
                 surface: Some(segauge_metrics::SurfaceOptions { tau: f64::NAN, ..Default::default() }),
