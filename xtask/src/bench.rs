@@ -31,7 +31,7 @@
 //! label-1 row and each tool's line. Every run's stdout is kept in `target/xtask-bench/surface-<NAME>-runs/`.
 //!
 //! With `--part LIST` (`criterion`, `organ`, `shapes`; default all) only those parts run; `shapes` times the
-//! single-organ shapes of issue 16 against the same tools (see [`shapes`]).
+//! single-organ shapes of issue 16 against the same tools (see [`mod@shapes`]).
 //!
 //! For `many-labels` (many structures per case: an upsampled TotalSegmentator pair and a 117-structure synthetic
 //! body, `segauge compare` against per-structure loops of DeepMind and MeshMetrics), see [`many`].
