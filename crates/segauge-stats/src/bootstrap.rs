@@ -306,7 +306,10 @@ fn bca_params(estimate: f64, sorted: &[f64], jackknife: &[f64], alpha: f64) -> B
         num += u * u * u;
         den += u * u;
     }
-    let acceleration = num / (6.0 * den.powf(1.5));
+    // Equal jackknife values leave the acceleration undefined (0/0). Their computed mean can miss them by an ulp,
+    // which would give a finite acceleration from rounding alone, so equality is tested directly.
+    let equal = jackknife.iter().all(|&t| t == jackknife[0]);
+    let acceleration = if equal { f64::NAN } else { num / (6.0 * den.powf(1.5)) };
 
     let z = ndtri(alpha);
     let lower = z0 + z;
@@ -508,6 +511,16 @@ mod tests {
             .unwrap();
         assert_eq!((pct.low, pct.high), (0.75, 0.75));
         assert!(!pct.flags.degenerate);
+        // Values whose sums round: the jackknife values are still all equal, though their computed mean may differ
+        // from them by an ulp; the interval is degenerate all the same (it was [x, x] for some, NaN for others).
+        for (x, n) in [(0.1, 100), (0.8534, 100), (1.0 / 3.0, 37), (0.9, 7)] {
+            let matrix = ResampleMatrix::generate(0, "t", n, 200).unwrap();
+            let ci = Replicates::mean(&matrix, &vec![x; n])
+                .unwrap()
+                .interval(&BootstrapOptions::default())
+                .unwrap();
+            assert!(ci.low.is_nan() && ci.high.is_nan() && ci.flags.degenerate, "{x} × {n}: {ci:?}");
+        }
     }
 
     #[test]
