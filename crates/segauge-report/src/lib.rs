@@ -8,7 +8,9 @@
 //! - One pair: [`compare_json`] and [`compare_table`].
 //! - Input: [`read_metadata`] reads the case metadata CSV.
 //! - Sharded runs: [`PartialWriter`] appends a shard's records to its partial file (JSON lines, header
-//!   [`Header`]); [`read_partials`] reads and checks the partial files of a run for the merge.
+//!   [`Header`]); [`read_partials`] reads and checks the partial files of a run for the merge;
+//!   [`record_line`] and [`options_line`] (and their readers) carry records and per-case options between the
+//!   processes of a front end that distributes cases itself.
 //! - Text safety: [`printable`] escapes control characters in every text output.
 //!
 //! # Semantics
@@ -49,7 +51,8 @@ pub use dataset::{
 pub use html::report_html;
 pub use output::{compare_json, compare_table, printable, write_cases_csv};
 pub use partial::{
-    Header, PARTIAL_FORMAT, PartialWriter, Partials, Resumed, VERSION, partial_path, read_partials,
+    Header, PARTIAL_FORMAT, PartialWriter, Partials, Resumed, VERSION, options_line, partial_path,
+    read_options_line, read_partials, read_record_line, record_line,
 };
 
 /// Errors of the output formats.

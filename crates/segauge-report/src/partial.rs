@@ -15,7 +15,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use segauge_eval::{CaseRecord, Plan, Shard};
+use segauge_eval::{CaseRecord, EvalOptions, Plan, Shard};
 use sha2::{Digest, Sha256};
 
 use crate::Error;
@@ -99,6 +99,48 @@ fn shard_of_name(name: &str) -> Option<Shard> {
     let rest = name.strip_prefix("segauge-shard-")?.strip_suffix(".jsonl")?;
     let (k, n) = rest.split_once("-of-")?;
     format!("{k}/{n}").parse().ok()
+}
+
+/// A case record as one line of a partial file, without its newline, for front ends that move records between
+/// processes themselves (the Python package's executors) and merge them with [`Plan::merge`].
+///
+/// # Errors
+/// [`Error::Partial`] if the record cannot be serialised (it always can).
+pub fn record_line(record: &CaseRecord) -> Result<String, Error> {
+    let v = to_value(record).map_err(|e| text_error("<record>", e))?;
+    Ok(v.to_string())
+}
+
+/// The case record of a line written by [`record_line`] (or a record line of a partial file).
+///
+/// # Errors
+/// [`Error::Partial`] if the line is not a case record.
+pub fn read_record_line(line: &str) -> Result<CaseRecord, Error> {
+    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| text_error("<record>", e))?;
+    from_value(value).map_err(|e| text_error("<record>", e))
+}
+
+/// Per-case options as the headers' plan stores them (every number read back bit for bit), for a front end that
+/// sends them to the processes evaluating its shards.
+///
+/// # Errors
+/// [`Error::Partial`] if the options cannot be serialised (they always can).
+pub fn options_line(options: &EvalOptions) -> Result<String, Error> {
+    let v = to_value(options).map_err(|e| text_error("<options>", e))?;
+    Ok(v.to_string())
+}
+
+/// The per-case options of a text written by [`options_line`].
+///
+/// # Errors
+/// [`Error::Partial`] if the text is not such options.
+pub fn read_options_line(text: &str) -> Result<EvalOptions, Error> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| text_error("<options>", e))?;
+    from_value(value).map_err(|e| text_error("<options>", e))
+}
+
+fn text_error(what: &str, e: serde_json::Error) -> Error {
+    Error::Partial { path: PathBuf::from(what), detail: e.to_string() }
 }
 
 /// Appends the records of one shard to its partial file.
@@ -412,4 +454,30 @@ pub fn read_partials(dirs: &[PathBuf]) -> Result<Partials, Error> {
     out.plan = header.plan;
     out.assignment = out.plan.assignment(out.shards).into_iter().map(|(id, k)| (id.to_string(), k)).collect();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use segauge_eval::{Failure, ModelOutcome, Outcome};
+
+    #[test]
+    fn records_and_options_read_back_as_written() {
+        let record = CaseRecord {
+            case: "c1".into(),
+            models: vec![ModelOutcome {
+                model: "a".into(),
+                outcome: Outcome::Failed(Failure { case: "c1".into(), error: "unreadable".into() }),
+            }],
+        };
+        let line = record_line(&record).unwrap();
+        assert!(!line.contains('\n'));
+        assert_eq!(read_record_line(&line).unwrap(), record);
+        let mut options = EvalOptions::default();
+        if let Some(s) = options.surface.as_mut() {
+            s.tau = 0.1 + 0.2; // not the shortest decimal of its neighbours: it must survive exactly
+        }
+        assert_eq!(read_options_line(&options_line(&options).unwrap()).unwrap(), options);
+        assert!(read_record_line("{\"case\": 1}").is_err());
+    }
 }
