@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod kubernetes;
 mod safety;
 mod shards;
 
