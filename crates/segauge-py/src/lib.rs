@@ -4,7 +4,7 @@
 //! operation and no Python-side logic of its own:
 //! - data sets: `evaluate` and `evaluate_dirs` run the one pipeline (`segauge_eval::run`, the same as
 //!   `segauge eval`) and return a [`Report`], whose JSON and CSV are the command's, byte for byte;
-//! - sharded runs: `plan`/`plan_dirs` give the shard plan of a data set ([`shards::Plan`]: one shard into a
+//! - sharded runs: `plan`/`plan_dirs` give the shard plan of a data set (`shards::Plan`: one shard into a
 //!   partial file, as `segauge eval --shard`, or the merge of records), `evaluate_records` evaluates cases sent
 //!   to an executor's worker, `merge` merges partial files (as `segauge merge`);
 //! - arrays: `compare_arrays`, `compare_files`, `batch_metrics`, `load`, `load_rtstruct`;
