@@ -49,6 +49,11 @@ const EVAL_EXAMPLES: &str = "Examples:
   segauge eval --model nnunet=nnunet_out/ --model monai=monai_out/ --gt labels/ --report compare.html
   segauge eval --pred preds/ --gt labels/ --lesion-rule brats2023 --dilation 3 --min-gt-volume 50";
 
+const MERGE_EXAMPLES: &str = "Examples:
+  segauge eval --pred preds/ --gt labels/ --shard 1/3 --partial parts/     (and 2/3, 3/3, anywhere)
+  segauge merge parts/ --json results.json --report report.html --metadata cases.csv
+  segauge eval --pred preds/ --gt labels/ --shard 2/3 --partial parts/ --resume   (after a preemption)";
+
 const CONVERT_EXAMPLES: &str = "Examples:
   segauge convert seg.dcm seg.nii.gz --series ct_series/
   segauge convert rtstruct.dcm liver.nii.gz --reference ct.nii.gz --roi Liver=1
@@ -99,6 +104,11 @@ enum Command {
     /// intervals, subgroups and (for several models) paired comparisons.
     #[command(after_help = EVAL_EXAMPLES)]
     Eval(Box<EvalArgs>),
+    /// The outputs of one `eval` from the partial files of its shards (`eval --shard K/N --partial DIR`): every
+    /// aggregate, interval, subgroup, comparison and ranking, byte for byte those of a single run; cases that no
+    /// shard recorded are listed as failures.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(Box<MergeArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -191,6 +201,43 @@ struct EvalArgs {
     only_predicted: bool,
     #[command(flatten)]
     read: ReadArgs,
+    #[command(flatten)]
+    outputs: OutputArgs,
+    #[command(flatten)]
+    metrics: MetricArgs,
+    #[command(flatten)]
+    stats: StatArgs,
+    /// Evaluate only shard K of N (`2/8`) and record each case, as it finishes, in the partial file of `--partial`
+    /// (cases go to shards by size, largest first, each to the shard with the fewest bytes so far); `segauge merge`
+    /// turns the partial files into the outputs of one run.
+    #[arg(long, value_parser = parse_shard, requires = "partial", conflicts_with_all = ["report", "csv", "json", "summary_csv", "lesion_csv", "metadata", "subgroups"], help_heading = "Sharded runs")]
+    shard: Option<segauge::eval::Shard>,
+    /// The folder of the partial files (`segauge-shard-K-of-N.jsonl`; created if need be, never inside an input
+    /// folder).
+    #[arg(long, requires = "shard", help_heading = "Sharded runs")]
+    partial: Option<PathBuf>,
+    /// Continue the partial file of this shard: cases already recorded are skipped, an incomplete last line is
+    /// cut off and its case redone. Without it an existing partial file is refused.
+    #[arg(long, requires = "shard", help_heading = "Sharded runs")]
+    resume: bool,
+    /// Worker threads, 1 to 1024 (default: all cores). Results are identical for any number.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024), help_heading = "Run")]
+    threads: Option<u64>,
+}
+
+impl EvalArgs {
+    /// The models as (name, folder): `--pred` is the model `pred`.
+    fn models(&self) -> Vec<(String, PathBuf)> {
+        match &self.pred {
+            Some(dir) => vec![("pred".to_string(), dir.clone())],
+            None => self.model.clone(),
+        }
+    }
+}
+
+/// The output files of `eval` and `merge`.
+#[derive(Args)]
+struct OutputArgs {
     /// Write the self-contained HTML report to this file.
     #[arg(long, help_heading = "Outputs")]
     report: Option<PathBuf>,
@@ -206,8 +253,27 @@ struct EvalArgs {
     /// Write one row per lesion (GT and predicted) to this CSV file.
     #[arg(long, help_heading = "Outputs")]
     lesion_csv: Option<PathBuf>,
-    #[command(flatten)]
-    metrics: MetricArgs,
+}
+
+impl OutputArgs {
+    /// The output files, in the order they are written, as (flag, path).
+    fn list(&self) -> Vec<(&'static str, &Path)> {
+        [
+            ("--csv", &self.csv),
+            ("--summary-csv", &self.summary_csv),
+            ("--lesion-csv", &self.lesion_csv),
+            ("--json", &self.json),
+            ("--report", &self.report),
+        ]
+        .into_iter()
+        .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
+        .collect()
+    }
+}
+
+/// The options of the aggregates (`eval` and `merge`).
+#[derive(Args)]
+struct StatArgs {
     /// Bootstrap resamples of the case set (1 to 10,000,000; refused up front when their matrices would not fit
     /// in the memory available).
     #[arg(long, default_value_t = 9999, value_parser = clap::value_parser!(u64).range(1..=MAX_RESAMPLES), help_heading = "Statistics")]
@@ -227,20 +293,9 @@ struct EvalArgs {
     /// Metadata columns to slice by, `col1,col2` (default: every column).
     #[arg(long, value_delimiter = ',', help_heading = "Statistics")]
     subgroups: Option<Vec<String>>,
-    /// Worker threads, 1 to 1024 (default: all cores). Results are identical for any number.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024), help_heading = "Run")]
-    threads: Option<u64>,
 }
 
-impl EvalArgs {
-    /// The models as (name, folder): `--pred` is the model `pred`.
-    fn models(&self) -> Vec<(String, PathBuf)> {
-        match &self.pred {
-            Some(dir) => vec![("pred".to_string(), dir.clone())],
-            None => self.model.clone(),
-        }
-    }
-
+impl StatArgs {
     fn aggregate(&self) -> segauge::AggregateOptions {
         segauge::AggregateOptions {
             resamples: usize::try_from(self.bootstrap).unwrap_or(usize::MAX),
@@ -260,6 +315,28 @@ impl EvalArgs {
             ..Default::default()
         }
     }
+}
+
+/// The options of `segauge merge`.
+#[derive(Args)]
+struct MergeArgs {
+    /// Folders holding the partial files (`segauge-shard-K-of-N.jsonl`) of one sharded run.
+    #[arg(required = true, help_heading = "Inputs")]
+    dirs: Vec<PathBuf>,
+    /// Case metadata: a CSV file with a `case` column and any others (subgroups are sliced by them).
+    #[arg(long, help_heading = "Inputs")]
+    metadata: Option<PathBuf>,
+    #[command(flatten)]
+    outputs: OutputArgs,
+    #[command(flatten)]
+    stats: StatArgs,
+    /// Worker threads, 1 to 1024 (default: all cores). Results are identical for any number.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024), help_heading = "Run")]
+    threads: Option<u64>,
+}
+
+fn parse_shard(text: &str) -> Result<segauge::eval::Shard, String> {
+    text.parse().map_err(|e: segauge::eval::Error| e.to_string())
 }
 
 /// How input files are read (every command).
@@ -721,6 +798,7 @@ fn main() -> ExitCode {
             convert(&input, &output, series.as_deref(), reference.as_deref(), &read)
         }
         Command::Eval(args) => eval(&args),
+        Command::Merge(args) => merge(&args),
     };
     match outcome {
         Ok(code) => code,
@@ -815,20 +893,6 @@ fn convert(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The output files of `eval`, in the order they are written, as (flag, path).
-fn eval_outputs(args: &EvalArgs) -> Vec<(&'static str, &Path)> {
-    [
-        ("--csv", &args.csv),
-        ("--summary-csv", &args.summary_csv),
-        ("--lesion-csv", &args.lesion_csv),
-        ("--json", &args.json),
-        ("--report", &args.report),
-    ]
-    .into_iter()
-    .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
-    .collect()
-}
-
 /// The memory this process may still use, bytes: `SEGAUGE_MEMORY_LIMIT` when set, else the smaller of the
 /// system's available memory and what is left under the cgroup's limit (containers, Slurm jobs); `None` where
 /// none can be read.
@@ -874,15 +938,19 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         }
     }
     // Nothing is computed before every output is known to be writable and to touch no input.
-    let outputs = eval_outputs(args);
     let mut inputs: Vec<segauge::io::Input<'_>> =
         models.iter().map(|(_, dir)| segauge::io::Input::Folder(dir)).collect();
     inputs.push(segauge::io::Input::Folder(&args.gt));
     inputs.extend(args.metadata.as_deref().map(segauge::io::Input::File));
     inputs.extend(args.read.series_root.as_deref().map(segauge::io::Input::Folder));
+    let outputs = args.outputs.list();
+    let partial = match (args.shard, &args.partial) {
+        (Some(shard), Some(dir)) => Some((shard, dir, partial_file(dir, shard, &inputs)?)),
+        _ => None,
+    };
     segauge::io::check_outputs(&outputs, &inputs)?;
     let mut options =
-        segauge::Options { eval: args.metrics.options(&args.read), aggregate: args.aggregate() };
+        segauge::Options { eval: args.metrics.options(&args.read), aggregate: args.stats.aggregate() };
     args.metrics.structures(&mut options.eval, &args.gt)?;
     let metadata = match &args.metadata {
         Some(path) => report::read_metadata(path)?,
@@ -900,58 +968,210 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         segauge::eval::require_pairs(&data, dir, &args.gt)?;
         sets.push((name.clone(), data));
     }
-    if !metadata.is_empty() {
-        let known: std::collections::BTreeSet<&String> =
-            sets.iter().flat_map(|(_, d)| d.cases.iter().map(|c| &c.id)).collect();
-        let unknown = metadata.keys().filter(|k| !known.contains(k)).count();
-        if unknown > 0 {
-            eprintln!("warning: {unknown} case(s) of the metadata file have no files");
-        }
+    warn_unknown_metadata(&metadata, sets.iter().flat_map(|(_, d)| d.cases.iter().map(|c| &c.id)));
+    let threads = start_threads(args.threads)?;
+    if let Some((shard, dir, path)) = partial {
+        let inputs = segauge::eval::Inputs { models: sets, metadata, gt_dir: Some(args.gt.clone()) };
+        return eval_shard(inputs, &options.eval, shard, dir, &path, args.resume);
     }
-    let threads = match args.threads {
+    let n_cases = sets.iter().map(|(_, d)| d.cases.len()).max().unwrap_or(0);
+    check_memory(&options, &metadata, n_cases, models.len(), threads, args.stats.bootstrap)?;
+    let inputs = segauge::eval::Inputs { models: sets, metadata, gt_dir: Some(args.gt.clone()) };
+    let bar = progress_bar(inputs.total_cases());
+    let result = segauge::eval::run(inputs, &options, &|_| bar.inc(1))?;
+    bar.finish_and_clear();
+    let selected = args.metrics.labels.is_some() || !options.eval.regions.is_empty();
+    finish(&result, &outputs, selected)
+}
+
+/// Warns about case ids of the metadata that no case has (a misspelt id, or the wrong file).
+fn warn_unknown_metadata<'a>(metadata: &segauge::eval::Metadata, ids: impl Iterator<Item = &'a String>) {
+    if metadata.is_empty() {
+        return;
+    }
+    let known: std::collections::BTreeSet<&String> = ids.collect();
+    let unknown = metadata.keys().filter(|k| !known.contains(k)).count();
+    if unknown > 0 {
+        eprintln!("warning: {unknown} case(s) of the metadata file have no files");
+    }
+}
+
+/// The number of worker threads (`--threads`, else all cores), started now when given.
+fn start_threads(threads: Option<u64>) -> anyhow::Result<usize> {
+    let n = match threads {
         Some(n) => usize::try_from(n).unwrap_or(1),
         None => std::thread::available_parallelism().map_or(1, usize::from),
     };
-    let n_cases = sets.iter().map(|(_, d)| d.cases.len()).max().unwrap_or(0);
-    let n_columns = options.aggregate.subgroup_columns(&metadata)?.len();
-    let need = options.aggregate.memory_estimate(n_cases, models.len(), n_columns, threads);
+    if threads.is_some() {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("cannot start worker threads")?;
+    }
+    Ok(n)
+}
+
+/// Refuses a `--bootstrap` whose resample matrices would not fit in the memory available.
+fn check_memory(
+    options: &segauge::Options,
+    metadata: &segauge::eval::Metadata,
+    n_cases: usize,
+    n_models: usize,
+    threads: usize,
+    bootstrap: u64,
+) -> anyhow::Result<()> {
+    let n_columns = options.aggregate.subgroup_columns(metadata)?.len();
+    let need = options.aggregate.memory_estimate(n_cases, n_models, n_columns, threads);
     if let Some(available) = memory_available().filter(|&a| need > a) {
         bail!(
-            "--bootstrap {}: the resample matrices of {n_cases} cases need about {}, more than the {} of memory \
-             available; use fewer resamples (the default is 9999)",
-            args.bootstrap,
+            "--bootstrap {bootstrap}: the resample matrices of {n_cases} cases need about {}, more than the {} of \
+             memory available; use fewer resamples (the default is 9999)",
             gib(need),
             gib(available)
         );
     }
-    if args.threads.is_some() {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .context("cannot start worker threads")?;
-    }
-    let inputs = segauge::eval::Inputs { models: sets, metadata, gt_dir: Some(args.gt.clone()) };
-    let bar = indicatif::ProgressBar::new(inputs.total_cases() as u64);
+    Ok(())
+}
+
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {elapsed_precise} (eta {eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let result = segauge::eval::run(inputs, &options, &|_| bar.inc(1))?;
-    bar.finish_and_clear();
+    bar
+}
 
+/// The partial file of `shard` in `dir` (created if need be), refused where it would touch an input.
+fn partial_file(
+    dir: &Path,
+    shard: segauge::eval::Shard,
+    inputs: &[segauge::io::Input<'_>],
+) -> anyhow::Result<PathBuf> {
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--partial {}: cannot create the folder", dir.display()))?;
+    let path = report::partial_path(dir, shard);
+    // The check refuses an existing file; whether one may be continued is the writer's to say (--resume).
+    let probe = dir.join(".segauge-partial-probe");
+    let checked = segauge::io::check_outputs(&[("--partial", &probe)], inputs);
+    if let Err(e) = checked {
+        if created {
+            let _ = std::fs::remove_dir(dir);
+        }
+        return Err(e.into());
+    }
+    Ok(path)
+}
+
+/// `eval --shard K/N --partial DIR`: the cases of one shard, each appended to its partial file as it finishes.
+fn eval_shard(
+    inputs: segauge::eval::Inputs,
+    options: &segauge::EvalOptions,
+    shard: segauge::eval::Shard,
+    dir: &Path,
+    path: &Path,
+    resume: bool,
+) -> anyhow::Result<ExitCode> {
+    let plan = segauge::eval::Plan::new(inputs, options)?;
+    let (writer, resumed) = report::PartialWriter::open(dir, &plan, shard, resume)?;
+    let shown = report::printable(&path.display().to_string()).into_owned();
+    if resumed.cut > 0 {
+        eprintln!("note: {shown}: cut an incomplete last line ({} bytes); its case is redone", resumed.cut);
+    }
+    let todo = plan.cases_of(shard).iter().filter(|id| !resumed.done.contains(**id)).count();
+    if resume {
+        eprintln!("shard {shard}: {} case(s) already recorded, {todo} to evaluate", resumed.done.len());
+    }
+    // Test-only: a pause before each record is written, so that a test can stop a shard between two records.
+    let delay = std::env::var("SEGAUGE_TEST_RECORD_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(std::time::Duration::from_millis);
+    let bar = progress_bar(todo);
+    let writer = std::sync::Mutex::new(writer);
+    let failed = std::sync::atomic::AtomicUsize::new(0);
+    let recorded = plan.evaluate_shard(shard, &|id| resumed.done.contains(id), &|record| {
+        if let Some(d) = delay {
+            std::thread::sleep(d);
+        }
+        let fails =
+            record.models.iter().filter(|m| matches!(m.outcome, segauge::eval::Outcome::Failed(_))).count();
+        failed.fetch_add(fails, std::sync::atomic::Ordering::Relaxed);
+        let mut w = writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        w.append(&record)?;
+        bar.inc(1);
+        Ok::<(), report::Error>(())
+    })?;
+    bar.finish_and_clear();
+    let failed = failed.into_inner();
+    let note =
+        if failed > 0 { format!(" ({failed} failed; `segauge merge` lists them)") } else { String::new() };
+    eprintln!(
+        "shard {shard}: recorded {recorded} case(s){note} in {shown}; all {} of its cases are recorded",
+        recorded + resumed.done.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `segauge merge DIR…`: the outputs of one run from the partial files of its shards.
+fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let mut inputs: Vec<segauge::io::Input<'_>> =
+        args.dirs.iter().map(|d| segauge::io::Input::Folder(d)).collect();
+    inputs.extend(args.metadata.as_deref().map(segauge::io::Input::File));
+    let outputs = args.outputs.list();
+    segauge::io::check_outputs(&outputs, &inputs)?;
+    let metadata = match &args.metadata {
+        Some(path) => report::read_metadata(path)?,
+        None => Default::default(),
+    };
+    let partials = report::read_partials(&args.dirs)?;
+    for note in &partials.notes {
+        eprintln!("note: {}", report::printable(note));
+    }
+    let missing: Vec<usize> = (1..=partials.shards).filter(|k| !partials.present.contains(k)).collect();
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(|k| format!("{k}/{}", partials.shards)).collect();
+        eprintln!(
+            "warning: no partial file of shard(s) {}; their cases are listed as failures",
+            list.join(", ")
+        );
+    }
+    let plan = &partials.plan;
+    let options = segauge::Options { eval: plan.options.clone(), aggregate: args.stats.aggregate() };
+    options.validate(&metadata)?;
+    warn_unknown_metadata(&metadata, plan.sizes.keys());
+    let threads = start_threads(args.threads)?;
+    check_memory(&options, &metadata, plan.case_count(), plan.models.len(), threads, args.stats.bootstrap)?;
+    let result = plan.merge(
+        partials.records.iter().cloned(),
+        &|id| partials.missing_reason(id),
+        metadata,
+        &options.aggregate,
+    )?;
+    let selected = options.eval.labels.is_some() || !options.eval.regions.is_empty();
+    finish(&result, &outputs, selected)
+}
+
+/// Writes the outputs of a report and tells what was evaluated; the exit code of `eval` and `merge`.
+fn finish(
+    result: &segauge::eval::Report,
+    outputs: &[(&str, &Path)],
+    selected: bool,
+) -> anyhow::Result<ExitCode> {
     // Each output is written whole or not at all; a failed one does not stop the others.
     let mut unwritten = 0;
-    for &(flag, path) in &outputs {
+    for &(flag, path) in outputs {
         let text = |w: &mut dyn Write, text: String| {
             w.write_all(text.as_bytes())
                 .map_err(|source| report::Error::Write { path: path.to_path_buf(), source })
         };
         let written = segauge::io::write_atomically(path, |w| match flag {
-            "--csv" => report::write_cases_csv(&result, w, path),
-            "--summary-csv" => report::write_summary_csv(&result, w, path),
-            "--lesion-csv" => report::write_lesion_csv(&result, w, path),
-            "--json" => text(w, report::report_json(&result)),
-            _ => text(w, report::report_html(&result)),
+            "--csv" => report::write_cases_csv(result, w, path),
+            "--summary-csv" => report::write_summary_csv(result, w, path),
+            "--lesion-csv" => report::write_lesion_csv(result, w, path),
+            "--json" => text(w, report::report_json(result)),
+            _ => text(w, report::report_html(result)),
         });
         let shown = report::printable(&path.display().to_string()).into_owned();
         match written {
@@ -964,14 +1184,14 @@ fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if outputs.is_empty() {
-        report::write_cases_csv(&result, std::io::stdout().lock(), Path::new("<stdout>"))?;
+        report::write_cases_csv(result, std::io::stdout().lock(), Path::new("<stdout>"))?;
     } else {
-        print!("{}", report::summary_text(&result));
+        print!("{}", report::summary_text(result));
     }
     let several = result.models.len() > 1;
     for m in &result.models {
         let prefix = if several { format!("model {}: ", m.name) } else { String::new() };
-        if args.metrics.labels.is_some() || !options.eval.regions.is_empty() {
+        if selected {
             for s in segauge::eval::structures_never_seen(&m.evaluation) {
                 let s = report::printable(&s.to_string()).into_owned();
                 eprintln!("warning: {prefix}{s} is absent from both sides of every evaluated case");

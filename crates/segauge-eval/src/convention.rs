@@ -17,7 +17,7 @@ use crate::Error;
 use crate::options::EvalOptions;
 
 /// Whose conventions the surface-distance and overlap metrics follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Convention {
     /// segauge's own: the `smooth` surface, the larger directed percentile without interpolation, both-empty

@@ -11,6 +11,9 @@
 //! - [`compare`]: one prediction against its ground truth; [`compare_volumes`]: the same for two volumes in
 //!   memory; [`pair_dirs`] and [`pair_dirs_with`]: two folders paired into cases (recursive discovery of files,
 //!   MONAI's `case/case_seg.nii.gz`, folders of per-structure masks, or `{case}` patterns).
+//! - Sharded runs: a [`Plan`] splits the cases into [`Shard`]s that separate processes evaluate
+//!   ([`Plan::evaluate_shard`], one [`CaseRecord`] per case as it finishes); [`Plan::merge`] turns the stored
+//!   records into the [`Report`] of one run, bit for bit (see the `shard` module).
 //! - [`Convention`]: the settings of another tool (MeshMetrics, DeepMind, medpy, MONAI, nnU-Net) as a preset.
 //! - [`Catalogue`] and [`Metric`]: every metric's key, name, unit, direction and aggregation, the single source
 //!   every writer uses.
@@ -25,7 +28,8 @@
 //! binary masks, with the same numbers for the same voxels. A prediction and its ground truth must share one grid (shape, spacing, origin, direction, within
 //! [`segauge_io::GridTolerance`]); otherwise the case fails, it is never resampled silently. Dice and IoU come
 //! from exact voxel counts ([`segauge_metrics`]); volumes are in mm³, distances in mm. Per-case records and
-//! failures derive serde's traits, so that partial results can be stored and merged by any format.
+//! failures, per-case [`Outcome`]s and the [`Plan`] of a sharded run derive serde's traits, so that partial
+//! results can be stored and merged by any format (segauge-report writes them as JSON lines).
 //!
 //! # Example
 //! ```
@@ -52,6 +56,7 @@ mod measure;
 mod options;
 mod pairing;
 mod pipeline;
+mod shard;
 mod sides;
 mod structures;
 
@@ -62,12 +67,14 @@ pub use aggregate::{
 pub use catalogue::{ALL as ALL_METRICS, Aggregation, Better, Catalogue, Metric, Unit, Value};
 pub use convention::{CONVENTIONS, Convention};
 pub use measure::{
-    Case, CaseResult, DataSet, Evaluation, Failure, LabelResult, MAX_REASON_BYTES, check_selection, compare,
-    compare_files, compare_volumes, evaluate, structures_never_seen,
+    Case, CaseResult, DataSet, Evaluation, Failure, LabelResult, MAX_REASON_BYTES, Measurement, Outcome,
+    assemble, check_selection, compare, compare_files, compare_volumes, evaluate, measure_case,
+    structures_never_seen,
 };
 pub use options::{AggregateOptions, EvalOptions, InfPolicy, Metadata, Options};
 pub use pairing::{MAX_DEPTH, PairOptions, first_names, pair_dirs, pair_dirs_with, require_pairs};
 pub use pipeline::{Inputs, Progress, run};
+pub use shard::{CaseRecord, MAX_SHARDS, ModelOutcome, Plan, Shard};
 pub use structures::{DatasetLabels, LabelRef, LabelSources, Region, Structure, dataset_json_near};
 
 /// Errors of evaluation: invalid options, and the errors of reading and measuring one pair ([`compare`]).

@@ -171,24 +171,58 @@ pub struct Evaluation {
 }
 
 /// The metrics of one structure of a case, before it is named.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Item {
     counts: LabelCounts,
     surface: Option<SurfaceMetrics>,
     lesions: Option<LesionReport>,
 }
 
-/// What one pair yields before the structures of the data set are known (volumes are already dropped).
-struct Measured {
+/// What one pair yields before the structures of the data set are known (volumes are already dropped): the
+/// per-case record that a sharded run stores ([`Outcome`]) and a merge assembles as [`evaluate`] does.
+///
+/// Its fields are private: it is data to store and give back, read through the [`CaseResult`] it becomes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Measurement {
     pred: PathBuf,
     gt: PathBuf,
-    /// The structures measured (present on either side, or selected).
+    /// The structures measured (present on either side, or selected), as a list of pairs (a map with keys that
+    /// are not text has no JSON form).
+    #[serde(with = "pairs")]
     items: BTreeMap<Key, Item>,
     /// The case's label names: the options' and its files'.
     names: BTreeMap<u32, String>,
     shape: [usize; 3],
     spacing: [f64; 3],
     voxel_volume_mm3: f64,
+}
+
+/// The items of a [`Measurement`] as a sequence of `(key, item)` pairs.
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{Item, Key};
+
+    pub(super) fn serialize<S: Serializer>(items: &BTreeMap<Key, Item>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(items.iter())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Key, Item>, D::Error> {
+        Ok(Vec::<(Key, Item)>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+/// One case of one model as measured, before the data set is assembled: its [`Measurement`], or the
+/// [`Failure`] that stopped it. [`measure_case`] makes it; a sharded run stores it and a merge assembles it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The case was read and measured.
+    Measured(Measurement),
+    /// The case could not be evaluated (the reason names the file and the problem).
+    Failed(Failure),
 }
 
 /// One side as read from disk.
@@ -207,7 +241,7 @@ impl Owned {
 }
 
 /// Reads one pair and measures it.
-fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measured, Error> {
+fn measure(pred: &Path, gt: &Path, options: &EvalOptions) -> Result<Measurement, Error> {
     let read = |p: &Path, series: &Option<PathBuf>, reference: Option<&Grid>| -> Result<Owned, Error> {
         if p.is_dir() {
             return Ok(Owned::Masks(Masks::read(p)?));
@@ -271,7 +305,7 @@ fn measure_sides(
     pred: &Path,
     gt: &Path,
     options: &EvalOptions,
-) -> Result<Measured, Error> {
+) -> Result<Measurement, Error> {
     let grid = side_grid(g, options)?;
     if let Some([first, ..]) = p.layers() {
         first.grid().check_same(&grid, &options.grid_tolerance).map_err(|mismatch| {
@@ -359,7 +393,7 @@ fn measure_sides(
         let (k, item) = m?;
         items.insert(k, item);
     }
-    Ok(Measured {
+    Ok(Measurement {
         pred: pred.to_path_buf(),
         gt: gt.to_path_buf(),
         items,
@@ -624,7 +658,7 @@ fn order(s: &Structure, options: &EvalOptions) -> (u8, u64, String) {
     }
 }
 
-impl Measured {
+impl Measurement {
     /// The record of this case with a row for each of `structures` (absent ones both-empty).
     fn result(
         mut self,
@@ -762,7 +796,7 @@ fn reason(text: String) -> String {
 /// Volumes are dropped as soon as a case's counts are computed, so memory holds at most one case per thread.
 /// A case that fails (missing partner, unreadable file, grid mismatch) is listed in [`Evaluation::failures`] and
 /// every other case still completes. Results do not depend on the number of threads. This is the per-case step
-/// of [`run`](crate::run), which also aggregates.
+/// of [`run`](crate::run), which also aggregates: [`measure_case`] for each case, then [`assemble`].
 ///
 /// # Errors
 /// [`Error::InvalidOption`] for invalid options, before any case is read.
@@ -773,48 +807,92 @@ pub fn evaluate(
 ) -> Result<Evaluation, Error> {
     options.validate()?;
     let options = &options.resolved();
-    let cases = &data.cases;
-    let run = |case: &Case| -> Result<Measured, Failure> {
-        let out = match (&case.pred, &case.gt) {
-            (Some(p), Some(g)) => match &case.volumes {
-                Some(v) => measure_sides(&Side::File(&v.0), &Side::File(&v.1), p, g, options),
-                None => measure(p, g, options),
-            }
-            .map_err(|e| Failure { case: case.id.clone(), error: reason(e.to_string()) }),
-            (None, Some(g)) => Err(Failure {
-                case: case.id.clone(),
-                error: format!(
-                    "no prediction for ground truth {} (to evaluate only the cases with a prediction, use \
-                     --only-predicted)",
-                    g.display()
-                ),
-            }),
-            (Some(p), None) => Err(Failure {
-                case: case.id.clone(),
-                error: format!("no ground truth for prediction {}", p.display()),
-            }),
-            (None, None) => Err(Failure { case: case.id.clone(), error: "no files".into() }),
-        };
+    let run = |case: &Case| {
+        let out = measure_resolved(case, options);
         on_case_done();
         out
     };
     #[cfg(feature = "parallel")]
     let outcomes: Vec<_> = {
         use rayon::prelude::*;
-        cases.par_iter().map(run).collect()
+        data.cases.par_iter().map(run).collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let outcomes: Vec<_> = cases.iter().map(run).collect();
+    let outcomes: Vec<_> = data.cases.iter().map(run).collect();
+    Ok(assemble_resolved(data, outcomes, options))
+}
 
+/// Measures one case on its own: the step of [`evaluate`] that reads files, and the unit of work of a sharded
+/// run. Its [`Outcome`] does not depend on the other cases; [`assemble`] names the structures and fills in the
+/// rows of the data set.
+///
+/// # Errors
+/// [`Error::InvalidOption`] for invalid options; a case's own problems are [`Outcome::Failed`].
+pub fn measure_case(case: &Case, options: &EvalOptions) -> Result<Outcome, Error> {
+    options.validate()?;
+    Ok(measure_resolved(case, &options.resolved()))
+}
+
+/// [`measure_case`] with options already validated and resolved.
+pub(crate) fn measure_resolved(case: &Case, options: &EvalOptions) -> Outcome {
+    let out = match (&case.pred, &case.gt) {
+        (Some(p), Some(g)) => match &case.volumes {
+            Some(v) => measure_sides(&Side::File(&v.0), &Side::File(&v.1), p, g, options),
+            None => measure(p, g, options),
+        }
+        .map_err(|e| Failure { case: case.id.clone(), error: reason(e.to_string()) }),
+        (None, Some(g)) => Err(Failure {
+            case: case.id.clone(),
+            error: format!(
+                "no prediction for ground truth {} (to evaluate only the cases with a prediction, use \
+                 --only-predicted)",
+                g.display()
+            ),
+        }),
+        (Some(p), None) => Err(Failure {
+            case: case.id.clone(),
+            error: format!("no ground truth for prediction {}", p.display()),
+        }),
+        (None, None) => Err(Failure { case: case.id.clone(), error: "no files".into() }),
+    };
+    match out {
+        Ok(m) => Outcome::Measured(m),
+        Err(f) => Outcome::Failed(f),
+    }
+}
+
+/// The [`Evaluation`] of `data` from the outcome of each of its cases (`outcomes[i]` is `data.cases[i]`'s):
+/// the data set's label names (a case whose files name a label differently from an earlier case fails, naming
+/// both), its structures, and each case's row for every structure. [`evaluate`] is [`measure_case`] for each
+/// case, then this; a merge of sharded runs calls it with the stored outcomes and gets the same evaluation.
+///
+/// # Errors
+/// [`Error::InvalidOption`] for invalid options, or when `outcomes` and `data.cases` differ in length.
+pub fn assemble(data: &DataSet, outcomes: Vec<Outcome>, options: &EvalOptions) -> Result<Evaluation, Error> {
+    options.validate()?;
+    if outcomes.len() != data.cases.len() {
+        return Err(Error::InvalidOption {
+            detail: format!("{} outcomes for {} cases", outcomes.len(), data.cases.len()),
+        });
+    }
+    Ok(assemble_resolved(data, outcomes, &options.resolved()))
+}
+
+/// [`assemble`] with options already validated and resolved.
+fn assemble_resolved(data: &DataSet, outcomes: Vec<Outcome>, options: &EvalOptions) -> Evaluation {
+    let cases = &data.cases;
     // The data set's label names: the options', then each case's in case order. A case whose files name a label
     // differently from an earlier case fails, naming both.
     let mut names = options.names.clone();
     let mut named_by: BTreeMap<u32, String> = BTreeMap::new();
-    let outcomes: Vec<Result<Measured, Failure>> = cases
+    let outcomes: Vec<Result<Measurement, Failure>> = cases
         .iter()
         .zip(outcomes)
         .map(|(case, outcome)| {
-            let m = outcome?;
+            let m = match outcome {
+                Outcome::Measured(m) => m,
+                Outcome::Failed(f) => return Err(f),
+            };
             for (label, name) in &m.names {
                 match names.get(label) {
                     Some(old) if old != name => {
@@ -841,12 +919,10 @@ pub fn evaluate(
         })
         .collect();
 
-    let structures: Vec<Structure> = match &options.labels {
-        Some(_) | None => sorted(
-            outcomes.iter().filter_map(|o| o.as_ref().ok()).flat_map(|m| m.structures(&names, options)),
-            options,
-        ),
-    };
+    let structures: Vec<Structure> = sorted(
+        outcomes.iter().filter_map(|o| o.as_ref().ok()).flat_map(|m| m.structures(&names, options)),
+        options,
+    );
     let mut eval = Evaluation { structures: structures.clone(), ..Evaluation::default() };
     for (case, outcome) in cases.iter().zip(outcomes) {
         match outcome {
@@ -859,7 +935,7 @@ pub fn evaluate(
     );
     eval.failures.sort_by(|a, b| a.case.cmp(&b.case));
     eval.not_evaluated.clone_from(&data.not_evaluated);
-    Ok(eval)
+    eval
 }
 
 /// Checks, before any case is measured, that every name `options.labels` selects is a structure: a name of the

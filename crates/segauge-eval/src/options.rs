@@ -17,7 +17,7 @@ use crate::structures::{LabelRef, Region};
 pub type Metadata = BTreeMap<String, BTreeMap<String, String>>;
 
 /// What to evaluate per case and how to read the files.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvalOptions {
     /// Whose conventions the metrics follow, stated in every output ([`Convention::eval_options`] gives a
     /// preset's options; a front end then applies the user's individual switches; default `segauge`).

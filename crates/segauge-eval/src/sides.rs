@@ -95,7 +95,7 @@ impl<'a> Side<'a> {
 }
 
 /// What a structure is made of on a side, resolved by the case's names.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Key {
     /// One label.
     Label(u32),

@@ -112,7 +112,7 @@ impl fmt::Display for Structure {
 }
 
 /// One item of a structure selection (`--labels 1,liver,WT`): a label number or a name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LabelRef {
     /// A label by number.
     Number(u32),
@@ -153,7 +153,7 @@ impl fmt::Display for LabelRef {
 }
 
 /// A region: a structure that is the union of several labels.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Region {
     /// Its name.
     pub name: String,

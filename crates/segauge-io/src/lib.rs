@@ -170,6 +170,7 @@ pub fn scan_dir(dir: &Path) -> Result<BTreeMap<String, Vec<PathBuf>>, Error> {
 
 /// How to read label files.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ReadOptions {
     /// Geometry and axis order for `.npy` files.
     #[cfg(feature = "npy")]

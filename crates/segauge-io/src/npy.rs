@@ -23,6 +23,7 @@ use crate::volume::{Grid, LabelVolume, Labels};
 
 /// The order of the array's axes relative to the volume's x, y, z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Axes {
     /// Array axis 0 is x (nibabel, MeshMetrics).
     #[default]
@@ -33,6 +34,7 @@ pub enum Axes {
 
 /// How to read `.npy` files.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NpyOptions {
     /// Spacing (mm, x y z) for files without a sidecar.
     pub spacing: Option<[f64; 3]>,

@@ -200,6 +200,7 @@ fn det3(m: &[[f64; 3]; 3]) -> f64 {
 ///
 /// Shapes must be equal.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GridTolerance {
     /// Largest relative spacing difference per axis.
     pub spacing_rel: f64,

@@ -19,6 +19,7 @@ use crate::Error;
 /// Which voxels touch: 6, 18 or 26 neighbours in 3D; 4 or 8 in 2D (on a 3D volume, 4 and 8 label every slice
 /// `k` on its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Connectivity {
     /// 2D, shared edges.
     C4,

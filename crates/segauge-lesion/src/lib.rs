@@ -134,6 +134,7 @@ impl FromStr for MatchRule {
 /// lesion-wise HD95 = (Σ HD95 + penalty·FP) / (GT kept + FP), with an infinite HD95 (no prediction) counted as
 /// the penalty; with no kept GT lesion and no FP they are 1 and 0.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct BratsOptions {
     /// Dilation iterations (3 for GLI, SSA and PED; 1 for MEN and MET).
     pub dilation: u32,
@@ -151,6 +152,7 @@ impl Default for BratsOptions {
 
 /// Options of [`evaluate`].
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LesionOptions {
     /// Connectivity of the components (default 26).
     pub connectivity: Connectivity,

@@ -59,6 +59,7 @@ use crate::{EmptyState, Error};
 
 /// The surface on which distances are measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Surface {
     /// The boundary of the union of voxel boxes, triangulated as MeshMetrics (unsmoothed SurfaceNets).
@@ -120,6 +121,7 @@ impl FromStr for Surface {
 
 /// How the two directed percentiles combine into `HD_p`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum PercentileRule {
     /// The larger of the two directed percentiles (MeshMetrics, DeepMind, MONAI).
     #[default]
@@ -130,6 +132,7 @@ pub enum PercentileRule {
 
 /// How a directed percentile is read from its samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum PercentileInterpolation {
     /// The first sample whose cumulative weight reaches the fraction (numpy's `inverted_cdf` with weights;
     /// MeshMetrics, DeepMind): every value is a distance that occurs.
@@ -216,6 +219,7 @@ impl FromStr for BothEmpty {
 
 /// How mesh vertices are placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum MeshCompat {
     /// Exact f64 positions in the image's scaled index space (default; invariant to origin and direction).
     #[default]
@@ -227,6 +231,7 @@ pub enum MeshCompat {
 
 /// Options of the surface metrics.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SurfaceOptions {
     /// The surface.
     pub surface: Surface,

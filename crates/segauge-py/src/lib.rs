@@ -4,6 +4,9 @@
 //! operation and no Python-side logic of its own:
 //! - data sets: `evaluate` and `evaluate_dirs` run the one pipeline (`segauge_eval::run`, the same as
 //!   `segauge eval`) and return a [`Report`], whose JSON and CSV are the command's, byte for byte;
+//! - sharded runs: `plan`/`plan_dirs` give the shard plan of a data set (`shards::Plan`: one shard into a
+//!   partial file, as `segauge eval --shard`, or the merge of records), `evaluate_records` evaluates cases sent
+//!   to an executor's worker, `merge` merges partial files (as `segauge merge`);
 //! - arrays: `compare_arrays`, `compare_files`, `batch_metrics`, `load`, `load_rtstruct`;
 //! - statistics on plain arrays: `bootstrap_ci`, `paired_significance`, `ranking_stability`.
 //!
@@ -14,6 +17,7 @@
 
 mod arrays;
 mod options;
+mod shards;
 mod stats;
 
 use std::path::PathBuf;
@@ -147,14 +151,15 @@ impl Report {
     }
 }
 
-/// Runs the pipeline on `inputs` with the options of `kwargs`, with a progress line on stderr when asked;
-/// `read` lists the files and folders read besides the cases' files, as `(path, is_folder)`.
-fn run(
+/// The options of `kwargs` with their label sources applied (a `dataset.json` beside the ground truth unless
+/// told otherwise), and every file and folder `inputs` reads, as `(path, is_folder)`, after those of `read` (the
+/// files and folders read besides the cases' files): outputs are refused over all of them.
+fn prepare(
     py: Python<'_>,
-    inputs: Inputs,
+    inputs: &Inputs,
     mut read: Vec<(PathBuf, bool)>,
     kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<Report> {
+) -> PyResult<(options::Parsed, Vec<(PathBuf, bool)>)> {
     let mut parsed = options::parse(py, kwargs)?;
     parsed.structures(inputs.gt_dir.as_deref()).map_err(|e| eval_error(py, &e))?;
     read.extend(parsed.sources.dataset_json.iter().map(|p| (p.clone(), false)));
@@ -163,22 +168,58 @@ fn run(
     }
     read.extend(inputs.gt_dir.iter().map(|d| (d.clone(), true)));
     read.extend(parsed.options.eval.read.dicom.series_root.iter().map(|d| (d.clone(), true)));
-    let progress = options::Progress::new(parsed.progress, inputs.total_cases());
-    let run = || segauge::eval::run(inputs, &parsed.options, &|p| progress.tick(p.done));
-    let report = py.detach(|| match parsed.threads {
+    Ok((parsed, read))
+}
+
+/// Runs `work` on `threads` worker threads (a pool of its own), or on the global pool when `None`.
+fn on_threads<T: Send>(
+    threads: Option<usize>,
+    work: impl FnOnce() -> Result<T, segauge::eval::Error> + Send,
+) -> Result<T, segauge::eval::Error> {
+    match threads {
         Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
-            Ok(pool) => pool.install(run),
+            Ok(pool) => pool.install(work),
             Err(e) => Err(segauge::eval::Error::InvalidOption { detail: format!("threads: {e}") }),
         },
-        None => run(),
+        None => work(),
+    }
+}
+
+/// Runs the pipeline on `inputs` with the options of `kwargs`, with a progress line on stderr when asked;
+/// `read` lists the files and folders read besides the cases' files, as `(path, is_folder)`.
+fn run(
+    py: Python<'_>,
+    inputs: Inputs,
+    read: Vec<(PathBuf, bool)>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Report> {
+    let (parsed, read) = prepare(py, &inputs, read, kwargs)?;
+    let progress = options::Progress::new(parsed.progress, inputs.total_cases());
+    let report = py.detach(|| {
+        on_threads(parsed.threads, || segauge::eval::run(inputs, &parsed.options, &|p| progress.tick(p.done)))
     });
     progress.finish();
     let report = report.map_err(|e| eval_error(py, &e))?;
     Ok(Report { results: segauge::Results { report }, inputs: read })
 }
 
-/// Evaluates the cases of one or more models: `models` is a list of `(name, cases)`, each case a dict with `id`,
+/// The inputs of `evaluate`'s arguments: `models` is a list of `(name, cases)`, each case a dict with `id`,
 /// `pred`, `gt` (paths or arrays), `metadata`, and for arrays `spacing`, `origin`, `direction`, `axes`.
+fn case_inputs(
+    py: Python<'_>,
+    models: Vec<(String, Vec<Bound<'_, PyDict>>)>,
+    metadata: Option<Metadata>,
+    gt_dir: Option<PathBuf>,
+) -> PyResult<Inputs> {
+    let mut sets = Vec::with_capacity(models.len());
+    for (name, cases) in models {
+        let cases = cases.iter().map(|c| arrays::case(py, c)).collect::<PyResult<Vec<_>>>()?;
+        sets.push((name, segauge::DataSet { cases, ..Default::default() }));
+    }
+    Ok(Inputs { models: sets, metadata: metadata.unwrap_or_default(), gt_dir })
+}
+
+/// Evaluates the cases of one or more models (see [`case_inputs`]).
 #[pyfunction]
 #[pyo3(signature = (models, metadata = None, gt_dir = None, **kwargs))]
 fn evaluate(
@@ -188,12 +229,29 @@ fn evaluate(
     gt_dir: Option<PathBuf>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Report> {
+    run(py, case_inputs(py, models, metadata, gt_dir)?, vec![], kwargs)
+}
+
+/// The inputs of folders paired by case id, as `segauge eval --model NAME=DIR … --gt GT_DIR`, and the folders
+/// read, as `(path, is_folder)`.
+fn dir_inputs(
+    py: Python<'_>,
+    models: Vec<(String, PathBuf)>,
+    gt_dir: PathBuf,
+    metadata: Metadata,
+    pairing: &segauge::eval::PairOptions,
+) -> PyResult<(Inputs, Vec<(PathBuf, bool)>)> {
+    let mut read = Vec::new();
     let mut sets = Vec::with_capacity(models.len());
-    for (name, cases) in models {
-        let cases = cases.iter().map(|c| arrays::case(py, c)).collect::<PyResult<Vec<_>>>()?;
-        sets.push((name, segauge::DataSet { cases, ..Default::default() }));
+    for (name, dir) in models {
+        let data = segauge::eval::pair_dirs_with(&dir, &gt_dir, pairing).map_err(|e| eval_error(py, &e))?;
+        // As `segauge eval`: a run that pairs nothing is a mistake, not an empty data set.
+        segauge::eval::require_pairs(&data, &dir, &gt_dir)
+            .map_err(|e| raise(py, "InputError", e.to_string()))?;
+        read.push((dir, true));
+        sets.push((name, data));
     }
-    run(py, Inputs { models: sets, metadata: metadata.unwrap_or_default(), gt_dir }, vec![], kwargs)
+    Ok((Inputs { models: sets, metadata, gt_dir: Some(gt_dir) }, read))
 }
 
 /// Evaluates folders paired by case id, as `segauge eval --model NAME=DIR … --gt GT_DIR [--metadata FILE]`.
@@ -214,16 +272,9 @@ fn evaluate_dirs(
         (None, map) => map.unwrap_or_default(),
     };
     let pairing = options::parse(py, kwargs)?.pairing;
-    let mut sets = Vec::with_capacity(models.len());
-    for (name, dir) in models {
-        let data = segauge::eval::pair_dirs_with(&dir, &gt_dir, &pairing).map_err(|e| eval_error(py, &e))?;
-        // As `segauge eval`: a run that pairs nothing is a mistake, not an empty data set.
-        segauge::eval::require_pairs(&data, &dir, &gt_dir)
-            .map_err(|e| raise(py, "InputError", e.to_string()))?;
-        read.push((dir, true));
-        sets.push((name, data));
-    }
-    run(py, Inputs { models: sets, metadata, gt_dir: Some(gt_dir) }, read, kwargs)
+    let (inputs, folders) = dir_inputs(py, models, gt_dir, metadata, &pairing)?;
+    read.extend(folders);
+    run(py, inputs, read, kwargs)
 }
 
 /// `segauge compare --format json` of two files.
@@ -270,6 +321,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evaluate_dirs, m)?)?;
     m.add_function(wrap_pyfunction!(compare_files, m)?)?;
     m.add_function(wrap_pyfunction!(compare_arrays, m)?)?;
+    m.add_class::<shards::Plan>()?;
+    m.add_function(wrap_pyfunction!(shards::plan, m)?)?;
+    m.add_function(wrap_pyfunction!(shards::plan_dirs, m)?)?;
+    m.add_function(wrap_pyfunction!(shards::evaluate_records, m)?)?;
+    m.add_function(wrap_pyfunction!(shards::merge, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::batch_metrics, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::load, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::load_rtstruct, m)?)?;
@@ -277,6 +333,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::paired_significance, m)?)?;
     m.add_function(wrap_pyfunction!(stats::ranking_stability, m)?)?;
     m.add("OPTIONS", options::NAMES.to_vec())?;
+    m.add("AGGREGATE_OPTIONS", shards::AGGREGATE.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

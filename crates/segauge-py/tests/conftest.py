@@ -3,7 +3,8 @@
 The tests compare the package with the ``segauge`` command-line binary (the reference for every number the package
 returns), so they need it: ``$SEGAUGE_BIN``, else ``target/release/segauge``, else ``target/debug/segauge`` of the
 repository holding this file. Without one, every test that needs it fails with a message saying how to get it
-(never a silent skip). Nothing is fetched; numpy, pandas and pytest are the only packages used.
+(never a silent skip). Nothing is fetched; numpy, pandas, pytest and Dask (`dask[distributed]`, for
+test_shards.py, which fails without it) are the only packages used.
 """
 
 import gzip

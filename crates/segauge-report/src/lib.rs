@@ -7,6 +7,10 @@
 //!   [`write_lesion_csv`] (one row per lesion), [`summary_text`] and [`subgroup_text`] (for a terminal).
 //! - One pair: [`compare_json`] and [`compare_table`].
 //! - Input: [`read_metadata`] reads the case metadata CSV.
+//! - Sharded runs: [`PartialWriter`] appends a shard's records to its partial file (JSON lines, header
+//!   [`Header`]); [`read_partials`] reads and checks the partial files of a run for the merge;
+//!   [`record_line`] and [`options_line`] (and their readers) carry records and per-case options between the
+//!   processes of a front end that distributes cases itself.
 //! - Text safety: [`printable`] escapes control characters in every text output.
 //!
 //! # Semantics
@@ -34,8 +38,10 @@
 
 mod csv_write;
 mod dataset;
+mod exact_json;
 mod html;
 mod output;
+mod partial;
 
 use std::path::PathBuf;
 
@@ -44,6 +50,10 @@ pub use dataset::{
 };
 pub use html::report_html;
 pub use output::{compare_json, compare_table, printable, write_cases_csv};
+pub use partial::{
+    Header, PARTIAL_FORMAT, PartialWriter, Partials, Resumed, VERSION, options_line, partial_path,
+    read_options_line, read_partials, read_record_line, record_line,
+};
 
 /// Errors of the output formats.
 ///
@@ -67,6 +77,14 @@ pub enum Error {
         path: PathBuf,
         /// What the operating system said.
         source: std::io::Error,
+    },
+    /// A partial file of a sharded run is unusable: damaged, of another run, or not writable.
+    #[error("{}: {detail}", path.display())]
+    Partial {
+        /// The partial file (or folder).
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
     },
     /// An output was refused or could not be put in place (see [`segauge_io::check_outputs`] and
     /// [`segauge_io::write_atomically`]).

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod kubernetes;
 mod safety;
+mod shards;
 
 use segauge_tests::{EXAMPLE_CASES, EXAMPLE_DIMS, EXAMPLE_SPACING, Nifti, example_case, naive_counts};
 

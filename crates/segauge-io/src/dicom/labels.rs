@@ -14,6 +14,7 @@ use crate::{Error, LabelFile, case_id};
 
 /// How DICOM segmentations become label volumes.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DicomOptions {
     /// A folder holding one image-series folder per case id (`<root>/<case id>/`).
     pub series_root: Option<PathBuf>,

@@ -11,6 +11,10 @@ The data-set API (the same pipeline and the same outputs, byte for byte, as the 
     print(result.by_subgroup("scanner"))
     result.to_html("report.html")
 
+Sharded and distributed runs (the partial files of ``segauge eval --shard K/N --partial DIR`` and ``segauge merge``,
+read and written by both): :func:`evaluate_shard`, :func:`merge`, and ``executor=`` of :func:`evaluate` and
+:func:`evaluate_dirs` (a ``distributed.Client`` or any ``concurrent.futures`` executor).
+
 The array API, for notebooks and training loops: :func:`compare`, :func:`surface_metrics`, :func:`overlap`,
 :func:`lesions`, :func:`batch_metrics`, :func:`load`, :func:`load_rtstruct`, and statistics on per-case values:
 :func:`bootstrap_ci`, :func:`paired_significance`, :func:`ranking_stability`.
@@ -48,20 +52,27 @@ __all__ = [
     "OptionError",
     "OutputError",
     "Result",
+    "ShardRun",
     "SegaugeError",
     "batch_metrics",
     "bootstrap_ci",
     "compare",
     "evaluate",
     "evaluate_dirs",
+    "evaluate_shard",
     "lesions",
     "load",
     "load_rtstruct",
+    "merge",
     "overlap",
     "paired_significance",
     "ranking_stability",
     "surface_metrics",
 ]
+
+#: What :func:`evaluate_shard` did: the partial file, the cases it recorded now and those recorded before
+#: (``resume=True``).
+ShardRun = _namedtuple("ShardRun", ["path", "recorded", "already_recorded"])
 
 #: A case that could not be evaluated: its model, id and one-line reason.
 Failure = _namedtuple("Failure", ["case", "reason", "model"])
@@ -227,7 +238,8 @@ def _gt_dir(models):
 
 
 def evaluate(cases=None, labels=None, surface=_CONVENTION, tau=2.0, percentile=95, lesions=True, bootstrap=9999,
-             ci_method="bca", seed=0, inf_policy="cap", threads=None, progress=True, *, models=None, **options):
+             ci_method="bca", seed=0, inf_policy="cap", threads=None, progress=True, *, models=None, executor=None,
+             shards=None, **options):
     """Evaluates cases (one model) or ``models={"name": cases, ...}`` and aggregates every metric with a
     bootstrap interval, per subgroup of the cases' metadata, with paired comparisons and rankings for several
     models. A case that cannot be evaluated is a listed failure (:attr:`Result.failures`), never an exception.
@@ -235,6 +247,11 @@ def evaluate(cases=None, labels=None, surface=_CONVENTION, tau=2.0, percentile=9
     Every option of ``segauge eval`` is accepted under its name (see :data:`OPTIONS`). ``convention="monai"``
     (``segauge``, ``meshmetrics``, ``deepmind``, ``medpy``, ``monai``, ``nnunet``) computes the metrics as that tool
     does; ``surface`` and the other switches then change single settings of it.
+
+    ``executor`` (a ``distributed.Client``, a ``concurrent.futures`` executor, anything whose ``submit`` returns a
+    future with ``result()``) evaluates the cases in ``shards`` tasks (default: one per case, at most 64) on its
+    workers, which need this package and, for file cases, the files; the records come back and are merged here
+    into the :class:`Result` of a local run, byte for byte. Array cases are sent to the workers with their task.
     """
     if (cases is None) == (models is None):
         raise OptionError("invalid option: give cases or models={name: cases}, not both")
@@ -247,30 +264,116 @@ def evaluate(cases=None, labels=None, surface=_CONVENTION, tau=2.0, percentile=9
     metadata = {c.id: c.metadata for cs in models.values() for c in cs if c.metadata}
     if surface is not _CONVENTION:
         options["surface"] = "none" if surface is None else surface
-    report = _native.evaluate(native_models, metadata, _gt_dir(models), labels=labels, tau=tau,
-                              percentile=percentile, lesions=lesions, bootstrap=bootstrap, ci_method=ci_method,
-                              seed=seed, inf_policy=inf_policy, threads=threads, progress=progress, **options)
-    return Result(report)
+    options.update(labels=labels, tau=tau, percentile=percentile, lesions=lesions, bootstrap=bootstrap,
+                   ci_method=ci_method, seed=seed, inf_policy=inf_policy, threads=threads, progress=progress)
+    if executor is not None:
+        plan = _native.plan(native_models, _gt_dir(models), **options)
+        return _distribute(executor, shards, plan, native_models, _gt_dir(models), options, metadata_map=metadata)
+    return Result(_native.evaluate(native_models, metadata, _gt_dir(models), **options))
 
 
-def evaluate_dirs(pred, gt, metadata=None, **options):
+def _models_of(pred):
+    if isinstance(pred, dict):
+        return [(str(k), _os.fspath(v)) for k, v in pred.items()]
+    return [("pred", _os.fspath(pred))]
+
+
+def _metadata_args(metadata):
+    """``(path, table)`` of a metadata argument: a CSV file or a dict ``{case: {column: value}}``."""
+    if isinstance(metadata, dict):
+        return None, {str(c): {str(k): str(v) for k, v in row.items()} for c, row in metadata.items()}
+    return (None if metadata is None else _os.fspath(metadata)), None
+
+
+def evaluate_dirs(pred, gt, metadata=None, *, executor=None, shards=None, **options):
     """Evaluates a folder of predictions against a folder of ground truths, paired by case id, as
     ``segauge eval --pred PRED --gt GT [--metadata FILE]`` (the same results, byte for byte).
 
     ``pred`` may be ``{"model": folder, ...}`` for several models; ``metadata`` a CSV file with a ``case``
-    column or a dict ``{case: {column: value}}``. Options as :func:`evaluate`.
+    column or a dict ``{case: {column: value}}``. Options and ``executor`` as :func:`evaluate` (the workers read
+    the files at the same paths).
     """
-    models = [(str(k), _os.fspath(v)) for k, v in pred.items()] if isinstance(pred, dict) else [
-        ("pred", _os.fspath(pred))]
+    models = _models_of(pred)
     options.setdefault("progress", True)
     if options.get("surface", "") is None:
         options["surface"] = "none"
-    if isinstance(metadata, dict):
-        table = {str(c): {str(k): str(v) for k, v in row.items()} for c, row in metadata.items()}
-        report = _native.evaluate_dirs(models, _os.fspath(gt), None, table, **options)
-    else:
-        path = None if metadata is None else _os.fspath(metadata)
-        report = _native.evaluate_dirs(models, _os.fspath(gt), path, None, **options)
+    path, table = _metadata_args(metadata)
+    if executor is not None:
+        plan = _native.plan_dirs(models, _os.fspath(gt), **options)
+        native_models = [(name, [{"id": i, "pred": p, "gt": g} for i, p, g in cases])
+                         for name, cases in plan.file_cases()]
+        return _distribute(executor, shards, plan, native_models, _os.fspath(gt), options, path, table)
+    return Result(_native.evaluate_dirs(models, _os.fspath(gt), path, table, **options))
+
+
+_AGGREGATE = frozenset(_native.AGGREGATE_OPTIONS)
+
+
+def _aggregate(options):
+    return {k: v for k, v in options.items() if k in _AGGREGATE}
+
+
+def _shard_records(options_line, models, gt_dir, threads):
+    """An executor's task: the record lines of some cases (``Plan.options_line`` gives the driver's options)."""
+    return _native.evaluate_records(options_line, models, gt_dir, threads)
+
+
+def _distribute(executor, shards, plan, native_models, gt_dir, options, metadata=None, metadata_map=None):
+    """Evaluates the plan's shards as tasks of ``executor`` and merges their records into a :class:`Result`."""
+    count = plan.case_count()
+    n = min(count, 64) if shards is None else int(shards)
+    if n < 1 and count > 0:
+        raise OptionError(f"invalid option: shards: {shards} (at least 1)")
+    options_line = plan.options_line()
+    futures = []
+    for k in range(1, n + 1):
+        ids = set(plan.cases_of(k, n))
+        part = [(name, [c for c in cases if c["id"] in ids]) for name, cases in native_models]
+        part = [(name, cases) for name, cases in part if cases]
+        if part:
+            futures.append(executor.submit(_shard_records, options_line, part, gt_dir, options.get("threads")))
+    records = [line for f in futures for line in f.result()]
+    return Result(plan.merge(records, metadata, metadata_map, **_aggregate(options)))
+
+
+def evaluate_shard(pred, gt, shard, partial, resume=False, **options):
+    """Evaluates shard ``K/N`` of folders paired by case id into its partial file in the folder ``partial``, as
+    ``segauge eval --pred PRED --gt GT --shard K/N --partial DIR [--resume]``: the same file, read by
+    ``segauge merge`` and by :func:`merge`. Each case is appended, synced, as it finishes; ``resume=True``
+    continues a shard that was stopped (its recorded cases are skipped). ``shard`` is ``"K/N"`` or ``(K, N)``.
+    Per-case options as :func:`evaluate_dirs` (every shard must get the same ones); returns a :class:`ShardRun`.
+    """
+    text = shard if isinstance(shard, str) else "/".join(str(int(x)) for x in shard)
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise OptionError(f"invalid option: shard {shard!r}: expected K/N, e.g. 2/8") from None
+    options.setdefault("progress", False)
+    if options.get("surface", "") is None:
+        options["surface"] = "none"
+    plan = _native.plan_dirs(_models_of(pred), _os.fspath(gt), **options)
+    path, recorded, before, _cut = plan.write_shard(_os.fspath(partial), k, n, bool(resume))
+    return ShardRun(_os.fspath(path), recorded, before)
+
+
+def merge(partial, metadata=None, **options):
+    """The :class:`Result` of a sharded run from its partial files, as ``segauge merge DIR… [--metadata FILE]``
+    (the same outputs, byte for byte, as one run): ``partial`` is a folder or a list of folders. Partial files
+    of different runs are refused; a case no shard recorded is a listed failure (``not evaluated: shard K/N
+    missing``). Only aggregate options are taken (``bootstrap``, ``ci_method``, ``seed``, ``inf_policy``,
+    ``hd_cap``, ``subgroups``, ``threads``); a warning names shards without a file.
+    """
+    dirs = [partial] if _is_path(partial) else list(partial)
+    path, table = _metadata_args(metadata)
+    report, notes, missing, n = _native.merge([_os.fspath(d) for d in dirs], path, table, **options)
+    if notes or missing:
+        import warnings
+
+        for note in notes:
+            warnings.warn(note, stacklevel=2)
+        if missing:
+            shown = ", ".join(f"{k}/{n}" for k in missing)
+            warnings.warn(f"no partial file of shard(s) {shown}; their cases are listed as failures", stacklevel=2)
     return Result(report)
 
 

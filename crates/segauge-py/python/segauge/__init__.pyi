@@ -24,6 +24,11 @@ class Failure(NamedTuple):
     reason: str
     model: str
 
+class ShardRun(NamedTuple):
+    path: str
+    recorded: int
+    already_recorded: int
+
 class Case:
     id: str
     pred: Union[PathLike, ArrayLike]
@@ -79,11 +84,29 @@ def evaluate(
     progress: bool = ...,
     *,
     models: Optional[Mapping[str, Sequence[Case]]] = ...,
+    executor: Any = ...,
+    shards: Optional[int] = ...,
     **options: Any,
 ) -> Result: ...
 def evaluate_dirs(
     pred: Union[PathLike, Mapping[str, PathLike]],
     gt: PathLike,
+    metadata: Union[None, PathLike, Mapping[str, Mapping[str, Any]]] = ...,
+    *,
+    executor: Any = ...,
+    shards: Optional[int] = ...,
+    **options: Any,
+) -> Result: ...
+def evaluate_shard(
+    pred: Union[PathLike, Mapping[str, PathLike]],
+    gt: PathLike,
+    shard: Union[str, Tuple[int, int]],
+    partial: PathLike,
+    resume: bool = ...,
+    **options: Any,
+) -> ShardRun: ...
+def merge(
+    partial: Union[PathLike, Sequence[PathLike]],
     metadata: Union[None, PathLike, Mapping[str, Mapping[str, Any]]] = ...,
     **options: Any,
 ) -> Result: ...
