@@ -131,15 +131,25 @@ impl Volumes {
         for (c, &(target, reference)) in self.targets.iter().enumerate() {
             let members = &self.members[self.ranges[c]..self.ranges[c + 1]];
             let verts = &self.vertices[self.vertex_ranges[c]..self.vertex_ranges[c + 1]];
-            // Area-weighted vertex normals (unit length in the world).
+            // Area-weighted vertex normals (unit length in the world). The one Newton step also needs the volume
+            // error and the area at the current points, which this loop has at hand: `at(0.0)` below would
+            // compute the same sums in the same order (its points `x + 0·n` equal `x` except that −0 may become
+            // +0, which changes no sum's value and, when every term is zero, only the sign of a zero step that is
+            // then not taken), so it is not run a second time.
+            let (mut volume, mut area) = (0.0, 0.0);
             for &q in members {
                 let quad = quads[q as usize];
-                let a = vector_area(quad.map(|v| points[v as usize]));
+                let p = quad.map(|v| points[v as usize]);
+                let a = vector_area(p);
                 for &v in &quad {
                     let n = &mut normals[v as usize];
                     n[0] += a[0];
                     n[1] += a[1];
                     n[2] += a[2];
+                }
+                if !exact {
+                    volume += fan_volume(p, reference);
+                    area += (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]).sqrt();
                 }
             }
             for &v in verts {
@@ -165,8 +175,8 @@ impl Volumes {
             let delta = if exact {
                 solve(at, self.reach)
             } else {
-                let (f, a) = at(0.0);
-                if a > 0.0 { (-f / a).clamp(-self.reach, self.reach) } else { 0.0 }
+                let f = volume - target;
+                if area > 0.0 { (-f / area).clamp(-self.reach, self.reach) } else { 0.0 }
             };
             if delta != 0.0 {
                 for &v in verts {

@@ -53,7 +53,7 @@ use segauge_mesh::{
 use crate::crop::{
     VoxelBox, crop_mask, crop_plane, label_box, label_boxes, largest_first, plane_axes, vtk_world_frame,
 };
-use crate::grid::{banded_edt_squared, boundary, boundary_in_plane, edt_squared};
+use crate::grid::{banded_edt_squared, boundary, boundary_in_plane, edt_squared, near_background};
 use crate::surfels::Surfels;
 use crate::{EmptyState, Error};
 
@@ -879,28 +879,28 @@ impl Side {
     /// definition, whatever the surface of the distance metrics: BIoU is a metric on the voxel grid, and this keeps
     /// it comparable across surfaces and with MeshMetrics).
     fn hollow(&self, tau: f64) -> Vec<bool> {
-        let dims = self.mask.dims();
         let s = self.frame.spacing;
-        let n = self.mask.voxels().len();
-        let idx = |n: usize| [n % dims[0], (n / dims[0]) % dims[1], n / (dims[0] * dims[1])];
-        // With e(v) the distance from voxel centre v to the nearest background voxel centre, and h half the voxel
-        // diagonal:
+        let (Target::Mesh { index }, true) = (&self.target, self.vtk_f32) else {
+            // Exactly: the voxel-face surface is the boundary of the union of foreground boxes, so the distance
+            // from a foreground centre to it is the distance to the nearest background box.
+            return near_background(&self.mask, s, tau, self.planar);
+        };
+        // MeshMetrics compatibility: its distances come from its float32 mesh and are stored in a float32 field,
+        // which numpy compares with tau in float32. With e(v) the distance from voxel centre v to the nearest
+        // background voxel centre, and h half the voxel diagonal:
         // - every voxel face lies on the box of a background voxel, within h of its centre, so dist(v) ≥ e(v) − h:
         //   voxels with e(v) ≥ tau + h are not hollow;
         // - the segment from v to that background centre leaves the union of foreground boxes, so dist(v) ≤ e(v):
         //   voxels with e(v) < tau are hollow.
-        // Only the voxels in between need an exact test. The two thresholds carry a relative margin, so voxels
-        // within rounding of either go to the exact test too: the split never depends on how e was rounded.
-        // In a 2D image the band is in the plane: the pixel diagonal, and no neighbours across the slice.
-        let h = if self.planar {
-            0.5 * (s[0] * s[0] + s[1] * s[1]).sqrt()
-        } else {
-            0.5 * (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt()
-        };
+        // Only the voxels in between need the mesh distance. The two thresholds carry a relative margin, so voxels
+        // within rounding of either are measured too: the split never depends on how e was rounded.
+        let dims = self.mask.dims();
+        let idx = |n: usize| [n % dims[0], (n / dims[0]) % dims[1], n / (dims[0] * dims[1])];
+        let h = 0.5 * (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
         let (sure2, maybe2) = (tau * tau * (1.0 - 1e-9), (tau + h) * (tau + h) * (1.0 + 1e-9));
         let plane = dims[0] * dims[1];
         let voxels = self.mask.voxels();
-        let mut out = vec![false; n];
+        let mut out = vec![false; voxels.len()];
         let mut candidates = Vec::new();
         // e² is only needed below (τ + h)²: a banded transform, streamed one slab at a time.
         banded_edt_squared(voxels, false, dims, s, maybe2, |k, slab| {
@@ -917,65 +917,13 @@ impl Side {
                 }
             }
         });
-        match (&self.target, self.vtk_f32) {
-            // MeshMetrics compatibility: its distances come from its float32 mesh and are stored in a float32
-            // field, which numpy compares with tau in float32.
-            (Target::Mesh { index }, true) => {
-                let points: Vec<[f64; 3]> =
-                    candidates.iter().map(|&v| self.frame.point(idx(v).map(|x| x as f64))).collect();
-                for (&v, &dist) in candidates.iter().zip(&index.distances(&points)) {
-                    out[v] = (dist as f32) < (tau as f32);
-                }
-            }
-            // Exactly: the voxel-face surface is the boundary of the union of foreground boxes, so the distance
-            // from a foreground centre to it is the distance to the nearest background box.
-            _ => {
-                for &v in &candidates {
-                    out[v] = background_box_within(&self.mask, idx(v), s, tau, self.planar);
-                }
-            }
+        let points: Vec<[f64; 3]> =
+            candidates.iter().map(|&v| self.frame.point(idx(v).map(|x| x as f64))).collect();
+        for (&v, &dist) in candidates.iter().zip(&index.distances(&points)) {
+            out[v] = (dist as f32) < (tau as f32);
         }
         out
     }
-}
-
-/// Whether some background voxel box (voxels outside the mask's box count as background) lies closer than `tau`
-/// to the centre of voxel `v`. The distance to the box of the voxel at offset Δ is
-/// `sqrt(Σ_a (s_a · max(|Δ_a| − ½, 0))²)`, so only offsets with `|Δ_a| < tau / s_a + ½` can qualify. With
-/// `planar` (a 2D image's slice) only pixels of the same slice count.
-fn background_box_within(mask: &Mask, v: [usize; 3], s: [f64; 3], tau: f64, planar: bool) -> bool {
-    let tau2 = tau * tau;
-    let mut reach: [isize; 3] = std::array::from_fn(|a| (tau / s[a] + 0.5).ceil() as isize);
-    if planar {
-        reach[2] = 0;
-    }
-    let term = |d: isize, sa: f64| -> f64 {
-        if d == 0 {
-            0.0
-        } else {
-            let x = (d.unsigned_abs() as f64 - 0.5) * sa;
-            x * x
-        }
-    };
-    let c = v.map(|x| x as isize);
-    for dz in -reach[2]..=reach[2] {
-        let tz = term(dz, s[2]);
-        if tz >= tau2 {
-            continue;
-        }
-        for dy in -reach[1]..=reach[1] {
-            let ty = tz + term(dy, s[1]);
-            if ty >= tau2 {
-                continue;
-            }
-            for dx in -reach[0]..=reach[0] {
-                if ty + term(dx, s[0]) < tau2 && !mask.get(c[0] + dx, c[1] + dy, c[2] + dz) {
-                    return true;
-                }
-            }
-        }
-    }
-    false
 }
 
 /// Runs two independent computations, in parallel with the `parallel` feature.
