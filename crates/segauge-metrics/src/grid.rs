@@ -202,14 +202,7 @@ pub(crate) fn near_background(mask: &Mask, spacing: [f64; 3], tau: f64, planar: 
     if planar {
         reach[2] = 0;
     }
-    let term = |d: isize, sa: f64| -> f64 {
-        if d == 0 {
-            0.0
-        } else {
-            let x = (d.unsigned_abs() as f64 - 0.5) * sa;
-            x * x
-        }
-    };
+    let term = gap_squared;
     // (Δy, Δz, r): the row at that offset counts within r voxels along x.
     let mut offsets: Vec<(isize, isize, u32)> = Vec::new();
     for dz in -reach[2]..=reach[2] {
@@ -421,6 +414,17 @@ pub(crate) fn boundary_in_plane(mask: &Mask) -> Vec<bool> {
     out
 }
 
+/// The squared gap, mm², between a voxel centre and the nearest face of the voxel `d` voxels away along an axis
+/// of spacing `sa` (0 for the voxel itself): the one expression the band and its direct-search check share.
+fn gap_squared(d: isize, sa: f64) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        let x = (d.unsigned_abs() as f64 - 0.5) * sa;
+        x * x
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -491,14 +495,7 @@ mod tests {
         if planar {
             reach[2] = 0;
         }
-        let term = |d: isize, sa: f64| -> f64 {
-            if d == 0 {
-                0.0
-            } else {
-                let x = (d.unsigned_abs() as f64 - 0.5) * sa;
-                x * x
-            }
-        };
+        let term = super::gap_squared;
         let c = v.map(|x| x as isize);
         for dz in -reach[2]..=reach[2] {
             for dy in -reach[1]..=reach[1] {

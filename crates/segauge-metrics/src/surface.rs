@@ -738,30 +738,7 @@ impl Side {
                 Side::from_mesh(surface_nets_with(&mask, &frame, &options), mask, frame, surface)
             }
             Surface::MarchingCubes => Side::from_mesh(marching_cubes(&mask, &frame), mask, frame, surface),
-            Surface::Grid => {
-                let border = boundary(&mask);
-                let dims = mask.dims();
-                let samples = (0..border.len())
-                    .filter(|&n| border[n])
-                    .map(|n| {
-                        let idx = [n % dims[0], (n / dims[0]) % dims[1], n / (dims[0] * dims[1])];
-                        frame.point(idx.map(|v| v as f64))
-                    })
-                    .collect::<Vec<_>>();
-                let weights = vec![1.0; samples.len()];
-                let edt2 = edt_squared(&border, true, dims, frame.spacing);
-                let target = Target::Grid { edt2 };
-                Side {
-                    samples,
-                    corners: Vec::new(),
-                    weights,
-                    target,
-                    mask,
-                    frame,
-                    vtk_f32: false,
-                    planar: false,
-                }
-            }
+            Surface::Grid => Side::on_grid(boundary(&mask), mask, frame, false),
             Surface::Surfels => {
                 let surfels = Surfels::new(&mask, frame.spacing, planar);
                 let samples = surfels.corners.iter().map(|&n| frame.point(surfels.corner_index(n))).collect();
@@ -788,40 +765,41 @@ impl Side {
             Surface::MarchingCubes => contour(marching_squares(&mask, &plane)),
             // DeepMind's surfels are their own 2D convention (neighbour codes of 2×2 blocks).
             Surface::Surfels => return Side::new(mask, frame, surface, None, true),
-            Surface::Grid => {
-                let border = boundary_in_plane(&mask);
-                let dims = mask.dims();
-                let samples = (0..border.len())
-                    .filter(|&n| border[n])
-                    .map(|n| frame.point([(n % dims[0]) as f64, (n / dims[0]) as f64, 0.0]))
-                    .collect::<Vec<_>>();
-                let weights = vec![1.0; samples.len()];
-                let edt2 = edt_squared(&border, true, dims, frame.spacing);
-                return Side {
-                    samples,
-                    corners: Vec::new(),
-                    weights,
-                    target: Target::Grid { edt2 },
-                    mask,
-                    frame,
-                    vtk_f32: false,
-                    planar: true,
-                };
-            }
+            Surface::Grid => return Side::on_grid(boundary_in_plane(&mask), mask, frame, true),
         };
         let samples = contour.midpoints().into_iter().map(|p| [p[0], p[1], 0.0]).collect();
         let weights = contour.lengths();
         let index = Box::new(SegmentIndex::new(&contour));
-        Side {
-            samples,
-            corners: Vec::new(),
-            weights,
-            target: Target::Contour { index },
-            mask,
-            frame,
-            vtk_f32: false,
-            planar: true,
-        }
+        Side::exact(samples, weights, Target::Contour { index }, mask, frame, true)
+    }
+
+    /// A side placed in exact f64 arithmetic whose samples are not surfel corners.
+    fn exact(
+        samples: Vec<[f64; 3]>,
+        weights: Vec<f64>,
+        target: Target,
+        mask: Mask,
+        frame: Frame,
+        planar: bool,
+    ) -> Side {
+        Side { samples, corners: Vec::new(), weights, target, mask, frame, vtk_f32: false, planar }
+    }
+
+    /// The grid surface: the boundary voxels `border` of `mask` (its 6-connected boundary, or 4-connected in the
+    /// plane when `planar`; a planar mask is one slice, so the same index arithmetic serves both), unit weights,
+    /// and the exact distance transform of the boundary.
+    fn on_grid(border: Vec<bool>, mask: Mask, frame: Frame, planar: bool) -> Side {
+        let dims = mask.dims();
+        let samples = (0..border.len())
+            .filter(|&n| border[n])
+            .map(|n| {
+                let idx = [n % dims[0], (n / dims[0]) % dims[1], n / (dims[0] * dims[1])];
+                frame.point(idx.map(|v| v as f64))
+            })
+            .collect::<Vec<_>>();
+        let weights = vec![1.0; samples.len()];
+        let edt2 = edt_squared(&border, true, dims, frame.spacing);
+        Side::exact(samples, weights, Target::Grid { edt2 }, mask, frame, planar)
     }
 
     fn from_mesh(mesh: Mesh, mask: Mask, frame: Frame, surface: Surface) -> Side {
@@ -836,16 +814,7 @@ impl Side {
             (mesh.centroids(), mesh.areas())
         };
         let index = Box::new(DistanceIndex::new(&mesh));
-        Side {
-            samples,
-            corners: Vec::new(),
-            weights,
-            target: Target::Mesh { index },
-            mask,
-            frame,
-            vtk_f32: false,
-            planar: false,
-        }
+        Side::exact(samples, weights, Target::Mesh { index }, mask, frame, false)
     }
 
     /// Distances from the other side's samples to this surface.
