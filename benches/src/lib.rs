@@ -537,23 +537,31 @@ type Make = fn() -> Vec<u8>;
 
 /// Writes whichever of `paths` is missing, in parallel, from the matching generator.
 fn ensure(paths: BenchData, pred: Make, gt: Make) -> std::io::Result<BenchData> {
+    ensure_on(paths, DIMS, SPACING, &|| pred(), &|| gt())
+}
+
+/// Writes whichever of `paths` is missing, the two in parallel, from the matching generator (label maps of shape
+/// `dims`, spacing `spacing` mm): the one routine behind every generated benchmark pair.
+pub(crate) fn ensure_on(
+    paths: BenchData,
+    dims: [usize; 3],
+    spacing: [f32; 3],
+    pred: &(dyn Fn() -> Vec<u8> + Sync),
+    gt: &(dyn Fn() -> Vec<u8> + Sync),
+) -> std::io::Result<BenchData> {
     std::fs::create_dir_all(data_dir())?;
-    let jobs: [(&Path, Make); 2] = [(&paths.pred, pred), (&paths.gt, gt)];
+    let jobs: [(&Path, &(dyn Fn() -> Vec<u8> + Sync)); 2] = [(&paths.pred, pred), (&paths.gt, gt)];
     std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
             .iter()
             .filter(|(path, _)| !path.is_file())
-            .map(|&(path, make)| scope.spawn(move || write_atomically(path, &make())))
+            .map(|&(path, make)| scope.spawn(move || write_atomically_on(path, dims, spacing, &make())))
             .collect();
         handles
             .into_iter()
             .try_for_each(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     })?;
     Ok(paths)
-}
-
-fn write_atomically(path: &Path, labels: &[u8]) -> std::io::Result<()> {
-    write_atomically_on(path, DIMS, SPACING, labels)
 }
 
 /// Writes `labels` (shape `dims`, spacing `spacing` mm) as a gzip-compressed NIfTI file under a temporary name,

@@ -88,25 +88,9 @@ pub fn ensure_totalseg_data() -> std::io::Result<BenchData> {
 /// Any error creating the directory or writing a file.
 pub fn ensure_body_data() -> std::io::Result<BenchData> {
     let paths = crate::case_paths("many-body117", MANY_DATA_VERSION);
-    std::fs::create_dir_all(data_dir())?;
-    let jobs: [(&Path, MakeBody); 2] = [(&paths.pred, body_prediction), (&paths.gt, body_structures)];
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .iter()
-            .filter(|(path, _)| !path.is_file())
-            .map(|&(path, make)| {
-                scope.spawn(move || write_atomically_on(path, BODY_DIMS, BODY_SPACING, &paint_body(&make())))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .try_for_each(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    })?;
-    Ok(paths)
+    let (pred, gt) = (|| paint_body(&body_prediction()), || paint_body(&body_structures()));
+    crate::ensure_on(paths, BODY_DIMS, BODY_SPACING, &pred, &gt)
 }
-
-/// A generator of a body's structures.
-type MakeBody = fn() -> Vec<Organ>;
 
 /// Ellipsoids as (centre, semi-axes), mm.
 type Parts<'a> = &'a [([f64; 3], [f64; 3])];

@@ -18,8 +18,8 @@ use segauge_tests::SplitMix;
 
 use crate::many::tube;
 use crate::{
-    BenchData, DIMS, Organ, RotatedEllipsoid, SPACING, SURFACE_CENTRE, Warp, add, data_dir, paint_organ,
-    random_rotation, random_unit_vector, rotate, uniform, write_atomically_on,
+    BenchData, DIMS, Organ, RotatedEllipsoid, SPACING, SURFACE_CENTRE, Warp, add, paint_organ,
+    random_rotation, random_unit_vector, rotate, uniform,
 };
 
 /// Version of the shapes' generators, part of their file names: bump it whenever the generated data change.
@@ -173,23 +173,8 @@ pub fn shape(name: &str) -> Option<(Organ, Organ)> {
 pub fn ensure_shape_data(name: &str) -> std::io::Result<Option<BenchData>> {
     let Some((pred, gt)) = shape(name) else { return Ok(None) };
     let paths = crate::case_paths(&format!("surface-{name}"), SHAPES_DATA_VERSION);
-    std::fs::create_dir_all(data_dir())?;
-    let jobs = [(&paths.pred, &pred), (&paths.gt, &gt)];
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .iter()
-            .filter(|(path, _)| !path.is_file())
-            .map(|&(path, organ)| {
-                scope.spawn(move || {
-                    let labels = paint_organ(DIMS, SPACING.map(f64::from), organ, 1);
-                    write_atomically_on(path, DIMS, SPACING, &labels)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .try_for_each(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    })?;
+    let paint = |organ: &Organ| paint_organ(DIMS, SPACING.map(f64::from), organ, 1);
+    let paths = crate::ensure_on(paths, DIMS, SPACING, &|| paint(&pred), &|| paint(&gt))?;
     Ok(Some(paths))
 }
 
