@@ -132,8 +132,12 @@ pub fn label(mask: &Mask, connectivity: Connectivity) -> Components {
     let voxels = mask.voxels();
     let mut rows = Vec::with_capacity(ny * nz + 1);
     let mut runs: Vec<[u32; 2]> = Vec::new();
-    for row in voxels.chunks_exact(nx) {
+    let occupied = mask.occupied_rows();
+    for (row, &o) in voxels.chunks_exact(nx).zip(&occupied) {
         rows.push(runs.len() as u32);
+        if !o {
+            continue;
+        }
         let mut x = 0;
         while x < nx {
             let Some(start) = row[x..].iter().position(|&v| v) else { break };

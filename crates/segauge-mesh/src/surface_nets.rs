@@ -449,6 +449,11 @@ impl Nets {
         let mut previous: Vec<Cell> = Vec::new();
         let mut current: Vec<Cell> = Vec::new();
         let zeros = vec![false; nx];
+        // Cell rows between four empty voxel rows emit nothing: skipping them makes the pass cost in proportion
+        // to the rows the mask touches, not to its box.
+        let occupied = mask.occupied_rows();
+        let occupied =
+            |y: usize, z: usize| y > 0 && z > 0 && y <= ny && z <= nz && occupied[(y - 1) + ny * (z - 1)];
         let row = |y: usize, z: usize| -> &[bool] {
             // `y`, `z` are voxel index + 1, so that 0 is the row before the box.
             if y == 0 || z == 0 || y > ny || z > nz {
@@ -467,6 +472,11 @@ impl Nets {
                 let below = ((c + 2) % 3) * slice_len;
                 let z_valid = valid_corners(c, nz, 0xF0, 0x0F);
                 for b in 0..=ny {
+                    if !(occupied(b, c) || occupied(b + 1, c) || occupied(b, c + 1) || occupied(b + 1, c + 1))
+                    {
+                        anchor[slot + cx * b..slot + cx * (b + 1)].fill(NONE);
+                        continue;
+                    }
                     let rows = [row(b, c), row(b + 1, c), row(b, c + 1), row(b + 1, c + 1)];
                     let yz_valid = z_valid & valid_corners(b, ny, 0xCC, 0x33);
                     let mut low_column = 0usize;

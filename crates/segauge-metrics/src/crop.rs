@@ -128,6 +128,11 @@ pub fn label_boxes(volume: &LabelVolume) -> BTreeMap<u32, VoxelBox> {
     }
 }
 
+/// Whether `label` occurs in `row`: a branch-free test per block of 64 voxels, which the compiler vectorises.
+fn has_label<T: Label>(row: &[T], label: u32) -> bool {
+    row.chunks(64).any(|c| c.iter().fold(false, |acc, &x| acc | (x.into() == label)))
+}
+
 /// A binary mask of one label cut out of a volume: the box `b` grown by `pad` voxels on every side (voxels
 /// outside the image are background), and the frame placing it in the image's scaled index space
 /// (`x = spacing ⊙ index`, origin and direction left out: every distance metric is invariant to them).
@@ -136,14 +141,18 @@ pub fn crop_mask(volume: &LabelVolume, label: u32, b: &VoxelBox, pad: usize) -> 
     let dims = grid.dims();
     let lo: [isize; 3] = std::array::from_fn(|a| b.lo[a] as isize - pad as isize);
     let size: [usize; 3] = std::array::from_fn(|a| b.hi[a] - b.lo[a] + 1 + 2 * pad);
-    fn fill<T: Copy + Into<u32>>(
-        v: &[T],
-        dims: [usize; 3],
-        lo: [isize; 3],
-        size: [usize; 3],
-        label: u32,
-    ) -> Vec<bool> {
+    fn fill<T: Label>(v: &[T], dims: [usize; 3], lo: [isize; 3], size: [usize; 3], label: u32) -> Vec<bool> {
+        // Calloc'd: pages the loop never writes stay unmapped zero pages, so a row without the label costs one
+        // vectorised test of its source and nothing else (a structure spread thin over a large box, such as a
+        // winding vessel or scattered lesions, touches few rows of it).
         let mut out = vec![false; size.iter().product()];
+        // The box's x range inside the image, as output offsets.
+        let i0 = (-lo[0]).max(0) as usize;
+        let i1 = (dims[0] as isize - lo[0]).clamp(0, size[0] as isize) as usize;
+        if i0 >= i1 {
+            return out;
+        }
+        let gi0 = (lo[0] + i0 as isize) as usize;
         for k in 0..size[2] {
             let gk = lo[2] + k as isize;
             if gk < 0 || gk as usize >= dims[2] {
@@ -154,13 +163,14 @@ pub fn crop_mask(volume: &LabelVolume, label: u32, b: &VoxelBox, pad: usize) -> 
                 if gj < 0 || gj as usize >= dims[1] {
                     continue;
                 }
-                let row = dims[0] * (gj as usize + dims[1] * gk as usize);
+                let row = dims[0] * (gj as usize + dims[1] * gk as usize) + gi0;
+                let src = &v[row..row + (i1 - i0)];
+                if !has_label(src, label) {
+                    continue;
+                }
                 let dst = size[0] * (j + size[1] * k);
-                for i in 0..size[0] {
-                    let gi = lo[0] + i as isize;
-                    if gi >= 0 && (gi as usize) < dims[0] {
-                        out[dst + i] = v[row + gi as usize].into() == label;
-                    }
+                for (o, &x) in out[dst + i0..dst + i1].iter_mut().zip(src) {
+                    *o = x.into() == label;
                 }
             }
         }

@@ -223,10 +223,11 @@ pub(crate) fn near_background(mask: &Mask, spacing: [f64; 3], tau: f64, planar: 
         return out;
     }
     // Row gaps in bytes when every run fits below the saturation (16 lanes per SSE2 compare instead of 4).
+    let occupied = mask.occupied_rows();
     if reach[0] < u8::MAX as isize {
-        dilate::<u8>(voxels, dims, &offsets, reach[2] as usize, &mut out);
+        dilate::<u8>(voxels, &occupied, dims, &offsets, reach[2] as usize, &mut out);
     } else {
-        dilate::<u32>(voxels, dims, &offsets, reach[2] as usize, &mut out);
+        dilate::<u32>(voxels, &occupied, dims, &offsets, reach[2] as usize, &mut out);
     }
     out
 }
@@ -253,9 +254,11 @@ impl Gap for u32 {
 }
 
 /// The dilation of [`near_background`] (into `out`, which starts all false): `offsets` lists `(Δy, Δz, r)`, the
-/// rows within reach and their runs, `rz` the largest |Δz|. Rows' gaps are kept for a window of slabs.
+/// rows within reach and their runs, `rz` the largest |Δz|, `occupied` which rows hold foreground. Rows' gaps are
+/// kept for a window of slabs; an empty row's gaps are all zero and it has nothing to test.
 fn dilate<G: Gap>(
     voxels: &[bool],
+    occupied: &[bool],
     dims: [usize; 3],
     offsets: &[(isize, isize, u32)],
     rz: usize,
@@ -274,13 +277,21 @@ fn dilate<G: Gap>(
             let slot = k_in % window;
             let flags = &voxels[k_in * plane..(k_in + 1) * plane];
             let gaps = &mut ring[slot * plane..(slot + 1) * plane];
-            for (row, g) in flags.chunks_exact(nx).zip(gaps.chunks_exact_mut(nx)) {
-                row_gaps(row, g);
+            let rows = &occupied[k_in * ny..(k_in + 1) * ny];
+            for ((row, g), &o) in flags.chunks_exact(nx).zip(gaps.chunks_exact_mut(nx)).zip(rows) {
+                if o {
+                    row_gaps(row, g);
+                } else {
+                    g.fill(G::ZERO);
+                }
             }
         }
         // Slab k_in − rz has all its neighbours' rows in the ring.
         let Some(k) = k_in.checked_sub(rz) else { continue };
         for j in 0..ny {
+            if !occupied[j + ny * k] {
+                continue;
+            }
             let at = k * plane + j * nx;
             let row = &voxels[at..at + nx];
             // Only the row's span of foreground needs testing.
