@@ -177,8 +177,25 @@ fn read_stream(path: &Path, r: &mut impl Read, size: Size) -> Result<LabelFile, 
         path: path.to_path_buf(),
         detail: format!("voxel data of {nbytes} bytes does not fit in memory"),
     })?;
-    let read =
-        r.take(nbytes as u64).read_to_end(&mut data).map_err(|e| truncated(path, &e, "in the voxel data"))?;
+    let read = if reserve == nbytes {
+        // The whole volume fits (the reservation above proved it): a zeroed allocation comes from fresh pages,
+        // which the kernel zeroes anyway, so reading into it skips the second zeroing `read_to_end` does.
+        drop(data);
+        data = vec![0u8; nbytes];
+        let mut filled = 0;
+        while filled < nbytes {
+            match r.read(&mut data[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(truncated(path, &e, "in the voxel data")),
+            }
+        }
+        data.truncate(filled);
+        filled
+    } else {
+        r.take(nbytes as u64).read_to_end(&mut data).map_err(|e| truncated(path, &e, "in the voxel data"))?
+    };
     if read != nbytes {
         return Err(Error::Truncated {
             path: path.to_path_buf(),
