@@ -384,8 +384,9 @@ fn patch(
     Patch { n, c, w: if flat { widen(w, scale) } else { f64::INFINITY }, r: widen(r2.sqrt(), scale) }
 }
 
-/// Indices of `points` sorted by the Morton code of their position quantised on a 2^21 grid over their bounding
-/// box (ties by index, so the order is deterministic).
+/// Indices of `points` sorted by the Morton code of their position quantised on a grid of 2^10 cells along the
+/// longest extent of their bounding box (cubic cells, so a flat or elongated set is split along its long axes
+/// first), ties by index: a stable least-significant-digit radix sort, linear in the count.
 fn morton_order(points: &[[f64; 3]]) -> Vec<u32> {
     let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
     for p in points {
@@ -394,27 +395,44 @@ fn morton_order(points: &[[f64; 3]]) -> Vec<u32> {
             hi[r] = hi[r].max(p[r]);
         }
     }
-    let scale: [f64; 3] =
-        std::array::from_fn(|r| if hi[r] > lo[r] { 2097151.0 / (hi[r] - lo[r]) } else { 0.0 });
-    let spread = |v: u64| -> u64 {
-        // Spread 21 bits to every third bit.
-        let mut x = v & 0x1f_ffff;
-        x = (x | (x << 32)) & 0x1f00000000ffff;
-        x = (x | (x << 16)) & 0x1f0000ff0000ff;
-        x = (x | (x << 8)) & 0x100f00f00f00f00f;
-        x = (x | (x << 4)) & 0x10c30c30c30c30c3;
-        (x | (x << 2)) & 0x1249249249249249
+    let extent = (0..3).map(|r| hi[r] - lo[r]).fold(0.0f64, f64::max);
+    let scale = if extent > 0.0 { 1023.0 / extent } else { 0.0 };
+    let spread = |v: u32| -> u32 {
+        // Spread 10 bits to every third bit.
+        let mut x = v & 0x3ff;
+        x = (x | (x << 16)) & 0x030000ff;
+        x = (x | (x << 8)) & 0x0300f00f;
+        x = (x | (x << 4)) & 0x030c30c3;
+        (x | (x << 2)) & 0x09249249
     };
-    let mut keyed: Vec<(u64, u32)> = points
+    let codes: Vec<u32> = points
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let q: [u64; 3] = std::array::from_fn(|r| ((p[r] - lo[r]) * scale[r]) as u64);
-            (spread(q[0]) | (spread(q[1]) << 1) | (spread(q[2]) << 2), i as u32)
+        .map(|p| {
+            let q: [u32; 3] = std::array::from_fn(|r| ((p[r] - lo[r]) * scale) as u32);
+            spread(q[0]) | (spread(q[1]) << 1) | (spread(q[2]) << 2)
         })
         .collect();
-    keyed.sort_unstable();
-    keyed.into_iter().map(|(_, i)| i).collect()
+    let mut order: Vec<u32> = (0..points.len() as u32).collect();
+    let mut next = vec![0u32; points.len()];
+    for shift in [0, 8, 16, 24] {
+        let mut count = [0usize; 257];
+        for &i in &order {
+            count[((codes[i as usize] >> shift) & 0xff) as usize + 1] += 1;
+        }
+        if count.iter().any(|&c| c == points.len()) {
+            continue; // one digit for all: this pass would not move anything
+        }
+        for d in 0..256 {
+            count[d + 1] += count[d];
+        }
+        for &i in &order {
+            let d = ((codes[i as usize] >> shift) & 0xff) as usize;
+            next[count[d]] = i;
+            count[d] += 1;
+        }
+        std::mem::swap(&mut order, &mut next);
+    }
+    order
 }
 
 /// Builds the subtree of `records` at node `at` and returns its box: split at the median cluster centre along
