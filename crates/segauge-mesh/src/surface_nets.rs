@@ -652,6 +652,8 @@ fn constraint_radius(frame: &Frame) -> f64 {
 pub(crate) trait Coord: Copy {
     fn widen(self) -> f64;
     fn narrow(v: f64) -> Self;
+    /// Runs `f` on the points in f64: in place for f64 storage, through `wide` (and back) for float32.
+    fn in_f64(points: &mut [[Self; 3]], wide: &mut Vec<[f64; 3]>, f: impl FnOnce(&mut [[f64; 3]]));
 }
 
 impl Coord for f32 {
@@ -661,6 +663,14 @@ impl Coord for f32 {
     fn narrow(v: f64) -> f32 {
         v as f32
     }
+    fn in_f64(points: &mut [[f32; 3]], wide: &mut Vec<[f64; 3]>, f: impl FnOnce(&mut [[f64; 3]])) {
+        wide.clear();
+        wide.extend(points.iter().map(|p| p.map(f64::from)));
+        f(wide);
+        for (c, w) in points.iter_mut().zip(wide.iter()) {
+            *c = w.map(|v| v as f32);
+        }
+    }
 }
 
 impl Coord for f64 {
@@ -669,6 +679,9 @@ impl Coord for f64 {
     }
     fn narrow(v: f64) -> f64 {
         v
+    }
+    fn in_f64(points: &mut [[f64; 3]], _: &mut Vec<[f64; 3]>, f: impl FnOnce(&mut [[f64; 3]])) {
+        f(points);
     }
 }
 
@@ -711,12 +724,7 @@ fn smooth<T: Coord>(start: &[[T; 3]], nets: &Nets, frame: &Frame, volumes: Optio
         }
         std::mem::swap(&mut current, &mut next);
         if let Some(v) = volumes {
-            wide.clear();
-            wide.extend(current.iter().map(|p| p.map(T::widen)));
-            v.restore(&mut wide, &nets.quads, &mut normals, false);
-            for (c, w) in current.iter_mut().zip(&wide) {
-                *c = w.map(T::narrow);
-            }
+            T::in_f64(&mut current, &mut wide, |points| v.restore(points, &nets.quads, &mut normals, false));
         }
         // VTK's convergence test with Convergence = 0: nothing moved, so the state is a fixed point.
         if max_d2.sqrt() <= 0.0 {
