@@ -430,7 +430,7 @@ fn morton_order(points: &[[f64; 3]]) -> Vec<u32> {
         for &i in &order {
             count[((codes[i as usize] >> shift) & 0xff) as usize + 1] += 1;
         }
-        if count.iter().any(|&c| c == points.len()) {
+        if count.contains(&points.len()) {
             continue; // one digit for all: this pass would not move anything
         }
         for d in 0..256 {
