@@ -278,6 +278,57 @@ mod tests {
         assert_eq!(frame.origin, [3.0, -2.0, 0.0]);
     }
 
+    /// The crop against its definition voxel by voxel (the label inside the image, background outside), on
+    /// sparse random volumes of every stored type, for boxes reaching past the image by their padding.
+    #[test]
+    fn crops_match_their_definition() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let dims = [70, 9, 6];
+        for round in 0..12 {
+            // Mostly background, so that most rows are skipped; labels 1–3, and 300 where the type holds it.
+            let raw: Vec<u32> = (0..dims.iter().product())
+                .map(|_| match next() % 40 {
+                    0 => 1 + (next() % 3) as u32,
+                    1 if round % 3 > 0 => 300,
+                    _ => 0,
+                })
+                .collect();
+            let labels = match round % 3 {
+                0 => Labels::U8(raw.iter().map(|&v| v as u8).collect()),
+                1 => Labels::U16(raw.iter().map(|&v| v as u16).collect()),
+                _ => Labels::U32(raw.clone()),
+            };
+            let vol = LabelVolume::new(Grid::new(dims, [1.0; 3]).unwrap(), labels).unwrap();
+            for label in [1, 2, 300, 7] {
+                let lo: [usize; 3] = std::array::from_fn(|a| next() % dims[a]);
+                let hi: [usize; 3] = std::array::from_fn(|a| lo[a] + next() % (dims[a] - lo[a]));
+                let pad = next() % 3;
+                let (mask, _) = crop_mask(&vol, label, &VoxelBox { lo, hi }, pad);
+                let [nx, ny, nz] = mask.dims();
+                for (k, j, i) in
+                    (0..nz).flat_map(|k| (0..ny).flat_map(move |j| (0..nx).map(move |i| (k, j, i))))
+                {
+                    let g = [i, j, k].map(|x| x as isize - pad as isize);
+                    let g: [isize; 3] = std::array::from_fn(|a| g[a] + lo[a] as isize);
+                    let inside = (0..3).all(|a| g[a] >= 0 && (g[a] as usize) < dims[a]);
+                    let want = inside && {
+                        let at = g[0] as usize + dims[0] * (g[1] as usize + dims[1] * g[2] as usize);
+                        raw[at] == label && (round % 3 > 0 || label < 256)
+                    };
+                    assert_eq!(
+                        mask.get(i as isize, j as isize, k as isize),
+                        want,
+                        "{round} {label} {i} {j} {k}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn planes_and_their_crops() {
         assert_eq!(plane_axes([4, 5, 1]), Some([0, 1]));
