@@ -132,8 +132,7 @@ pub fn label(mask: &Mask, connectivity: Connectivity) -> Components {
     let voxels = mask.voxels();
     let mut rows = Vec::with_capacity(ny * nz + 1);
     let mut runs: Vec<[u32; 2]> = Vec::new();
-    let occupied = mask.occupied_rows();
-    for (row, &o) in voxels.chunks_exact(nx).zip(&occupied) {
+    for (row, &o) in voxels.chunks_exact(nx).zip(mask.occupied_rows()) {
         rows.push(runs.len() as u32);
         if !o {
             continue;

@@ -9,6 +9,9 @@ use crate::Error;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mask {
     dims: [usize; 3],
+    /// Per row along x, whether it holds foreground: found once, so that every pass over the box skips the
+    /// empty rows (and equality compares these first).
+    rows: Vec<bool>,
     voxels: Vec<bool>,
 }
 
@@ -22,7 +25,14 @@ impl Mask {
         if dims.contains(&0) || n != Some(voxels.len()) {
             return Err(Error::InvalidMask { dims, len: voxels.len() });
         }
-        Ok(Mask { dims, voxels })
+        Ok(Mask::with_rows(dims, voxels))
+    }
+
+    fn with_rows(dims: [usize; 3], voxels: Vec<bool>) -> Mask {
+        let nx = dims[0];
+        let rows =
+            (0..dims[1] * dims[2]).map(|r| nx > 0 && any_foreground(&voxels[r * nx..(r + 1) * nx])).collect();
+        Mask { dims, rows, voxels }
     }
 
     /// A mask whose voxel `(i, j, k)` is `f(i, j, k)`.
@@ -40,7 +50,7 @@ impl Mask {
                 }
             }
         }
-        Mask { dims, voxels }
+        Mask::with_rows(dims, voxels)
     }
 
     /// Shape `[nx, ny, nz]`.
@@ -55,7 +65,11 @@ impl Mask {
 
     /// Number of foreground voxels.
     pub fn count(&self) -> usize {
-        self.voxels.iter().map(|&v| usize::from(v)).sum()
+        let nx = self.dims[0];
+        (0..self.rows.len())
+            .filter(|&r| self.rows[r])
+            .map(|r| self.voxels[r * nx..(r + 1) * nx].iter().map(|&v| usize::from(v)).sum::<usize>())
+            .sum()
     }
 
     /// Per row of voxels along x (row `j + ny·k`), whether it holds any foreground. Passes over the box use it
@@ -65,15 +79,15 @@ impl Mask {
     /// ```
     /// use segauge_mesh::Mask;
     /// let mask = Mask::from_fn([3, 2, 2], |i, j, k| (i, j, k) == (2, 1, 0));
-    /// assert_eq!(mask.occupied_rows(), vec![false, true, false, false]);
+    /// assert_eq!(mask.occupied_rows(), [false, true, false, false]);
     /// ```
-    pub fn occupied_rows(&self) -> Vec<bool> {
-        self.voxels.chunks_exact(self.dims[0]).map(any_foreground).collect()
+    pub fn occupied_rows(&self) -> &[bool] {
+        &self.rows
     }
 
     /// True when no voxel is foreground.
     pub fn is_empty(&self) -> bool {
-        !self.voxels.contains(&true)
+        !self.rows.contains(&true)
     }
 
     /// The voxel at a signed index; `false` outside the box.

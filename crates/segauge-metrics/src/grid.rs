@@ -225,9 +225,9 @@ pub(crate) fn near_background(mask: &Mask, spacing: [f64; 3], tau: f64, planar: 
     // Row gaps in bytes when every run fits below the saturation (16 lanes per SSE2 compare instead of 4).
     let occupied = mask.occupied_rows();
     if reach[0] < u8::MAX as isize {
-        dilate::<u8>(voxels, &occupied, dims, &offsets, reach[2] as usize, &mut out);
+        dilate::<u8>(voxels, occupied, dims, &offsets, reach[2] as usize, &mut out);
     } else {
-        dilate::<u32>(voxels, &occupied, dims, &offsets, reach[2] as usize, &mut out);
+        dilate::<u32>(voxels, occupied, dims, &offsets, reach[2] as usize, &mut out);
     }
     out
 }
@@ -271,6 +271,8 @@ fn dilate<G: Gap>(
     let window = (2 * rz + 1).min(nz);
     // ring[k % window]: per voxel of slab k, the gap to the nearest background voxel of its row.
     let mut ring = vec![G::ZERO; window * plane];
+    // Which rows of the ring hold all-zero gaps (an empty row's), so that the next empty row there writes nothing.
+    let mut ring_zero = vec![true; window * ny];
     let mut near = vec![false; nx];
     for k_in in 0..nz + rz {
         if k_in < nz {
@@ -278,12 +280,16 @@ fn dilate<G: Gap>(
             let flags = &voxels[k_in * plane..(k_in + 1) * plane];
             let gaps = &mut ring[slot * plane..(slot + 1) * plane];
             let rows = &occupied[k_in * ny..(k_in + 1) * ny];
-            for ((row, g), &o) in flags.chunks_exact(nx).zip(gaps.chunks_exact_mut(nx)).zip(rows) {
+            let zeroed = &mut ring_zero[slot * ny..(slot + 1) * ny];
+            for (((row, g), &o), z) in
+                flags.chunks_exact(nx).zip(gaps.chunks_exact_mut(nx)).zip(rows).zip(zeroed)
+            {
                 if o {
                     row_gaps(row, g);
-                } else {
+                } else if !*z {
                     g.fill(G::ZERO);
                 }
+                *z = !o;
             }
         }
         // Slab k_in − rz has all its neighbours' rows in the ring.

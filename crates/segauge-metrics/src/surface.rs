@@ -1043,8 +1043,16 @@ fn metrics_of(crop: Crop, options: &SurfaceOptions) -> Result<SurfaceMetrics, Er
     let (p, g) = crop.sides(options.surface);
     let dist = directed_pair(&p, &g);
     let (hp, hg) = join(|| p.hollow(options.tau), || g.hollow(options.tau));
-    let inter = hp.iter().zip(&hg).filter(|&(&a, &b)| a && b).count();
-    let union = hp.iter().zip(&hg).filter(|&(&a, &b)| a || b).count();
+    // The bands lie inside their masks: only rows holding foreground on either side can count.
+    let (mut inter, mut union) = (0usize, 0usize);
+    let nx = p.mask.dims()[0];
+    for (r, (&a, &b)) in p.mask.occupied_rows().iter().zip(g.mask.occupied_rows()).enumerate() {
+        if a || b {
+            let (ra, rb) = (&hp[r * nx..(r + 1) * nx], &hg[r * nx..(r + 1) * nx]);
+            inter += ra.iter().zip(rb).map(|(&x, &y)| usize::from(x & y)).sum::<usize>();
+            union += ra.iter().zip(rb).map(|(&x, &y)| usize::from(x | y)).sum::<usize>();
+        }
+    }
     let (p, i) = (options.percentile, options.interpolation);
     Ok(SurfaceMetrics {
         hd: dist.hd(),
