@@ -135,7 +135,7 @@ impl DistanceIndex {
         }
         let corners: Vec<[u32; 3]> = order.iter().map(|&t| mesh.triangles[t as usize]).collect();
         let vertices = mesh.vertices.clone();
-        let scale = 1.0 + vertices.iter().flatten().fold(0.0f64, |m, &x| m.max(x.abs()));
+        let scale = 1.0 + vertices.iter().flatten().fold(0.0f64, |m, &x| max(m, x.abs()));
         let mut disks = Disks::with_capacity(nt);
         for c in &corners {
             disks.push(c.map(|i| vertices[i as usize]), scale);
@@ -202,7 +202,7 @@ impl DistanceIndex {
             for (c, d) in d.iter_mut().enumerate() {
                 for r in 0..3 {
                     // Branch-free: at most one of the two differences is positive.
-                    let v = (node.min[r][c] - p[r]).max(p[r] - node.max[r][c]).max(0.0);
+                    let v = max(max(node.min[r][c] - p[r], p[r] - node.max[r][c]), 0.0);
                     *d += v * v;
                 }
             }
@@ -318,8 +318,8 @@ impl Patch {
 /// slightly negative when it is near 0).
 #[inline]
 fn cylinder_gap2(h: f64, rho2: f64, w: f64, r: f64) -> f64 {
-    let a = (h.abs() - w).max(0.0);
-    let b = (rho2.max(0.0).sqrt() - r).max(0.0);
+    let a = max(h.abs() - w, 0.0);
+    let b = max(max(rho2, 0.0).sqrt() - r, 0.0);
     a * a + b * b
 }
 
@@ -389,8 +389,8 @@ fn patch(
     for v in tris.iter().flatten().map(|&i| vertices[i as usize]) {
         let q = sub(v, c);
         let h = dot(n, q);
-        w = w.max(h.abs());
-        r2 = r2.max((dot(q, q) - h * h).max(0.0));
+        w = max(w, h.abs());
+        r2 = max(r2, max(dot(q, q) - h * h, 0.0));
     }
     Patch { n, c, w: if flat { widen(w, scale) } else { f64::INFINITY }, r: widen(r2.sqrt(), scale) }
 }
@@ -458,28 +458,28 @@ fn build(
 ) -> ([f64; 3], [f64; 3]) {
     if records.len() <= LEAF_CLUSTERS {
         let start = order.len();
-        let (mut min, mut max) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+        let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
         records.sort_unstable_by_key(|r| r.1);
         for &(_, c) in records.iter() {
             for t in cluster_triangles(c as usize, mesh.triangles.len()) {
                 order.push(t as u32);
                 for p in mesh.corners(t) {
                     for r in 0..3 {
-                        min[r] = min[r].min(p[r]);
-                        max[r] = max[r].max(p[r]);
+                        lo[r] = min(lo[r], p[r]);
+                        hi[r] = max(hi[r], p[r]);
                     }
                 }
             }
         }
         let count = (order.len() - start) as u32;
-        nodes[at] = Node { min, max, start: start as u32, count };
-        return (min, max);
+        nodes[at] = Node { min: lo, max: hi, start: start as u32, count };
+        return (lo, hi);
     }
     let (mut cmin, mut cmax) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
     for (c, _) in records.iter() {
         for r in 0..3 {
-            cmin[r] = cmin[r].min(c[r]);
-            cmax[r] = cmax[r].max(c[r]);
+            cmin[r] = min(cmin[r], c[r]);
+            cmax[r] = max(cmax[r], c[r]);
         }
     }
     let axis = (0..3).fold(0, |best, r| if cmax[r] - cmin[r] > cmax[best] - cmin[best] { r } else { best });
@@ -492,10 +492,24 @@ fn build(
     let (left, right) = records.split_at_mut(mid);
     let (lmin, lmax) = build(nodes, first, left, order, mesh);
     let (rmin, rmax) = build(nodes, first + 1, right, order, mesh);
-    let min = std::array::from_fn(|r| lmin[r].min(rmin[r]));
-    let max = std::array::from_fn(|r| lmax[r].max(rmax[r]));
-    nodes[at] = Node { min, max, start: first as u32, count: 0 };
-    (min, max)
+    let lo = std::array::from_fn(|r| min(lmin[r], rmin[r]));
+    let hi = std::array::from_fn(|r| max(lmax[r], rmax[r]));
+    nodes[at] = Node { min: lo, max: hi, start: first as u32, count: 0 };
+    (lo, hi)
+}
+
+/// The smaller of two numbers in one comparison. Every coordinate here is finite, so this is `f64::min` without
+/// its NaN test, which costs extra instructions in the box tests and builds; a signed zero may come out with the
+/// other sign, which no use here (squares, sums with non-zero terms) can see.
+#[inline]
+fn min<T: PartialOrd>(a: T, b: T) -> T {
+    if b < a { b } else { a }
+}
+
+/// The larger of two numbers in one comparison (see [`min`]).
+#[inline]
+fn max<T: PartialOrd>(a: T, b: T) -> T {
+    if b > a { b } else { a }
 }
 
 /// Collapses binary node `b` and its children into a node of four (its grandchildren, or a child itself when that
