@@ -706,8 +706,16 @@ fn smooth<T: Coord>(start: &[[T; 3]], nets: &Nets, frame: &Frame, volumes: Optio
                 sum[2] += q[2].widen();
             }
             let n = stencil.len() as f64;
+            // Dividing by a power of two is multiplying by its exact reciprocal, bit for bit; most stencils have
+            // four points, so most divisions (the loop's slowest step) go.
+            let mean: [f64; 3] = if stencil.len().is_power_of_two() {
+                let inv = 1.0 / n;
+                sum.map(|v| v * inv)
+            } else {
+                sum.map(|v| v / n)
+            };
             let t = current[i].map(T::widen);
-            let mut x: [f64; 3] = std::array::from_fn(|r| t[r] + RELAXATION * (sum[r] / n - t[r]));
+            let mut x: [f64; 3] = std::array::from_fn(|r| t[r] + RELAXATION * (mean[r] - t[r]));
             let o = start[i].map(T::widen);
             let d2 =
                 (x[0] - o[0]) * (x[0] - o[0]) + (x[1] - o[1]) * (x[1] - o[1]) + (x[2] - o[2]) * (x[2] - o[2]);
