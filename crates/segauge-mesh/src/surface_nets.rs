@@ -475,9 +475,10 @@ impl Nets {
                 let below = ((c + 2) % 3) * slice_len;
                 let z_valid = valid_corners(c, nz, 0xF0, 0x0F);
                 for b in 0..=ny {
+                    // No point yet; the cells below that emit one set theirs.
+                    anchor[slot + cx * b..slot + cx * (b + 1)].fill(NONE);
                     if !(occupied(b, c) || occupied(b + 1, c) || occupied(b, c + 1) || occupied(b + 1, c + 1))
                     {
-                        anchor[slot + cx * b..slot + cx * (b + 1)].fill(NONE);
                         continue;
                     }
                     let rows = [row(b, c), row(b + 1, c), row(b, c + 1), row(b + 1, c + 1)];
@@ -491,7 +492,6 @@ impl Nets {
                             | u8::from(rows[2][a]) << 2
                             | u8::from(rows[3][a]) << 3;
                     }
-                    anchor[slot + cx * b..slot + cx * (b + 1)].fill(NONE);
                     for block in (0..=nx).step_by(64) {
                         let end = (block + 64).min(nx + 1);
                         // Bit i: cell block + i is neither all background nor all foreground.
