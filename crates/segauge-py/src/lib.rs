@@ -332,8 +332,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::bootstrap_ci, m)?)?;
     m.add_function(wrap_pyfunction!(stats::paired_significance, m)?)?;
     m.add_function(wrap_pyfunction!(stats::ranking_stability, m)?)?;
-    m.add("OPTIONS", options::NAMES.to_vec())?;
-    m.add("AGGREGATE_OPTIONS", shards::AGGREGATE.to_vec())?;
+    m.add("OPTIONS", options::names())?;
+    m.add("AGGREGATE_OPTIONS", options::AGGREGATE.to_vec())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

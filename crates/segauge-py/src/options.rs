@@ -17,10 +17,23 @@ use segauge::metrics::{
 };
 use segauge::{AggregateOptions, InfPolicy, Options};
 
-/// Every option name accepted (those of `segauge eval` and `compare`, plus `lesions` and `progress`).
-pub(crate) const NAMES: [&str; 44] = [
-    "convention",
+/// The options that shape only the aggregates (a merge of shards takes these; the per-case options were fixed by
+/// the shards).
+pub(crate) const AGGREGATE: [&str; 9] = [
+    "bootstrap",
+    "ci_method",
+    "seed",
+    "inf_policy",
+    "hd_cap",
+    "subgroups",
     "foreground_mean",
+    "threads",
+    "progress",
+];
+
+/// The options that shape each case's measurement (those of `segauge eval` and `compare`, plus `lesions`).
+pub(crate) const PER_CASE: [&str; 35] = [
+    "convention",
     "labels",
     "percentile_interpolation",
     "both_empty",
@@ -53,17 +66,14 @@ pub(crate) const NAMES: [&str; 44] = [
     "series_root",
     "roi",
     "fractional_threshold",
-    "bootstrap",
-    "ci_method",
-    "seed",
-    "inf_policy",
-    "hd_cap",
-    "subgroups",
-    "threads",
-    "progress",
     "pred_series",
     "gt_series",
 ];
+
+/// Every option name accepted: [`PER_CASE`], then [`AGGREGATE`].
+pub(crate) fn names() -> Vec<&'static str> {
+    PER_CASE.iter().chain(&AGGREGATE).copied().collect()
+}
 
 /// Options from keyword arguments, and what only the binding uses.
 pub(crate) struct Parsed {
@@ -310,7 +320,7 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
                 return Err(crate::raise(
                     py,
                     "OptionError",
-                    format!("unknown option {other:?}; the options are: {}", NAMES.join(", ")),
+                    format!("unknown option {other:?}; the options are: {}", names().join(", ")),
                 ));
             }
         }

@@ -12,22 +12,10 @@ use pyo3::types::PyDict;
 use segauge::eval::{Metadata, Shard};
 use segauge::report;
 
+use crate::options::AGGREGATE;
 use crate::{
     Report, case_inputs, dir_inputs, eval_error, io_error, on_threads, options, prepare, raise, report_error,
 };
-
-/// The options a merge takes: those of the aggregates (the per-case options were fixed by the shards).
-pub(crate) const AGGREGATE: [&str; 9] = [
-    "bootstrap",
-    "ci_method",
-    "seed",
-    "inf_policy",
-    "hd_cap",
-    "subgroups",
-    "foreground_mean",
-    "threads",
-    "progress",
-];
 
 /// The shard plan of a data set: its models' cases, per-case options and case sizes, and the assignment of cases
 /// to shards (`segauge_eval::Plan`), with what it reads (outputs are refused over it).
