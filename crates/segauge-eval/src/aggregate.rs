@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use segauge_stats::{
-    BootstrapOptions, CiMethod, Policy, RankingOptions, Replicates, ResampleMatrix, WilcoxonOptions,
-    apply_policy, holm, ranking_stability, wilcoxon,
+    CiMethod, Policy, RankingOptions, Replicates, ResampleMatrix, WilcoxonOptions, apply_policy, holm,
+    ranking_stability, wilcoxon,
 };
 
 use crate::Error;
@@ -331,8 +331,7 @@ fn estimates(
     options: &AggregateOptions,
     foreground: bool,
 ) -> Result<Vec<Estimate>, segauge_stats::Error> {
-    let boot =
-        BootstrapOptions { method: options.method, level: options.level, bca_fallback_percentile: false };
+    let boot = options.bootstrap();
     let ids: Vec<&str> = cases.iter().map(|c| c.case.as_str()).collect();
     let mut out = Vec::new();
     if cases.is_empty() {
@@ -432,8 +431,7 @@ fn foreground_means(
     case_scope: &str,
     options: &AggregateOptions,
 ) -> Result<Vec<Estimate>, segauge_stats::Error> {
-    let boot =
-        BootstrapOptions { method: options.method, level: options.level, bca_fallback_percentile: false };
+    let boot = options.bootstrap();
     let mut out = Vec::new();
     for &metric in metrics.iter().filter(|m| m.aggregation() == Aggregation::Mean) {
         let mut columns = Vec::with_capacity(rows.len());
@@ -626,8 +624,7 @@ fn compare_models(
     eval_options: &crate::EvalOptions,
     options: &AggregateOptions,
 ) -> Result<(Vec<PairedComparison>, Vec<Ranking>), segauge_stats::Error> {
-    let boot =
-        BootstrapOptions { method: options.method, level: options.level, bca_fallback_percentile: false };
+    let boot = options.bootstrap();
     let by_id: Vec<BTreeMap<&str, &CaseResult>> =
         models.iter().map(|m| m.evaluation.cases.iter().map(|c| (c.case.as_str(), c)).collect()).collect();
     let structures = crate::measure::sorted(

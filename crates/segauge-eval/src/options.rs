@@ -212,6 +212,16 @@ impl Default for AggregateOptions {
 }
 
 impl AggregateOptions {
+    /// The interval settings every aggregate is bootstrapped with: a degenerate BCa interval stays NaN and is
+    /// flagged `degenerate`, never replaced by a percentile interval.
+    pub(crate) fn bootstrap(&self) -> segauge_stats::BootstrapOptions {
+        segauge_stats::BootstrapOptions {
+            method: self.method,
+            level: self.level,
+            bca_fallback_percentile: false,
+        }
+    }
+
     /// Checks every option but the subgroup columns (see [`AggregateOptions::subgroup_columns`]).
     ///
     /// # Errors
