@@ -339,17 +339,10 @@ fn surface(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let mut skipped = None;
     if python.is_file() {
         for (tool, goal) in REFERENCE_TOOLS {
-            let cmd: Vec<String> = vec![
-                python.to_string_lossy().into_owned(),
-                script.to_string_lossy().into_owned(),
-                tool.into(),
-                pred_s.clone(),
-                gt_s.clone(),
-            ];
-            println!("== {}, {REFERENCE_RUNS} runs", cmd.join(" "));
             let dir = runs_dir.join(tool);
-            let result = measure(&cmd, REFERENCE_RUNS, Some(&dir))
-                .and_then(|m| reference_summary(&m, &dir, seg.median(), goal));
+            let pair = [pred_s.as_str(), gt_s.as_str()];
+            let result = run_reference("", &python, &script, tool, pair, &[], REFERENCE_RUNS, &dir, true)
+                .and_then(|(_, m, _)| reference_summary(&m, &dir, seg.median(), goal));
             let value = result.unwrap_or_else(|err| {
                 eprintln!("warning: {tool} failed: {err:#}");
                 json!({ "error": format!("{err:#}") })
@@ -508,6 +501,35 @@ fn reference_summary(m: &Measured, dir: &Path, segauge_median: f64, goal: f64) -
         "wall_s_without_biou_step": without_biou.as_ref().map(Measured::json),
         "ratio_over_segauge_without_biou_step": without_biou.map(|w| w.median() / segauge_median),
     }))
+}
+
+/// A reference script's timed runs of one tool on one pair: `PYTHON SCRIPT TOOL PRED GT EXTRA...`, `runs` times
+/// (after an untimed warm-up when `warm_up`), each run's stdout kept in `dir`, announced as `== {what}COMMAND`.
+/// Returns the command, the timings and the last run's JSON line.
+#[allow(clippy::too_many_arguments)] // one command line's parts
+fn run_reference(
+    what: &str,
+    python: &Path,
+    script: &Path,
+    tool: &str,
+    [pred, gt]: [&str; 2],
+    extra: &[&str],
+    runs: usize,
+    dir: &Path,
+    warm_up: bool,
+) -> anyhow::Result<(Vec<String>, Measured, Value)> {
+    let mut cmd: Vec<String> = vec![
+        python.to_string_lossy().into_owned(),
+        script.to_string_lossy().into_owned(),
+        tool.into(),
+        pred.into(),
+        gt.into(),
+    ];
+    cmd.extend(extra.iter().map(|s| (*s).to_string()));
+    println!("== {what}{}, {runs} run{}", cmd.join(" "), if runs == 1 { "" } else { "s" });
+    let m = measure_with(&cmd, runs, Some(dir), warm_up)?;
+    let line = read_json_output(&dir.join(format!("run-{runs}.out")))?;
+    Ok((cmd, m, line))
 }
 
 /// The JSON document a run printed on stdout (for `surface_speed.py`, its one line).

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use super::{
     Measured, Options, bench_data, build_release_cli, compare_command, header, json_object, measure,
-    measure_with, read_json_output, reference_venv, secs, target_dir, write_summary,
+    read_json_output, reference_venv, run_reference, secs, target_dir, write_summary,
 };
 
 /// Timed runs of `segauge compare` per case.
@@ -110,21 +110,12 @@ pub(super) fn many_labels(root: &Path, opts: &Options) -> anyhow::Result<()> {
         }
         for (tool, goal, extra) in TOOLS.into_iter().filter(|t| python.is_file() && wanted(t.0, &tool_names))
         {
-            let mut cmd: Vec<String> = vec![
-                python.to_string_lossy().into_owned(),
-                script.to_string_lossy().into_owned(),
-                tool.into(),
-                pred_s.clone(),
-                gt_s.clone(),
-            ];
-            cmd.extend(extra.iter().map(|s| (*s).to_string()));
-            println!("== [{case}] {}, {REFERENCE_RUNS} run", cmd.join(" "));
             let dir = runs_dir.join(case).join(tool);
-            let result = measure_with(&cmd, REFERENCE_RUNS, Some(&dir), false).and_then(|m| {
-                let line = read_json_output(&dir.join(format!("run-{REFERENCE_RUNS}.out")))?;
-                Ok((m, line))
-            });
-            let (m, line) = match result {
+            let pair = [pred_s.as_str(), gt_s.as_str()];
+            let what = format!("[{case}] ");
+            let result =
+                run_reference(&what, &python, &script, tool, pair, extra, REFERENCE_RUNS, &dir, false);
+            let (cmd, m, line) = match result {
                 Ok(v) => v,
                 Err(err) => {
                     eprintln!("warning: {tool} failed on {case}: {err:#}");

@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 
 use super::{
     Options, REFERENCE_SCRIPT, SHAPE_PEAK_GOAL_MIB, SHAPE_SEGAUGE_RUNS, SHAPE_TOOLS, bench_data,
-    compare_command, find_metric, measure, read_json_output, reference_venv, secs, target_dir, write_summary,
+    compare_command, find_metric, measure, read_json_output, reference_venv, run_reference, secs, target_dir,
+    write_summary,
 };
 
 /// The shapes, as `segauge-bench-data surface-<shape>` names them (the same list as `segauge_benches::shapes`).
@@ -64,19 +65,11 @@ pub(super) fn shapes(root: &Path, opts: &Options, segauge: &Path) -> anyhow::Res
             json!({ "command": cmd, "wall_s": seg.json(), "peak_rss_mib": seg.peak_rss_mib, "label_1": row1 }),
         );
         for (tool, goal, runs, extra) in SHAPE_TOOLS.into_iter().filter(|_| python.is_file()) {
-            let mut rcmd: Vec<String> = vec![
-                python.to_string_lossy().into_owned(),
-                script.to_string_lossy().into_owned(),
-                tool.into(),
-                pred_s.clone(),
-                gt_s.clone(),
-            ];
-            rcmd.extend(extra.iter().map(|s| (*s).to_string()));
-            println!("== [{shape}] {}, {runs} runs", rcmd.join(" "));
             let dir = runs_dir.join(shape).join(tool);
-            let result = measure(&rcmd, runs, Some(&dir))
-                .and_then(|m| Ok((read_json_output(&dir.join(format!("run-{runs}.out")))?, m)));
-            let (line, m) = match result {
+            let pair = [pred_s.as_str(), gt_s.as_str()];
+            let what = format!("[{shape}] ");
+            let result = run_reference(&what, &python, &script, tool, pair, extra, runs, &dir, true);
+            let (rcmd, m, line) = match result {
                 Ok(v) => v,
                 Err(err) => {
                     eprintln!("warning: {tool} failed on {shape}: {err:#}");
