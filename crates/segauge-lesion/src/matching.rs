@@ -170,11 +170,8 @@ mod tests {
 
     #[test]
     fn equals_brute_force_on_random_graphs() {
-        let mut state = 12345u64;
-        let mut next = move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 33) as u32
-        };
+        let mut rng = segauge_tests::SplitMix(12345);
+        let mut next = move || rng.next_u64() as u32;
         for _ in 0..300 {
             let (ng, np) = (1 + next() % 5, 1 + next() % 5);
             let mut c = Vec::new();

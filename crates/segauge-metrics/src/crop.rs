@@ -282,11 +282,8 @@ mod tests {
     /// sparse random volumes of every stored type, for boxes reaching past the image by their padding.
     #[test]
     fn crops_match_their_definition() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 33) as usize
-        };
+        let mut rng = segauge_tests::SplitMix(0x2545_f491_4f6c_dd1d);
+        let mut next = move || rng.next_u64() as usize;
         let dims = [70, 9, 6];
         for round in 0..12 {
             // Mostly background, so that most rows are skipped; labels 1–3, and 300 where the type holds it.
