@@ -285,7 +285,13 @@ fn dilate<G: Gap>(
                 flags.chunks_exact(nx).zip(gaps.chunks_exact_mut(nx)).zip(rows).zip(zeroed)
             {
                 if o {
-                    row_gaps(row, g);
+                    // Outside the row's span of foreground every gap is 0; inside it, the voxels just beyond
+                    // the span are background, as the row's ends are to `row_gaps`.
+                    let lo = row.iter().position(|&f| f).unwrap_or(0);
+                    let hi = row.iter().rposition(|&f| f).map_or(lo, |h| h + 1);
+                    g[..lo].fill(G::ZERO);
+                    row_gaps(&row[lo..hi], &mut g[lo..hi]);
+                    g[hi..].fill(G::ZERO);
                 } else if !*z {
                     g.fill(G::ZERO);
                 }
