@@ -128,6 +128,10 @@ pub fn label_boxes(volume: &LabelVolume) -> BTreeMap<u32, VoxelBox> {
     }
 }
 
+/// Boxes of at least this many voxels are calloc'd (see `crop_mask`): above glibc's largest mmap threshold, so
+/// always a fresh mapping.
+const LAZY_ZEROS: usize = 32 << 20;
+
 /// Whether `label` occurs in `row`: a branch-free test per block of 64 voxels, which the compiler vectorises.
 fn has_label<T: Label>(row: &[T], label: u32) -> bool {
     row.chunks(64).any(|c| c.iter().fold(false, |acc, &x| acc | (x.into() == label)))
@@ -138,55 +142,83 @@ fn has_label<T: Label>(row: &[T], label: u32) -> bool {
 /// (`x = spacing ⊙ index`, origin and direction left out: every distance metric is invariant to them).
 pub fn crop_mask(volume: &LabelVolume, label: u32, b: &VoxelBox, pad: usize) -> (Mask, Frame) {
     let grid = volume.grid();
-    let dims = grid.dims();
     let lo: [isize; 3] = std::array::from_fn(|a| b.lo[a] as isize - pad as isize);
     let size: [usize; 3] = std::array::from_fn(|a| b.hi[a] - b.lo[a] + 1 + 2 * pad);
-    fn fill<T: Label>(v: &[T], dims: [usize; 3], lo: [isize; 3], size: [usize; 3], label: u32) -> Vec<bool> {
-        // Calloc'd: pages the loop never writes stay unmapped zero pages, so a row without the label costs one
-        // vectorised test of its source and nothing else (a structure spread thin over a large box, such as a
-        // winding vessel or scattered lesions, touches few rows of it).
-        let mut out = vec![false; size.iter().product()];
-        // The box's x range inside the image, as output offsets.
-        let i0 = (-lo[0]).max(0) as usize;
-        let i1 = (dims[0] as isize - lo[0]).clamp(0, size[0] as isize) as usize;
-        if i0 >= i1 {
-            return out;
-        }
-        let gi0 = (lo[0] + i0 as isize) as usize;
-        for k in 0..size[2] {
-            let gk = lo[2] + k as isize;
-            if gk < 0 || gk as usize >= dims[2] {
-                continue;
-            }
-            for j in 0..size[1] {
-                let gj = lo[1] + j as isize;
-                if gj < 0 || gj as usize >= dims[1] {
-                    continue;
-                }
-                let row = dims[0] * (gj as usize + dims[1] * gk as usize) + gi0;
-                let src = &v[row..row + (i1 - i0)];
-                if !has_label(src, label) {
-                    continue;
-                }
-                let dst = size[0] * (j + size[1] * k);
-                for (o, &x) in out[dst + i0..dst + i1].iter_mut().zip(src) {
-                    *o = x.into() == label;
-                }
-            }
-        }
-        out
-    }
-    let voxels = match volume.labels() {
-        Labels::U8(v) => fill(v, dims, lo, size, label),
-        Labels::U16(v) => fill(v, dims, lo, size, label),
-        Labels::U32(v) => fill(v, dims, lo, size, label),
-    };
+    let voxels = crop_voxels(volume, label, lo, size, size.iter().product::<usize>() >= LAZY_ZEROS);
     let spacing = grid.spacing();
     let frame =
         Frame { origin: std::array::from_fn(|a| lo[a] as f64 * spacing[a]), ..Frame::scaled(spacing) };
     // The size matches the voxel count by construction.
     let mask = Mask::new(size, voxels).unwrap_or_else(|_| Mask::from_fn([1, 1, 1], |_, _, _| false));
     (mask, frame)
+}
+
+/// The voxels of `crop_mask`'s box (corner `lo`, `size`): `lazy` calloc's them and writes the label's rows, else
+/// each row is written once.
+fn crop_voxels(volume: &LabelVolume, label: u32, lo: [isize; 3], size: [usize; 3], lazy: bool) -> Vec<bool> {
+    let dims = volume.grid().dims();
+    match volume.labels() {
+        Labels::U8(v) => fill(v, dims, lo, size, label, lazy),
+        Labels::U16(v) => fill(v, dims, lo, size, label, lazy),
+        Labels::U32(v) => fill(v, dims, lo, size, label, lazy),
+    }
+}
+
+fn fill<T: Label>(
+    v: &[T],
+    dims: [usize; 3],
+    lo: [isize; 3],
+    size: [usize; 3],
+    label: u32,
+    lazy: bool,
+) -> Vec<bool> {
+    let n: usize = size.iter().product();
+    // The box's x range inside the image, as output offsets.
+    let i0 = (-lo[0]).max(0) as usize;
+    let i1 = (dims[0] as isize - lo[0]).clamp(0, size[0] as isize) as usize;
+    let inside = |j: usize, k: usize| -> Option<&[T]> {
+        let (gj, gk) = (lo[1] + j as isize, lo[2] + k as isize);
+        if i0 >= i1 || gj < 0 || gj as usize >= dims[1] || gk < 0 || gk as usize >= dims[2] {
+            return None;
+        }
+        let row = dims[0] * (gj as usize + dims[1] * gk as usize) + (lo[0] + i0 as isize) as usize;
+        let src = &v[row..row + (i1 - i0)];
+        has_label(src, label).then_some(src)
+    };
+    if lazy {
+        // Calloc'd: a box this large is a fresh mapping whose pages the loop never writes stay unmapped zero
+        // pages, so a row without the label costs one vectorised test of its source and nothing else (a
+        // structure spread thin over a large box, such as a winding vessel or scattered lesions, touches few
+        // rows of it).
+        let mut out = vec![false; n];
+        for k in 0..size[2] {
+            for j in 0..size[1] {
+                if let Some(src) = inside(j, k) {
+                    let dst = size[0] * (j + size[1] * k);
+                    for (o, &x) in out[dst + i0..dst + i1].iter_mut().zip(src) {
+                        *o = x.into() == label;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+    // Smaller boxes come from memory the allocator reuses, which calloc would clear first: writing each row
+    // once, zeros or the label test, spares that pass.
+    let mut out = Vec::with_capacity(n);
+    for k in 0..size[2] {
+        for j in 0..size[1] {
+            match inside(j, k) {
+                Some(src) => {
+                    out.resize(out.len() + i0, false);
+                    out.extend(src.iter().map(|&x| x.into() == label));
+                    out.resize(out.len() + (size[0] - i1), false);
+                }
+                None => out.resize(out.len() + size[0], false),
+            }
+        }
+    }
+    out
 }
 
 /// The in-plane axes `[a, b]` (ascending) of a 2D image: a grid with exactly one axis of extent 1. A grid of one
@@ -305,6 +337,11 @@ mod tests {
                 let hi: [usize; 3] = std::array::from_fn(|a| lo[a] + next() % (dims[a] - lo[a]));
                 let pad = next() % 3;
                 let (mask, _) = crop_mask(&vol, label, &VoxelBox { lo, hi }, pad);
+                // Both ways of writing the box (the calloc'd one is taken for boxes of 32 Mi voxels and more).
+                let corner = lo.map(|v| v as isize - pad as isize);
+                let size = mask.dims();
+                assert_eq!(crop_voxels(&vol, label, corner, size, true), mask.voxels());
+                assert_eq!(crop_voxels(&vol, label, corner, size, false), mask.voxels());
                 let [nx, ny, nz] = mask.dims();
                 for (k, j, i) in
                     (0..nz).flat_map(|k| (0..ny).flat_map(move |j| (0..nx).map(move |i| (k, j, i))))
