@@ -103,6 +103,24 @@ const LEAF_MAX: usize = CLUSTER * LEAF_CLUSTERS;
 impl DistanceIndex {
     /// Builds the index. An empty mesh gives an index whose every distance is +inf.
     pub fn new(mesh: &Mesh) -> DistanceIndex {
+        DistanceIndex { vertices: mesh.vertices.clone(), ..DistanceIndex::build(mesh) }
+    }
+
+    /// [`DistanceIndex::new`], keeping the mesh's vertices instead of a copy (for a caller done with the mesh).
+    ///
+    /// ```
+    /// use segauge_mesh::{DistanceIndex, Frame, Mask, voxel_faces};
+    /// let mesh = voxel_faces(&Mask::from_fn([1, 1, 1], |_, _, _| true), &Frame::scaled([1.0; 3]));
+    /// let index = DistanceIndex::from_mesh(mesh);
+    /// assert_eq!(index.distance([0.0, 0.0, 3.0]), 2.5); // the voxel centred at 0 spans [−0.5, 0.5]
+    /// ```
+    pub fn from_mesh(mesh: Mesh) -> DistanceIndex {
+        let index = DistanceIndex::build(&mesh);
+        DistanceIndex { vertices: mesh.vertices, ..index }
+    }
+
+    /// The index of `mesh`, but for its vertices (left empty, for the caller to move or copy in).
+    fn build(mesh: &Mesh) -> DistanceIndex {
         let nt = mesh.triangles.len();
         let clusters = nt.div_ceil(CLUSTER);
         // The tree is built over (centre, cluster) records, 16 bytes each; the centres only guide the splits, so
@@ -122,7 +140,9 @@ impl DistanceIndex {
                 (std::array::from_fn(|r| (sum[r] / n) as f32), c as u32)
             })
             .collect();
-        let mut binary = Vec::with_capacity(2 * clusters.div_ceil(LEAF_CLUSTERS));
+        // Median splits stop at four clusters or fewer, so a leaf holds at least two (or the root one): at most
+        // `clusters` nodes in all.
+        let mut binary = Vec::with_capacity(clusters.max(1));
         let mut order: Vec<u32> = Vec::with_capacity(nt);
         if clusters > 0 {
             binary.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
@@ -134,7 +154,7 @@ impl DistanceIndex {
             collapse(&binary, 0, &mut nodes, &mut leaves);
         }
         let corners: Vec<[u32; 3]> = order.iter().map(|&t| mesh.triangles[t as usize]).collect();
-        let vertices = mesh.vertices.clone();
+        let vertices = &mesh.vertices;
         let scale = 1.0 + vertices.iter().flatten().fold(0.0f64, |m, &x| max(m, x.abs()));
         let mut disks = Disks::with_capacity(nt);
         for c in &corners {
@@ -144,7 +164,7 @@ impl DistanceIndex {
             .iter()
             .map(|n| {
                 let range = n.start as usize..(n.start + n.count) as usize;
-                patch(&corners[range.clone()], &vertices, &disks, range, scale)
+                patch(&corners[range.clone()], vertices, &disks, range, scale)
             })
             .collect();
         DistanceIndex {
@@ -153,7 +173,7 @@ impl DistanceIndex {
             patches,
             disks,
             corners,
-            vertices,
+            vertices: Vec::new(),
             slack: (1e-10 * scale) * (1e-10 * scale),
         }
     }

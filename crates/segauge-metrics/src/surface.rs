@@ -872,7 +872,7 @@ impl Side {
         } else {
             (mesh.centroids(), mesh.areas())
         };
-        let index = Box::new(DistanceIndex::new(&mesh));
+        let index = Box::new(DistanceIndex::from_mesh(mesh));
         Side::exact(samples, weights, Target::Mesh { index }, mask, frame, false)
     }
 
