@@ -7,8 +7,9 @@
 //! (parry3d, rstar) have no such entry point and are heavy dependencies. A brute-force scan is the test oracle.
 //!
 //! Layout: the tree is built over clusters of four consecutive triangles (meshers emit neighbouring triangles
-//! together, so a cluster is compact: one quad of the smooth surface, two voxel faces), split at the median
-//! cluster centre along the widest axis, four clusters (16 triangles) per leaf; the binary tree is then collapsed
+//! together, so a cluster is compact: one quad of the smooth surface, two voxel faces), split at the middle of the
+//! cluster centres' extent along its widest axis (at the median when that would leave less than a quarter on one
+//! side), up to four clusters (16 triangles) per leaf; the binary tree is then collapsed
 //! into nodes of four children whose boxes are tested in one branch-free loop. Besides its box, a leaf keeps a
 //! flat cylinder (patch plane, thickness and radius) holding its triangles, and each triangle a disk; both give
 //! lower bounds far tighter than a box for the tilted, nearly planar patches of a surface, so few leaves and
@@ -91,7 +92,9 @@ struct Disks {
     radius: Vec<f64>,
 }
 
-/// Depth of the traversal stack (the median split keeps the tree's depth at log4 of the cluster count, far below).
+/// Depth of the traversal stack. Each split leaves at least a quarter of the clusters on either side, so the binary
+/// tree is at most log_{4/3} of the cluster count deep (48 levels for a million clusters), its four-way form half
+/// that, and the stack holds at most three pending children per level: far below.
 const STACK: usize = 128;
 
 /// Triangles per cluster (consecutive in the mesh) and clusters per leaf.
@@ -140,8 +143,7 @@ impl DistanceIndex {
                 (std::array::from_fn(|r| (sum[r] / n) as f32), c as u32)
             })
             .collect();
-        // Median splits stop at four clusters or fewer, so a leaf holds at least two (or the root one): at most
-        // `clusters` nodes in all.
+        // Enough for leaves of two clusters or more (the usual case; a leaf of one only grows the vector).
         let mut binary = Vec::with_capacity(clusters.max(1));
         let mut order: Vec<u32> = Vec::with_capacity(nt);
         if clusters > 0 {
@@ -241,7 +243,7 @@ impl DistanceIndex {
                 }
             }
             if top + n > stack.len() {
-                // Depth is bounded by the median split (log4 of the cluster count), far below the stack.
+                // Depth is bounded by the balanced splits (see `STACK`), far below the stack.
                 return (self.brute_force(p), best_tri);
             }
             for &(dc, child) in &near[..n] {
@@ -466,9 +468,13 @@ fn morton_order(points: &[[f64; 3]]) -> Vec<u32> {
     order
 }
 
-/// Builds the subtree of `records` at node `at` and returns its box: split at the median cluster centre along
-/// the widest extent of the centres; a leaf's triangles are appended to `order` (clusters in mesh order); boxes
-/// are exact, computed bottom-up.
+/// Builds the subtree of `records` at node `at` and returns its box: split along the widest extent of the centres
+/// at its middle, or at the median centre when the middle leaves less than a quarter of the clusters on one side;
+/// a leaf's triangles are appended to `order` (clusters in mesh order); boxes are exact, computed bottom-up.
+///
+/// The middle split is one pass, where a median needs a selection; on surfaces it also gives boxes that overlap
+/// less, and queries visit fewer of them (TotalSegmentator pair 3 % faster in all). Any tree gives the same
+/// distances, so the choice only changes speed.
 fn build(
     nodes: &mut Vec<Node>,
     at: usize,
@@ -503,9 +509,25 @@ fn build(
         }
     }
     let axis = (0..3).fold(0, |best, r| if cmax[r] - cmin[r] > cmax[best] - cmin[best] { r } else { best });
-    let mid = records.len() / 2;
-    // Deterministic: the same input always gives the same partition (ties broken by cluster id).
-    records.select_nth_unstable_by(mid, |x, y| x.0[axis].total_cmp(&y.0[axis]).then(x.1.cmp(&y.1)));
+    let n = records.len();
+    // Centres below the middle to the front: a deterministic pass, so the same input gives the same tree.
+    let cut = 0.5 * (cmin[axis] + cmax[axis]);
+    let mut i = 0;
+    let mut j = n;
+    while i < j {
+        if records[i].0[axis] < cut {
+            i += 1;
+        } else {
+            j -= 1;
+            records.swap(i, j);
+        }
+    }
+    let mut mid = i;
+    if mid < n / 4 || mid > n - n / 4 {
+        // Lopsided (a dense part and a few outliers): the median keeps the depth bounded. Ties by cluster id.
+        mid = n / 2;
+        records.select_nth_unstable_by(mid, |x, y| x.0[axis].total_cmp(&y.0[axis]).then(x.1.cmp(&y.1)));
+    }
     let first = nodes.len();
     nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
     nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
@@ -709,6 +731,23 @@ mod tests {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let batch = pool.install(|| index.distances(&points));
             assert!(batch.iter().zip(&single).all(|(a, b)| a.to_bits() == b.to_bits()), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn lopsided_meshes_equal_brute_force() {
+        // A dense block and a few voxels far out along x: middle splits would leave almost everything on one
+        // side, so the build falls back to medians; distances must not care.
+        let mut rng = segauge_tests::SplitMix(5);
+        let mask =
+            Mask::from_fn([120, 8, 8], |i, j, k| (i < 12 && j > 1 && k > 1) || (i % 37 == 36 && j == k));
+        let mesh = voxel_faces(&mask, &Frame::scaled([0.9, 0.7, 1.1]));
+        let index = DistanceIndex::new(&mesh);
+        let points: Vec<[f64; 3]> = (0..2000)
+            .map(|_| [rng.next_f64() * 120.0 - 5.0, rng.next_f64() * 9.0 - 2.0, rng.next_f64() * 11.0 - 2.0])
+            .collect();
+        for (p, d) in points.iter().zip(index.distances(&points)) {
+            assert_eq!(d, index.brute_force(*p), "at {p:?}");
         }
     }
 
