@@ -510,17 +510,16 @@ fn build(
     }
     let axis = (0..3).fold(0, |best, r| if cmax[r] - cmin[r] > cmax[best] - cmin[best] { r } else { best });
     let n = records.len();
-    // Centres below the middle to the front: a deterministic pass, so the same input gives the same tree.
+    // Centres below the middle to the front, without a branch on the comparison (which no predictor guesses):
+    // `records[..i]` are below, `records[i..j]` not. Each side is a set fixed by the cut, and every later step
+    // depends on sets only (leaves sort their clusters), so the tree does not depend on this pass's order.
     let cut = 0.5 * (cmin[axis] + cmax[axis]);
     let mut i = 0;
-    let mut j = n;
-    while i < j {
-        if records[i].0[axis] < cut {
-            i += 1;
-        } else {
-            j -= 1;
-            records.swap(i, j);
-        }
+    for j in 0..n {
+        let x = records[j];
+        records[j] = records[i];
+        records[i] = x;
+        i += usize::from(x.0[axis] < cut);
     }
     let mut mid = i;
     if mid < n / 4 || mid > n - n / 4 {
