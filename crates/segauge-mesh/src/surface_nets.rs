@@ -701,11 +701,17 @@ fn smooth<T: Coord>(start: &[[T; 3]], nets: &Nets, frame: &Frame, volumes: Optio
         for (i, out) in next.iter_mut().enumerate() {
             let stencil = &nets.stencil_ids[nets.stencil_offsets[i]..nets.stencil_offsets[i + 1]];
             let mut sum = [0.0f64; 3];
-            for &j in stencil {
+            let mut add = |j: u32| {
                 let q = current[j as usize];
                 sum[0] += q[0].widen();
                 sum[1] += q[1].widen();
                 sum[2] += q[2].widen();
+            };
+            // Most stencils have four points: a loop of known length, unrolled (the same sums in the same order).
+            if let Ok(four) = <&[u32; 4]>::try_from(stencil) {
+                four.iter().for_each(|&j| add(j));
+            } else {
+                stencil.iter().for_each(|&j| add(j));
             }
             let n = stencil.len() as f64;
             // Dividing by a power of two is multiplying by its exact reciprocal, bit for bit; most stencils have
