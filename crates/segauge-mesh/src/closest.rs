@@ -516,10 +516,9 @@ fn build(
     let cut = 0.5 * (cmin[axis] + cmax[axis]);
     let mut i = 0;
     for j in 0..n {
-        let x = records[j];
-        records[j] = records[i];
-        records[i] = x;
-        i += usize::from(x.0[axis] < cut);
+        let below = records[j].0[axis] < cut;
+        records.swap(i, j);
+        i += usize::from(below);
     }
     let mut mid = i;
     if mid < n / 4 || mid > n - n / 4 {
