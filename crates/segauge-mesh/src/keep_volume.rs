@@ -189,10 +189,25 @@ impl Volumes {
                     area += (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]).sqrt();
                 }
             }
-            for &v in verts {
-                let n = normals[v as usize];
+            let unit = |n: [f64; 3]| {
                 let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
-                normals[v as usize] = if len > 0.0 { n.map(|x| x / len) } else { [0.0; 3] };
+                if len > 0.0 { n.map(|x| x / len) } else { [0.0; 3] }
+            };
+            if !exact {
+                // The one Newton step is known already: each vertex's normal is made unit and the vertex moved
+                // in one pass.
+                let f = volume - target;
+                let delta = if area > 0.0 { (-f / area).clamp(-self.reach, self.reach) } else { 0.0 };
+                if delta != 0.0 {
+                    for &v in verts {
+                        let (x, m) = (&mut points[v as usize], unit(normals[v as usize]));
+                        *x = [x[0] + delta * m[0], x[1] + delta * m[1], x[2] + delta * m[2]];
+                    }
+                }
+                continue;
+            }
+            for &v in verts {
+                normals[v as usize] = unit(normals[v as usize]);
             }
             // Volume error and, as its slope, the area (the exact slope for a smooth surface moved along its
             // normals; on a coarse mesh it is a little larger, so each step undershoots slightly: damped Newton).
@@ -209,12 +224,7 @@ impl Volumes {
                 }
                 (volume - target, area)
             };
-            let delta = if exact {
-                solve(at, self.reach)
-            } else {
-                let f = volume - target;
-                if area > 0.0 { (-f / area).clamp(-self.reach, self.reach) } else { 0.0 }
-            };
+            let delta = solve(at, self.reach);
             if delta != 0.0 {
                 for &v in verts {
                     let (x, m) = (&mut points[v as usize], normals[v as usize]);
