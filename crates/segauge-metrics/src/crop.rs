@@ -164,6 +164,7 @@ fn crop_voxels(volume: &LabelVolume, label: u32, lo: [isize; 3], size: [usize; 3
     }
 }
 
+/// [`crop_voxels`] on the label array `v` of an image of `dims` voxels.
 fn fill<T: Label>(
     v: &[T],
     dims: [usize; 3],
