@@ -245,7 +245,8 @@ fn solve(f: impl Fn(f64) -> (f64, f64), reach: f64) -> f64 {
     }
     // Too little volume: the root lies above 0, else below.
     let (mut lo, mut hi) = if f0 < 0.0 { (0.0, reach) } else { (-reach, 0.0) };
-    let (f_lo, f_hi) = (f(lo).0, f(hi).0);
+    // The bracket's end at 0 is `f0` (the same call); only the far end is evaluated.
+    let (f_lo, f_hi) = if f0 < 0.0 { (f0, f(hi).0) } else { (f(lo).0, f0) };
     if f_lo > 0.0 || f_hi < 0.0 {
         return if f0 < 0.0 { reach } else { -reach };
     }
