@@ -588,7 +588,7 @@ fn eval(root: &Path, baseline: &str) -> anyhow::Result<()> {
         "bench": "eval",
         "baseline": baseline,
         "date": utc_now(),
-        "nproc": std::thread::available_parallelism().map(usize::from).ok(),
+        "machine": machine(),
         "cases": 1000,
         "command": cmd.join(" "),
         "seconds": m.seconds,
@@ -883,6 +883,39 @@ fn criterion_medians(target: &Path, baseline: &str) -> serde_json::Map<String, V
 }
 
 /// The current time in UTC as `YYYY-MM-DDTHH:MM:SSZ`.
+/// Where a benchmark ran: cores, CPU model and the load average when it started. Ratios to the reference tools
+/// move with the host, not only with load: on one 2-core host segauge's CPU time on the TotalSegmentator pair was
+/// 36 % higher than on another while the DeepMind loop's was 13 % higher, so every table says which host it
+/// comes from.
+fn machine() -> Value {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let cpu = read("/proc/cpuinfo").and_then(|text| {
+        text.lines().find_map(|l| {
+            let (key, value) = l.split_once(':')?;
+            (key.trim() == "model name").then(|| value.trim().to_string())
+        })
+    });
+    let load = read("/proc/loadavg")
+        .and_then(|text| text.split_whitespace().next().and_then(|v| v.parse::<f64>().ok()));
+    json!({
+        "nproc": std::thread::available_parallelism().map(usize::from).ok(),
+        "cpu": cpu,
+        "load_average_1m": load,
+    })
+}
+
+/// One line naming the host of [`machine`], for the Markdown tables.
+fn machine_line(machine: &Value) -> String {
+    let or_unknown =
+        |v: &Value| if v.is_null() { "unknown".to_string() } else { v.to_string().replace('"', "") };
+    format!(
+        "Host: {} cores, CPU {}, load average {} (1 min) at the start.\n",
+        or_unknown(&machine["nproc"]),
+        or_unknown(&machine["cpu"]),
+        or_unknown(&machine["load_average_1m"]),
+    )
+}
+
 fn utc_now() -> String {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
@@ -918,7 +951,7 @@ fn header(bench: &str, baseline: &str, pred: &Path, gt: &Path) -> serde_json::Ma
         "bench": bench,
         "baseline": baseline,
         "date": utc_now(),
-        "nproc": std::thread::available_parallelism().map(usize::from).ok(),
+        "machine": machine(),
         "data": {
             "pred": pred, "gt": gt,
             "pred_bytes": file_bytes(pred), "gt_bytes": file_bytes(gt),
@@ -1033,6 +1066,23 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+    }
+
+    #[test]
+    fn host_line() {
+        let known = json!({ "nproc": 2, "cpu": "AMD EPYC", "load_average_1m": 1.14 });
+        assert_eq!(
+            machine_line(&known),
+            "Host: 2 cores, CPU AMD EPYC, load average 1.14 (1 min) at the start.\n"
+        );
+        let none = json!({ "nproc": null, "cpu": null, "load_average_1m": null });
+        assert_eq!(
+            machine_line(&none),
+            "Host: unknown cores, CPU unknown, load average unknown (1 min) at the start.\n"
+        );
+        // This machine's own reading has every field (Linux: /proc is there).
+        let here = machine();
+        assert!(here["nproc"].as_u64().is_some_and(|n| n >= 1), "{here}");
     }
 
     #[test]

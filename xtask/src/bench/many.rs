@@ -27,8 +27,8 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use super::{
-    Measured, Options, bench_data, build_release_cli, compare_command, header, json_object, measure,
-    read_json_output, reference_venv, run_reference, secs, target_dir, write_summary,
+    Measured, Options, bench_data, build_release_cli, compare_command, header, json_object, machine,
+    machine_line, measure, read_json_output, reference_venv, run_reference, secs, target_dir, write_summary,
 };
 
 /// Timed runs of `segauge compare` per case.
@@ -65,6 +65,7 @@ pub(super) fn many_labels(root: &Path, opts: &Options) -> anyhow::Result<()> {
 
     println!("== cargo build --release -p segauge-cli");
     let segauge = build_release_cli(root)?;
+    let host = machine();
     let venv = reference_venv(opts.ref_venv.as_deref());
     let python = venv.join("bin").join("python");
     let script = root.join(SCRIPT);
@@ -149,10 +150,12 @@ pub(super) fn many_labels(root: &Path, opts: &Options) -> anyhow::Result<()> {
         }
         cases.insert(case.into(), Value::Object(entry));
     }
+    table.push('\n');
+    table.push_str(&machine_line(&host));
     let summary = Value::Object(json_object(json!({
         "bench": "many-labels",
         "baseline": opts.baseline,
-        "nproc": std::thread::available_parallelism().map(usize::from).ok(),
+        "machine": host,
         "reference_venv": venv,
         "cases": cases,
         "table_md": table,

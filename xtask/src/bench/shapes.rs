@@ -14,14 +14,15 @@ use serde_json::{Value, json};
 
 use super::{
     Options, REFERENCE_SCRIPT, SHAPE_PEAK_GOAL_MIB, SHAPE_SEGAUGE_RUNS, SHAPE_TOOLS, bench_data,
-    compare_command, find_metric, measure, read_json_output, reference_venv, run_reference, secs, target_dir,
-    write_summary,
+    compare_command, find_metric, machine, machine_line, measure, read_json_output, reference_venv,
+    run_reference, secs, target_dir, write_summary,
 };
 
 /// The shapes, as `segauge-bench-data surface-<shape>` names them (the same list as `segauge_benches::shapes`).
 const SHAPES: [&str; 4] = ["smooth", "islands", "thin", "lesions"];
 
 pub(super) fn shapes(root: &Path, opts: &Options, segauge: &Path) -> anyhow::Result<()> {
+    let host = machine();
     let venv = reference_venv(opts.ref_venv.as_deref());
     let python = venv.join("bin").join("python");
     let script = root.join(REFERENCE_SCRIPT);
@@ -105,8 +106,11 @@ pub(super) fn shapes(root: &Path, opts: &Options, segauge: &Path) -> anyhow::Res
     if !python.is_file() {
         println!("reference tools skipped: no {} (see benches/reference/README.md)", python.display());
     }
-    let summary =
-        json!({ "bench": "surface-shapes", "baseline": opts.baseline, "shapes": out, "table_md": table });
+    table.push('\n');
+    table.push_str(&machine_line(&host));
+    let summary = json!({
+        "bench": "surface-shapes", "baseline": opts.baseline, "machine": host, "shapes": out, "table_md": table,
+    });
     let (path, _) = write_summary(root, "surface-shapes", &opts.baseline, &summary)?;
     let md = path.with_extension("md");
     std::fs::write(&md, &table).with_context(|| format!("cannot write {}", md.display()))?;
