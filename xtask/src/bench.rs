@@ -906,8 +906,11 @@ fn machine() -> Value {
 
 /// One line naming the host of [`machine`], for the Markdown tables.
 fn machine_line(machine: &Value) -> String {
-    let or_unknown =
-        |v: &Value| if v.is_null() { "unknown".to_string() } else { v.to_string().replace('"', "") };
+    let or_unknown = |v: &Value| match v {
+        Value::Null => "unknown".to_string(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
     format!(
         "Host: {} cores, CPU {}, load average {} (1 min) at the start.\n",
         or_unknown(&machine["nproc"]),
