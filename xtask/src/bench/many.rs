@@ -15,20 +15,26 @@
 //!
 //! Then a Markdown table: median and minimum wall time, CPU time per run, peak RSS, each loop's median over
 //! segauge's, and the goals of issue 16 (the TotalSegmentator pair: at least 10× faster than the DeepMind loop and
-//! 30× faster than the MeshMetrics loop, peak under 400 MiB; the 117-structure body in under 10 s). Arguments after
-//! `--` restrict the run to the named cases (`totalseg`, `body117`) and tools (`segauge`, `deepmind`,
-//! `meshmetrics`), e.g. `-- totalseg deepmind`. Summary in `target/xtask-bench/many-labels-<NAME>.json` and
+//! 30× faster than the MeshMetrics loop, peak under 400 MiB; the 117-structure body in under 10 s).
+//!
+//! Last, a data set of that size (`eval`): `segauge eval` over 10 and over 100 cases, each the body pair (hard
+//! links), default options with JSON and per-case CSV out, one run each: wall and CPU time, peak RSS, and how much
+//! the peak grew between the two sizes (issue 16: memory must not grow with the number of cases).
+//!
+//! Arguments after `--` restrict the run to the named cases (`totalseg`, `body117`, `eval`) and tools (`segauge`,
+//! `deepmind`, `meshmetrics`), e.g. `-- totalseg deepmind`. Summary in `target/xtask-bench/many-labels-<NAME>.json` and
 //! `.md`, every run's stdout under `target/xtask-bench/many-labels-<NAME>-runs/`.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use super::{
     Measured, Options, bench_data, build_release_cli, compare_command, header, json_object, machine,
-    machine_line, measure, read_json_output, reference_venv, run_reference, secs, target_dir, write_summary,
+    machine_line, measure, measure_with, read_json_output, reference_venv, run_reference, secs, target_dir,
+    write_summary,
 };
 
 /// Timed runs of `segauge compare` per case.
@@ -49,10 +55,13 @@ const TOOLS: [(&str, f64, &[&str]); 2] = [("deepmind", 10.0, &[]), ("meshmetrics
 const TOTALSEG_PEAK_GOAL_MIB: f64 = 400.0;
 /// Goal of the 117-structure body: wall time of segauge, s.
 const BODY_GOAL_S: f64 = 10.0;
+/// The data-set part's name (after `--`) and its sizes: cases of `segauge eval`, each the body pair.
+const DATA_SET: &str = "eval";
+const DATA_SET_SIZES: [usize; 2] = [10, 100];
 
 pub(super) fn many_labels(root: &Path, opts: &Options) -> anyhow::Result<()> {
     let known: Vec<&str> =
-        CASES.iter().map(|c| c.0).chain(["segauge"]).chain(TOOLS.iter().map(|t| t.0)).collect();
+        CASES.iter().map(|c| c.0).chain([DATA_SET, "segauge"]).chain(TOOLS.iter().map(|t| t.0)).collect();
     if let Some(bad) = opts.segauge_args.iter().find(|a| !known.contains(&a.as_str())) {
         bail!("many-labels: unknown {bad:?} after `--`; give cases and tools among {}", known.join(", "));
     }
@@ -60,7 +69,7 @@ pub(super) fn many_labels(root: &Path, opts: &Options) -> anyhow::Result<()> {
         let named: Vec<&String> = opts.segauge_args.iter().filter(|a| group.contains(&a.as_str())).collect();
         named.is_empty() || named.iter().any(|a| *a == name)
     };
-    let case_names: Vec<&str> = CASES.iter().map(|c| c.0).collect();
+    let case_names: Vec<&str> = CASES.iter().map(|c| c.0).chain([DATA_SET]).collect();
     let tool_names: Vec<&str> = ["segauge"].into_iter().chain(TOOLS.iter().map(|t| t.0)).collect();
 
     println!("== cargo build --release -p segauge-cli");
@@ -150,6 +159,10 @@ pub(super) fn many_labels(root: &Path, opts: &Options) -> anyhow::Result<()> {
         }
         cases.insert(case.into(), Value::Object(entry));
     }
+    if wanted(DATA_SET, &case_names) && wanted("segauge", &tool_names) {
+        let entry = data_set(root, &segauge, &runs_dir, &mut table)?;
+        cases.insert(DATA_SET.into(), entry);
+    }
     table.push('\n');
     table.push_str(&machine_line(&host));
     let summary = Value::Object(json_object(json!({
@@ -168,6 +181,74 @@ pub(super) fn many_labels(root: &Path, opts: &Options) -> anyhow::Result<()> {
     println!("{table}");
     println!("wrote {} and {}", out.display(), md.display());
     Ok(())
+}
+
+/// `segauge eval` over [`DATA_SET_SIZES`] cases, each the 117-structure body pair (hard links to its two files),
+/// default options (every metric, lesions, B = 9999 BCa intervals) with JSON and per-case CSV out: one run per
+/// size, after the compare runs have read the same files. Appends a table (wall, CPU, per case, peak RSS) and how
+/// much the peak grew from the smallest size to the largest; returns the JSON entry.
+fn data_set(root: &Path, segauge: &Path, runs_dir: &Path, table: &mut String) -> anyhow::Result<Value> {
+    let (pred, gt) = bench_data(root, Some("many-body117"))?;
+    let _ = write!(
+        table,
+        "\n| `segauge eval`, cases (each the body pair) | wall | CPU | wall per case | peak RSS |\n|---|---|---|---|---|\n"
+    );
+    let mut sizes = Vec::new();
+    for n in DATA_SET_SIZES {
+        let data = runs_dir.join(DATA_SET).join(format!("data-{n}"));
+        if data.exists() {
+            std::fs::remove_dir_all(&data).with_context(|| format!("cannot clear {}", data.display()))?;
+        }
+        for (from, side) in [(&pred, "pred"), (&gt, "gt")] {
+            let dir = data.join(side);
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            for case in 0..n {
+                let link = dir.join(format!("case_{case:03}.nii.gz"));
+                std::fs::hard_link(from, &link)
+                    .with_context(|| format!("cannot link {} to {}", link.display(), from.display()))?;
+            }
+        }
+        let out = runs_dir.join(DATA_SET).join(format!("out-{n}"));
+        std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+        let path = |p: PathBuf| p.to_string_lossy().into_owned();
+        let cmd: Vec<String> = vec![
+            path(segauge.to_path_buf()),
+            "eval".into(),
+            "--pred".into(),
+            path(data.join("pred")),
+            "--gt".into(),
+            path(data.join("gt")),
+            "--json".into(),
+            path(out.join("results.json")),
+            "--csv".into(),
+            path(out.join("per_case.csv")),
+        ];
+        println!("== [{DATA_SET}] {}, 1 run", cmd.join(" "));
+        let m = measure_with(&cmd, 1, None, false)?;
+        let cpu = m.cpu_s.map_or_else(|| "-".into(), secs);
+        let _ = writeln!(
+            table,
+            "| {n} | {} | {cpu} | {} | {:.0} MiB |",
+            secs(m.median()),
+            secs(m.median() / n as f64),
+            m.peak_rss_mib,
+        );
+        sizes.push(json!({
+            "cases": n, "command": cmd, "wall_s": m.json(), "cpu_s": m.cpu_s, "peak_rss_mib": m.peak_rss_mib,
+        }));
+        std::fs::remove_dir_all(&data).with_context(|| format!("cannot clear {}", data.display()))?;
+    }
+    let peak = |i: usize| sizes[i]["peak_rss_mib"].as_f64().unwrap_or(f64::NAN);
+    let growth = peak(sizes.len() - 1) - peak(0);
+    let _ = writeln!(
+        table,
+        "\nPeak RSS from {} to {} cases: {growth:+.0} MiB (memory must not grow with the number of cases).",
+        DATA_SET_SIZES[0],
+        DATA_SET_SIZES[DATA_SET_SIZES.len() - 1],
+    );
+    Ok(
+        json!({ "what": "segauge eval over copies of the body pair", "sizes": sizes, "peak_growth_mib": growth }),
+    )
 }
 
 fn verdict(ok: bool) -> &'static str {
