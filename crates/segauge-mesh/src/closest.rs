@@ -83,14 +83,19 @@ struct Patch {
 /// Per triangle: its centroid, unit normal (zero when degenerate) and the radius of the disk around the centroid,
 /// in its plane, that holds it, widened for rounding. With `q = p − centre`, `h = n·q` and `ρ² = |q|² − h²`,
 /// every point of the triangle is at least `sqrt(h² + max(ρ − radius, 0)²)` from `p`: a bound that also rejects
-/// the triangles beside the closest one, whose planes lie as near as its own. One array per component, so that
-/// a leaf's bounds are computed in one branch-free (vectorisable) loop.
+/// the triangles beside the closest one, whose planes lie as near as its own.
+///
+/// Layout: one block per leaf, in leaf order, so a leaf's data is contiguous (the triangles of leaf
+/// `start..start + count` fill `data[7·start..7·(start + count)]`); inside a block, one run of `count` values per
+/// component (centre x, y, z, normal x, y, z, radius), so that a leaf's bounds are computed in one branch-free
+/// (vectorisable) loop.
 #[derive(Debug, Clone)]
 struct Disks {
-    centre: [Vec<f64>; 3],
-    n: [Vec<f64>; 3],
-    radius: Vec<f64>,
+    data: Vec<f64>,
 }
+
+/// Components per triangle in [`Disks`].
+const DISK_FIELDS: usize = 7;
 
 /// Depth of the traversal stack. Each split leaves at least a quarter of the clusters on either side, so the binary
 /// tree is at most log_{4/3} of the cluster count deep (48 levels for a million clusters), its four-way form half
@@ -158,9 +163,10 @@ impl DistanceIndex {
         let corners: Vec<[u32; 3]> = order.iter().map(|&t| mesh.triangles[t as usize]).collect();
         let vertices = &mesh.vertices;
         let scale = 1.0 + vertices.iter().flatten().fold(0.0f64, |m, &x| max(m, x.abs()));
-        let mut disks = Disks::with_capacity(nt);
-        for c in &corners {
-            disks.push(c.map(|i| vertices[i as usize]), scale);
+        let mut disks = Disks { data: vec![0.0; DISK_FIELDS * nt] };
+        for leaf in &leaves {
+            let range = leaf.start as usize..(leaf.start + leaf.count) as usize;
+            disks.fill(range.clone(), &corners[range], vertices, scale);
         }
         let patches = leaves
             .iter()
@@ -346,34 +352,38 @@ fn cylinder_gap2(h: f64, rho2: f64, w: f64, r: f64) -> f64 {
 }
 
 impl Disks {
-    fn with_capacity(n: usize) -> Disks {
-        Disks {
-            centre: std::array::from_fn(|_| Vec::with_capacity(n)),
-            n: std::array::from_fn(|_| Vec::with_capacity(n)),
-            radius: Vec::with_capacity(n),
+    /// The block of leaf `range`: its components, one slice of `range.len()` values each.
+    #[inline]
+    fn block(&self, range: std::ops::Range<usize>) -> [&[f64]; DISK_FIELDS] {
+        let count = range.len();
+        let block = &self.data[DISK_FIELDS * range.start..DISK_FIELDS * range.end];
+        std::array::from_fn(|k| &block[k * count..(k + 1) * count])
+    }
+
+    /// Writes the block of the leaf of triangles `range` (corners `tris`).
+    fn fill(&mut self, range: std::ops::Range<usize>, tris: &[[u32; 3]], vertices: &[[f64; 3]], scale: f64) {
+        let count = range.len();
+        let block = &mut self.data[DISK_FIELDS * range.start..DISK_FIELDS * range.end];
+        for (i, t) in tris.iter().enumerate() {
+            let [a, b, c] = t.map(|v| vertices[v as usize]);
+            let n = cross(sub(b, a), sub(c, a));
+            let len = dot(n, n).sqrt();
+            let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
+            let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
+            let r2 = [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre))).fold(0.0, f64::max);
+            for r in 0..3 {
+                block[r * count + i] = centre[r];
+                block[(3 + r) * count + i] = n[r] * inv;
+            }
+            block[6 * count + i] = widen(r2.sqrt(), scale);
         }
     }
 
-    fn push(&mut self, [a, b, c]: [[f64; 3]; 3], scale: f64) {
-        let n = cross(sub(b, a), sub(c, a));
-        let len = dot(n, n).sqrt();
-        let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
-        let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
-        let r2 = [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre))).fold(0.0, f64::max);
-        for r in 0..3 {
-            self.centre[r].push(centre[r]);
-            self.n[r].push(n[r] * inv);
-        }
-        self.radius.push(widen(r2.sqrt(), scale));
-    }
-
-    /// The lower bounds of the squared distances from `p` to triangles `range`, into `out`. (ρ² only loses
-    /// precision when ρ is small, where the bound falls back to h².)
+    /// The lower bounds of the squared distances from `p` to the triangles of the leaf `range`, into `out`. (ρ²
+    /// only loses precision when ρ is small, where the bound falls back to h².)
     #[inline]
     fn bounds(&self, range: std::ops::Range<usize>, p: [f64; 3], out: &mut [f64]) {
-        let [cx, cy, cz] = [0, 1, 2].map(|r| &self.centre[r][range.clone()]);
-        let [nx, ny, nz] = [0, 1, 2].map(|r| &self.n[r][range.clone()]);
-        let radius = &self.radius[range];
+        let [cx, cy, cz, nx, ny, nz, radius] = self.block(range);
         for i in 0..out.len() {
             let (qx, qy, qz) = (p[0] - cx[i], p[1] - cy[i], p[2] - cz[i]);
             let h = nx[i] * qx + ny[i] * qy + nz[i] * qz;
@@ -400,9 +410,10 @@ fn patch(
     range: std::ops::Range<usize>,
     scale: f64,
 ) -> Patch {
-    let n: [f64; 3] = std::array::from_fn(|r| disks.n[r][range.clone()].iter().sum());
-    let c: [f64; 3] =
-        std::array::from_fn(|r| disks.centre[r][range.clone()].iter().sum::<f64>() / range.len() as f64);
+    let count = range.len();
+    let block = disks.block(range);
+    let n: [f64; 3] = std::array::from_fn(|r| block[3 + r].iter().sum());
+    let c: [f64; 3] = std::array::from_fn(|r| block[r].iter().sum::<f64>() / count as f64);
     let len = dot(n, n).sqrt();
     // Unit normals summing to less than half their count face too many ways for one plane to bound them.
     let flat = len >= 0.5 * tris.len() as f64;
