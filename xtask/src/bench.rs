@@ -882,7 +882,6 @@ fn criterion_medians(target: &Path, baseline: &str) -> serde_json::Map<String, V
     out
 }
 
-/// The current time in UTC as `YYYY-MM-DDTHH:MM:SSZ`.
 /// Where a benchmark ran: cores, CPU model and the load average when it started. Ratios to the reference tools
 /// move with the host, not only with load: on one 2-core host segauge's CPU time on the TotalSegmentator pair was
 /// 36 % higher than on another while the DeepMind loop's was 13 % higher, so every table says which host it
@@ -919,6 +918,7 @@ fn machine_line(machine: &Value) -> String {
     )
 }
 
+/// The current time in UTC as `YYYY-MM-DDTHH:MM:SSZ`.
 fn utc_now() -> String {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);

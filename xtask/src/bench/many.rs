@@ -26,7 +26,7 @@
 //! `.md`, every run's stdout under `target/xtask-bench/many-labels-<NAME>-runs/`.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
@@ -193,7 +193,7 @@ fn data_set(root: &Path, segauge: &Path, runs_dir: &Path, table: &mut String) ->
         table,
         "\n| `segauge eval`, cases (each the body pair) | wall | CPU | wall per case | peak RSS |\n|---|---|---|---|---|\n"
     );
-    let mut sizes = Vec::new();
+    let (mut sizes, mut peaks) = (Vec::new(), Vec::new());
     for n in DATA_SET_SIZES {
         let data = runs_dir.join(DATA_SET).join(format!("data-{n}"));
         if data.exists() {
@@ -210,18 +210,18 @@ fn data_set(root: &Path, segauge: &Path, runs_dir: &Path, table: &mut String) ->
         }
         let out = runs_dir.join(DATA_SET).join(format!("out-{n}"));
         std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-        let path = |p: PathBuf| p.to_string_lossy().into_owned();
+        let path = |p: &Path| p.to_string_lossy().into_owned();
         let cmd: Vec<String> = vec![
-            path(segauge.to_path_buf()),
+            path(segauge),
             "eval".into(),
             "--pred".into(),
-            path(data.join("pred")),
+            path(&data.join("pred")),
             "--gt".into(),
-            path(data.join("gt")),
+            path(&data.join("gt")),
             "--json".into(),
-            path(out.join("results.json")),
+            path(&out.join("results.json")),
             "--csv".into(),
-            path(out.join("per_case.csv")),
+            path(&out.join("per_case.csv")),
         ];
         println!("== [{DATA_SET}] {}, 1 run", cmd.join(" "));
         let m = measure_with(&cmd, 1, None, false)?;
@@ -233,13 +233,13 @@ fn data_set(root: &Path, segauge: &Path, runs_dir: &Path, table: &mut String) ->
             secs(m.median() / n as f64),
             m.peak_rss_mib,
         );
+        peaks.push(m.peak_rss_mib);
         sizes.push(json!({
             "cases": n, "command": cmd, "wall_s": m.json(), "cpu_s": m.cpu_s, "peak_rss_mib": m.peak_rss_mib,
         }));
         std::fs::remove_dir_all(&data).with_context(|| format!("cannot clear {}", data.display()))?;
     }
-    let peak = |i: usize| sizes[i]["peak_rss_mib"].as_f64().unwrap_or(f64::NAN);
-    let growth = peak(sizes.len() - 1) - peak(0);
+    let growth = peaks[peaks.len() - 1] - peaks[0];
     let _ = writeln!(
         table,
         "\nPeak RSS from {} to {} cases: {growth:+.0} MiB (memory must not grow with the number of cases).",
