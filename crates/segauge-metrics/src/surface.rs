@@ -452,13 +452,12 @@ fn sort_pairs(mut pairs: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
     let mut count = [0u32; DIGITS];
     let digit = |d: u64, shift: u32| ((d >> shift) & (DIGITS as u64 - 1)) as usize;
     for shift in (0..64).step_by(BITS as usize) {
-        let shared = digit(pairs[0].0, shift);
-        if pairs.iter().all(|p| digit(p.0, shift) == shared) {
-            continue;
-        }
         count.fill(0);
         for p in &pairs {
             count[digit(p.0, shift)] += 1;
+        }
+        if count[digit(pairs[0].0, shift)] as usize == pairs.len() {
+            continue; // one digit for all: this pass would not move anything
         }
         let mut at = 0u32;
         for c in count.iter_mut() {
