@@ -66,37 +66,88 @@ pub(crate) fn decode(
     big_endian: bool,
     scaling: Option<Scaling>,
 ) -> Result<Labels, BadValue> {
-    debug_assert_eq!(raw.len() % kind.size(), 0);
+    let n = raw.len() / kind.size();
+    decode_spans(raw, kind, big_endian, scaling, std::iter::once(0..n))
+}
+
+/// [`decode`] of data whose voxels outside `spans` (ascending ranges of voxel indices) are zero bytes, as a reader
+/// that left them untouched wrote them: only the spans are read, and the labels are written into zeroed memory
+/// at the spans alone. The caller makes sure zero bytes are background ([`zero_is_background`]).
+pub(crate) fn decode_spans<I>(
+    raw: Vec<u8>,
+    kind: Kind,
+    big_endian: bool,
+    scaling: Option<Scaling>,
+    spans: I,
+) -> Result<Labels, BadValue>
+where
+    I: Iterator<Item = std::ops::Range<usize>> + Clone,
+{
+    let size = kind.size();
+    debug_assert_eq!(raw.len() % size, 0);
+    let bytes = |s: &std::ops::Range<usize>| &raw[s.start * size..s.end * size];
     // Fast path: unscaled bytes are their own labels (the common uint8 mask).
     if scaling.is_none() && matches!(kind, Kind::U8 | Kind::Bool) {
         if kind == Kind::Bool {
-            if let Some(index) = raw.iter().position(|&b| b > 1) {
-                return Err(BadValue {
-                    index,
-                    value: f64::from(raw[index]),
-                    hint: " (a bool must be 0 or 1)",
-                });
+            for span in spans {
+                if let Some(i) = bytes(&span).iter().position(|&b| b > 1) {
+                    let index = span.start + i;
+                    return Err(BadValue {
+                        index,
+                        value: f64::from(raw[index]),
+                        hint: " (a bool must be 0 or 1)",
+                    });
+                }
             }
         }
         return Ok(Labels::U8(raw));
     }
     // Pass 1: validate and find the largest label; pass 2: store in the narrowest type.
     let mut max = 0u32;
-    for (index, value) in values(&raw, kind, big_endian, scaling).enumerate() {
-        max = max.max(to_label(value, kind.is_float() || scaling.is_some()).map_err(|hint| BadValue {
-            index,
-            value,
-            hint,
-        })?);
+    let integral = kind.is_float() || scaling.is_some();
+    for span in spans.clone() {
+        for (i, value) in values(bytes(&span), kind, big_endian, scaling).enumerate() {
+            let bad = |hint| BadValue { index: span.start + i, value, hint };
+            max = max.max(to_label(value, integral).map_err(bad)?);
+        }
     }
-    let labels = values(&raw, kind, big_endian, scaling).map(|v| to_label(v, true).unwrap_or(0));
+    let n = raw.len() / size;
+    fn store<T: Copy + Default + Clone>(
+        n: usize,
+        spans: impl Iterator<Item = std::ops::Range<usize>>,
+        mut labels: impl FnMut(std::ops::Range<usize>, &mut [T]),
+    ) -> Vec<T> {
+        // Zeroed memory: the pages of voxels outside the spans are never written.
+        let mut out = vec![T::default(); n];
+        for span in spans {
+            labels(span.clone(), &mut out[span]);
+        }
+        out
+    }
+    let labels = |span: std::ops::Range<usize>| {
+        values(&raw[span.start * size..span.end * size], kind, big_endian, scaling)
+            .map(|v| to_label(v, true).unwrap_or(0))
+    };
     Ok(if max <= u32::from(u8::MAX) {
-        Labels::U8(labels.map(|l| l as u8).collect())
+        Labels::U8(store(n, spans, |s, out: &mut [u8]| {
+            out.iter_mut().zip(labels(s)).for_each(|(o, l)| *o = l as u8)
+        }))
     } else if max <= u32::from(u16::MAX) {
-        Labels::U16(labels.map(|l| l as u16).collect())
+        Labels::U16(store(n, spans, |s, out: &mut [u16]| {
+            out.iter_mut().zip(labels(s)).for_each(|(o, l)| *o = l as u16)
+        }))
     } else {
-        Labels::U32(labels.collect())
+        Labels::U32(store(n, spans, |s, out: &mut [u32]| {
+            out.iter_mut().zip(labels(s)).for_each(|(o, l)| *o = l)
+        }))
     })
+}
+
+/// Whether zero bytes decode to background under `scaling` (`0·slope + inter` is 0), so that a reader may leave
+/// rows of zero bytes unwritten and undecoded.
+#[cfg(feature = "nifti")]
+pub(crate) fn zero_is_background(scaling: Option<Scaling>) -> bool {
+    scaling.is_none_or(|s| s.inter == 0.0 && s.slope.is_finite())
 }
 
 fn to_label(v: f64, check_integral: bool) -> Result<u32, &'static str> {

@@ -96,7 +96,7 @@ pub use npy::{Axes, NpyOptions, read_npy, sidecar_path};
 #[cfg(feature = "nrrd")]
 pub use nrrd::{read_nrrd, read_nrrd_file};
 pub use output::{Input, check_outputs, write_atomically};
-pub use volume::{Grid, GridMismatch, GridTolerance, LabelVolume, Labels};
+pub use volume::{Grid, GridMismatch, GridTolerance, LabelVolume, Labels, Rows};
 
 /// The file formats segauge reads, recognised by file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

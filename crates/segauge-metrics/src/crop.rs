@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use segauge_io::{Grid, LabelVolume, Labels};
+use segauge_io::{Grid, LabelVolume, Labels, Rows};
 use segauge_mesh::{Frame, Mask};
 
 use crate::overlap::Label;
@@ -87,14 +87,17 @@ pub fn largest_first(
     out
 }
 
-/// The bounding box of every non-zero label of a volume, from one pass.
+/// The bounding box of every non-zero label of a volume, from one pass over the rows that hold labels
+/// ([`LabelVolume::rows`]).
 pub fn label_boxes(volume: &LabelVolume) -> BTreeMap<u32, VoxelBox> {
-    fn scan<T: Label>(v: &[T], dims: [usize; 3]) -> BTreeMap<u32, VoxelBox> {
-        // Background is skipped a block at a time; runs of one label are handled once per run.
+    fn scan<T: Label>(v: &[T], dims: [usize; 3], rows: &Rows) -> BTreeMap<u32, VoxelBox> {
+        // Rows without a label are not read; in the others background is skipped a block at a time, and runs
+        // of one label are handled once per run.
         const BLOCK: usize = 32;
         let mut boxes: BTreeMap<u32, VoxelBox> = BTreeMap::new();
         let [nx, ny, _] = dims;
-        for (r, row) in v.chunks_exact(nx).enumerate() {
+        for r in rows.iter() {
+            let row = &v[r * nx..(r + 1) * nx];
             let (j, k) = (r % ny, r / ny);
             let mut i = 0;
             while i < nx {
@@ -120,11 +123,11 @@ pub fn label_boxes(volume: &LabelVolume) -> BTreeMap<u32, VoxelBox> {
         }
         boxes
     }
-    let dims = volume.grid().dims();
+    let (dims, rows) = (volume.grid().dims(), volume.rows());
     match volume.labels() {
-        Labels::U8(v) => scan(v, dims),
-        Labels::U16(v) => scan(v, dims),
-        Labels::U32(v) => scan(v, dims),
+        Labels::U8(v) => scan(v, dims, rows),
+        Labels::U16(v) => scan(v, dims, rows),
+        Labels::U32(v) => scan(v, dims, rows),
     }
 }
 
@@ -156,11 +159,11 @@ pub fn crop_mask(volume: &LabelVolume, label: u32, b: &VoxelBox, pad: usize) -> 
 /// The voxels of `crop_mask`'s box (corner `lo`, `size`): `lazy` calloc's them and writes the label's rows, else
 /// each row is written once.
 fn crop_voxels(volume: &LabelVolume, label: u32, lo: [isize; 3], size: [usize; 3], lazy: bool) -> Vec<bool> {
-    let dims = volume.grid().dims();
+    let (dims, rows) = (volume.grid().dims(), volume.rows());
     match volume.labels() {
-        Labels::U8(v) => fill(v, dims, lo, size, label, lazy),
-        Labels::U16(v) => fill(v, dims, lo, size, label, lazy),
-        Labels::U32(v) => fill(v, dims, lo, size, label, lazy),
+        Labels::U8(v) => fill(v, dims, rows, lo, size, label, lazy),
+        Labels::U16(v) => fill(v, dims, rows, lo, size, label, lazy),
+        Labels::U32(v) => fill(v, dims, rows, lo, size, label, lazy),
     }
 }
 
@@ -168,6 +171,7 @@ fn crop_voxels(volume: &LabelVolume, label: u32, lo: [isize; 3], size: [usize; 3
 fn fill<T: Label>(
     v: &[T],
     dims: [usize; 3],
+    rows: &Rows,
     lo: [isize; 3],
     size: [usize; 3],
     label: u32,
@@ -182,7 +186,11 @@ fn fill<T: Label>(
         if i0 >= i1 || gj < 0 || gj as usize >= dims[1] || gk < 0 || gk as usize >= dims[2] {
             return None;
         }
-        let row = dims[0] * (gj as usize + dims[1] * gk as usize) + (lo[0] + i0 as isize) as usize;
+        let r = gj as usize + dims[1] * gk as usize;
+        if label != 0 && !rows.holds(r) {
+            return None; // all background, and not read
+        }
+        let row = dims[0] * r + (lo[0] + i0 as isize) as usize;
         let src = &v[row..row + (i1 - i0)];
         has_label(src, label).then_some(src)
     };
@@ -333,7 +341,7 @@ mod tests {
                 _ => Labels::U32(raw.clone()),
             };
             let vol = LabelVolume::new(Grid::new(dims, [1.0; 3]).unwrap(), labels).unwrap();
-            for label in [1, 2, 300, 7] {
+            for label in [0, 1, 2, 300, 7] {
                 let lo: [usize; 3] = std::array::from_fn(|a| next() % dims[a]);
                 let hi: [usize; 3] = std::array::from_fn(|a| lo[a] + next() % (dims[a] - lo[a]));
                 let pad = next() % 3;
