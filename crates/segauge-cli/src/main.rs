@@ -1170,7 +1170,7 @@ fn finish(
             "--csv" => report::write_cases_csv(result, w, path),
             "--summary-csv" => report::write_summary_csv(result, w, path),
             "--lesion-csv" => report::write_lesion_csv(result, w, path),
-            "--json" => text(w, report::report_json(result)),
+            "--json" => report::write_report_json(result, w, path),
             _ => text(w, report::report_html(result)),
         });
         let shown = report::printable(&path.display().to_string()).into_owned();

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::csv_write::CsvWriter;
-use crate::output::{format_number, json_row, num, printable, settings, to_json};
+use crate::output::{format_number, json_row, num, printable, settings};
 
 /// The version of the results JSON schema (README, "Results JSON").
 pub const SCHEMA: &str = "segauge-eval/3";
@@ -139,9 +139,82 @@ fn aggregate_settings(report: &Report) -> Vec<(String, Value)> {
 /// rows and failures (with `model` when several models), `summary`, `subgroups`, `strata`, and for several models
 /// `paired` and `ranking`.
 pub fn report_json(report: &Report) -> String {
+    // A document of strings and finite numbers always serialises.
+    let mut s =
+        serde_json::to_string_pretty(&document(report)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// Writes the results JSON of [`report_json`], the same bytes, straight to `out`: the rows of `cases` (one per
+/// case and structure, the bulk of the document) are built and written one at a time, so memory does not grow
+/// with the document (100 cases of 117 structures: 41 MB of JSON).
+///
+/// # Errors
+/// [`Error::Write`] when the writer fails.
+pub fn write_report_json<W: Write>(report: &Report, out: W, path: &Path) -> Result<(), Error> {
+    let io = |source| Error::Write { path: path.to_path_buf(), source };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, &document(report)).map_err(|e| io(e.into()))?;
+    out.write_all(b"\n").map_err(io)?;
+    out.flush().map_err(io)
+}
+
+/// The results JSON as a serialisable document: every entry a finished value but `cases`, whose rows are made
+/// while they are written.
+struct Document<'a> {
+    entries: Vec<(String, Entry<'a>)>,
+}
+
+enum Entry<'a> {
+    Value(Value),
+    CaseRows(&'a Report),
+}
+
+impl serde::Serialize for Document<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (key, entry) in &self.entries {
+            match entry {
+                Entry::Value(v) => map.serialize_entry(key, v)?,
+                Entry::CaseRows(report) => map.serialize_entry(key, &CaseRows(report))?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// The `cases` array: one row per case and structure of every model.
+struct CaseRows<'a>(&'a Report);
+
+impl serde::Serialize for CaseRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let report = self.0;
+        let several = report.models.len() > 1;
+        let surface = report.options.eval.surface.is_some();
+        let cases = report.models.iter().flat_map(|m| m.evaluation.cases.iter().map(move |c| (m, c)));
+        let n = cases.clone().map(|(_, c)| c.labels.len()).sum();
+        let mut seq = serializer.serialize_seq(Some(n))?;
+        for (m, c) in cases {
+            for l in &c.labels {
+                let mut f = vec![("case".to_string(), Value::from(c.case.clone()))];
+                if several {
+                    f.push(("model".into(), Value::from(m.name.clone())));
+                }
+                f.extend(json_row(l, &report.catalogue, surface));
+                seq.serialize_element(&object(f))?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// The document of [`report_json`].
+fn document(report: &Report) -> Document<'_> {
     let several = report.models.len() > 1;
     let options = &report.options.eval;
-    let surface = options.surface.is_some();
     let mut doc: Vec<(String, Value)> = vec![
         ("schema".into(), Value::from(SCHEMA)),
         ("segauge_version".into(), Value::from(crate::output::SEGAUGE_VERSION)),
@@ -171,18 +244,8 @@ pub fn report_json(report: &Report) -> String {
     ];
     doc.extend(settings(options));
     doc.extend(aggregate_settings(report));
-    let (mut cases, mut failures, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut failures, mut skipped) = (Vec::new(), Vec::new());
     for m in &report.models {
-        for c in &m.evaluation.cases {
-            for l in &c.labels {
-                let mut f = vec![("case".to_string(), Value::from(c.case.clone()))];
-                if several {
-                    f.push(("model".into(), Value::from(m.name.clone())));
-                }
-                f.extend(json_row(l, &report.catalogue, surface));
-                cases.push(object(f));
-            }
-        }
         for fl in &m.evaluation.failures {
             let mut f = vec![("case".to_string(), Value::from(fl.case.clone()))];
             if several {
@@ -237,10 +300,10 @@ pub fn report_json(report: &Report) -> String {
             object(f)
         })
         .collect();
+    doc.extend([("n_cases".into(), Value::from(n_cases)), ("n_failed".into(), Value::from(n_failed))]);
+    // The entries before `cases`; those after it follow in `doc`.
+    let head = std::mem::take(&mut doc);
     doc.extend([
-        ("n_cases".into(), Value::from(n_cases)),
-        ("n_failed".into(), Value::from(n_failed)),
-        ("cases".into(), Value::Array(cases)),
         ("failures".into(), Value::Array(failures)),
         ("not_evaluated".into(), Value::Array(skipped)),
         ("summary".into(), Value::Array(summary)),
@@ -308,7 +371,11 @@ pub fn report_json(report: &Report) -> String {
         doc.push(("paired".into(), Value::Array(paired)));
         doc.push(("ranking".into(), Value::Array(ranking)));
     }
-    to_json(&object(doc))
+    let value = |(k, v): (String, Value)| (k, Entry::Value(v));
+    let cases = ("cases".to_string(), Entry::CaseRows(report));
+    Document {
+        entries: head.into_iter().map(value).chain([cases]).chain(doc.into_iter().map(value)).collect(),
+    }
 }
 
 fn cell(v: &Value) -> String {

@@ -2,7 +2,8 @@
 //! self-contained HTML file, JSON, CSV and text, and one comparison as JSON or a text table.
 //!
 //! # Overview
-//! - Data set: [`report_html`] (one self-contained file), [`report_json`] (schema [`SCHEMA`]),
+//! - Data set: [`report_html`] (one self-contained file), [`report_json`] (schema [`SCHEMA`]; to a file with
+//!   [`write_report_json`], which writes its case rows one at a time),
 //!   [`write_cases_csv`] (one row per case and label), [`write_summary_csv`] (every aggregate),
 //!   [`write_lesion_csv`] (one row per lesion), [`summary_text`] and [`subgroup_text`] (for a terminal).
 //! - One pair: [`compare_json`] and [`compare_table`].
@@ -46,7 +47,8 @@ mod partial;
 use std::path::PathBuf;
 
 pub use dataset::{
-    SCHEMA, read_metadata, report_json, subgroup_text, summary_text, write_lesion_csv, write_summary_csv,
+    SCHEMA, read_metadata, report_json, subgroup_text, summary_text, write_lesion_csv, write_report_json,
+    write_summary_csv,
 };
 pub use html::report_html;
 pub use output::{compare_json, compare_table, printable, write_cases_csv};

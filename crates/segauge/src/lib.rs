@@ -191,8 +191,7 @@ impl Results {
     /// # Errors
     /// As [`Results::to_html`].
     pub fn to_json(&self, path: &Path) -> Result<(), report::Error> {
-        let json = report::report_json(&self.report);
-        self.write(path, "to_json", |w| text(w, path, &json))
+        self.write(path, "to_json", |w| report::write_report_json(&self.report, w, path))
     }
 
     /// Refuses `path` when it is one of the evaluated files or lies in the ground-truth folder, then writes it

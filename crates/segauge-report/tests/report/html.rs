@@ -290,7 +290,7 @@ fn ranking() -> Vec<Ranking> {
 }
 
 /// A complete two-model report.
-fn fixture() -> Report {
+pub(crate) fn fixture() -> Report {
     let models = vec![
         ModelRun { name: "nnU-Net <v2>".into(), evaluation: evaluation(0) },
         ModelRun { name: "baseline".into(), evaluation: evaluation(1) },

@@ -38,6 +38,25 @@ fn the_json_states_settings_rows_failures_and_denominators() {
     assert_eq!(doc["gt_dir"], dir.path().join("gt").display().to_string());
 }
 
+/// The JSON written to a file, its case rows made one at a time, is the document `report_json` returns, byte for
+/// byte: one model with failures, and two models with their comparison and ranking.
+#[test]
+fn the_json_written_row_by_row_is_the_whole_document() {
+    let dir = tempfile::tempdir().unwrap();
+    for r in [example_report(dir.path()), html::fixture()] {
+        let mut written = Vec::new();
+        segauge_report::write_report_json(&r, &mut written, std::path::Path::new("r.json")).unwrap();
+        let whole = segauge_report::report_json(&r);
+        assert_eq!(String::from_utf8(written).unwrap(), whole);
+        let doc: serde_json::Value = serde_json::from_str(&whole).unwrap();
+        let keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
+        let at = |k: &str| keys.iter().position(|&x| x == k).unwrap();
+        assert!(at("n_failed") + 1 == at("cases") && at("cases") + 1 == at("failures"), "{keys:?}");
+        let rows: usize = r.models.iter().flat_map(|m| &m.evaluation.cases).map(|c| c.labels.len()).sum();
+        assert_eq!(doc["cases"].as_array().unwrap().len(), rows);
+    }
+}
+
 #[test]
 fn failed_cases_keep_the_label_column_integer_in_the_per_case_csv() {
     // One failure row per label the evaluated cases report, so that pandas reads `label` as integers.
