@@ -42,7 +42,9 @@ use std::path::{Path, PathBuf};
 use crate::Error;
 use crate::decode::{self, Kind};
 use crate::label_file::{LabelFile, channel_layers};
-use crate::text_header::{DataSource, Encoding, Skip, grid_from_lps, lines, quote_short, read_head, trim};
+use crate::text_header::{
+    DataSource, Encoding, Skip, grid_from_lps, lines, quote_short, read_head, single_file, trim,
+};
 use crate::volume::{Grid, LabelVolume};
 
 /// The most axes MetaIO allows.
@@ -78,7 +80,6 @@ pub fn read_metaimage_file(path: &Path) -> Result<LabelFile, Error> {
         .voxel_count
         .checked_mul(hdr.channels)
         .ok_or_else(|| invalid(path, "the image is too large".into()))?;
-    let values = source.read(hdr.kind, hdr.big_endian, count)?;
     let dims = hdr.grid.dims();
     let (n, channels, interleaved) = (hdr.voxel_count, hdr.channels, hdr.interleaved);
     let voxel_of = |position: usize| if interleaved { position / channels } else { position % n };
@@ -86,12 +87,19 @@ pub fn read_metaimage_file(path: &Path) -> Result<LabelFile, Error> {
         let v = voxel_of(position);
         [v % dims[0], (v / dims[0]) % dims[1], v / (dims[0] * dims[1])]
     };
-    let labels = decode::decode(values.bytes, values.kind, values.big_endian, None).map_err(|bad| {
-        Error::NotALabel { path: path.to_path_buf(), voxel: at(bad.index), value: bad.value, hint: bad.hint }
-    })?;
+    let not_a_label = |bad: decode::BadValue| Error::NotALabel {
+        path: path.to_path_buf(),
+        voxel: at(bad.index),
+        value: bad.value,
+        hint: bad.hint,
+    };
     if channels == 1 {
-        return Ok(LabelFile::single(LabelVolume::new(hdr.grid, labels).map_err(|e| e.in_file(path))?));
+        // Rows of zeros are left unwritten (see `read_rows`).
+        let values = source.read_rows(hdr.kind, hdr.big_endian, count, dims[0])?;
+        return single_file(path, hdr.grid, values, not_a_label);
     }
+    let values = source.read(hdr.kind, hdr.big_endian, count)?;
+    let labels = decode::decode(values.bytes, values.kind, values.big_endian, None).map_err(not_a_label)?;
     let index = |c: usize, v: usize| if interleaved { v * channels + c } else { c * n + v };
     let layers = channel_layers(path, &hdr.grid, channels, &labels, index, at)?;
     LabelFile::layered(layers).map_err(|e| e.in_file(path))

@@ -48,7 +48,8 @@ use crate::Error;
 use crate::decode::{self, Kind};
 use crate::label_file::{LabelFile, channel_layers};
 use crate::text_header::{
-    DataSource, Encoding, MAX_HEADER_BYTES, Skip, grid_from_lps, lines, normal, quote_short, read_head, trim,
+    DataSource, Encoding, MAX_HEADER_BYTES, Skip, grid_from_lps, lines, normal, quote_short, read_head,
+    single_file, trim,
 };
 use crate::volume::{Grid, LabelVolume, Labels};
 
@@ -110,18 +111,25 @@ pub fn read_nrrd_file(path: &Path) -> Result<LabelFile, Error> {
     let layout = Layout::of(path, &hdr)?;
     let grid = geometry(path, &hdr, &layout)?;
     let source = hdr.source(path)?;
-    let values = source.read(hdr.kind, hdr.big_endian, layout.count)?;
+    let segments = slicer_segments(path, &hdr.pairs, layout.channels)?;
     let at = |position: usize| layout.voxel_of(position);
-    let labels = decode::decode(values.bytes, values.kind, values.big_endian, None).map_err(|bad| {
-        Error::NotALabel { path: path.to_path_buf(), voxel: at(bad.index), value: bad.value, hint: bad.hint }
-    })?;
+    let not_a_label = |bad: decode::BadValue| Error::NotALabel {
+        path: path.to_path_buf(),
+        voxel: at(bad.index),
+        value: bad.value,
+        hint: bad.hint,
+    };
+    if segments.is_none() && layout.channels == 1 {
+        // One label map in grid order: rows of zeros are left unwritten (see `read_rows`).
+        let values = source.read_rows(hdr.kind, hdr.big_endian, layout.count, grid.dims()[0])?;
+        return single_file(path, grid, values, not_a_label);
+    }
+    let values = source.read(hdr.kind, hdr.big_endian, layout.count)?;
+    let labels = decode::decode(values.bytes, values.kind, values.big_endian, None).map_err(not_a_label)?;
     let n = grid.voxel_count();
     let index = |c: usize, v: usize| layout.index(c, v);
-    if let Some(segments) = slicer_segments(path, &hdr.pairs, layout.channels)? {
+    if let Some(segments) = segments {
         return slicer_file(path, &grid, &labels, segments, index);
-    }
-    if layout.channels == 1 {
-        return Ok(LabelFile::single(LabelVolume::new(grid, labels).map_err(|e| e.in_file(path))?));
     }
     debug_assert_eq!(labels.len(), n * layout.channels);
     let layers = channel_layers(path, &grid, layout.channels, &labels, index, at)?;

@@ -16,10 +16,11 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-use crate::decode::Kind;
+use crate::decode::{self, Kind};
 use crate::error::quote;
-use crate::head::{inflate_bound, read_up_to};
-use crate::volume::Grid;
+use crate::head::{inflate_bound, read_rows, read_up_to};
+use crate::label_file::LabelFile;
+use crate::volume::{Grid, LabelVolume, Rows};
 
 /// The longest text header read (1 MiB): a header that does not end within it is refused. Real headers take a
 /// few hundred bytes; a 3D Slicer segmentation with a thousand segments, about 300 kB.
@@ -145,6 +146,33 @@ pub(crate) struct Values {
     pub(crate) bytes: Vec<u8>,
     pub(crate) kind: Kind,
     pub(crate) big_endian: bool,
+    /// With [`DataSource::read_rows`]: the rows written (every other row is zero bytes, never touched).
+    pub(crate) rows: Option<Rows>,
+}
+
+/// The label file of one label map in grid order, from [`DataSource::read_rows`]: decoded and scanned only in the
+/// rows written when there are rows, whole otherwise.
+pub(crate) fn single_file(
+    path: &Path,
+    grid: Grid,
+    values: Values,
+    not_a_label: impl FnOnce(decode::BadValue) -> Error,
+) -> Result<LabelFile, Error> {
+    let nx = grid.dims()[0];
+    let volume = match values.rows {
+        Some(rows) => {
+            let spans = rows.iter().map(|r| r * nx..(r + 1) * nx);
+            let labels = decode::decode_spans(values.bytes, values.kind, values.big_endian, None, spans)
+                .map_err(not_a_label)?;
+            LabelVolume::from_rows(grid, labels, rows)
+        }
+        None => {
+            let labels =
+                decode::decode(values.bytes, values.kind, values.big_endian, None).map_err(not_a_label)?;
+            LabelVolume::new(grid, labels)
+        }
+    };
+    Ok(LabelFile::single(volume.map_err(|e| e.in_file(path))?))
 }
 
 impl DataSource<'_> {
@@ -175,6 +203,29 @@ impl DataSource<'_> {
 
     /// Reads `count` values of `kind` (byte order `big_endian`, for binary encodings).
     pub(crate) fn read(&self, kind: Kind, big_endian: bool, count: usize) -> Result<Values, Error> {
+        self.read_with(kind, big_endian, count, None)
+    }
+
+    /// [`DataSource::read`] of rows of `row` values: raw and deflate data whose values start at a byte offset are
+    /// read into zeroed memory writing only the rows with a non-zero byte ([`read_rows`]), which `rows` of the
+    /// result lists; other encodings are read whole (`rows` is `None`).
+    pub(crate) fn read_rows(
+        &self,
+        kind: Kind,
+        big_endian: bool,
+        count: usize,
+        row: usize,
+    ) -> Result<Values, Error> {
+        self.read_with(kind, big_endian, count, Some(row.saturating_mul(kind.size())))
+    }
+
+    fn read_with(
+        &self,
+        kind: Kind,
+        big_endian: bool,
+        count: usize,
+        row_bytes: Option<usize>,
+    ) -> Result<Values, Error> {
         let nbytes = count.checked_mul(kind.size()).ok_or_else(|| Error::InvalidHeader {
             path: self.header.to_path_buf(),
             detail: format!("{count} values of {} bytes do not fit in memory", kind.size()),
@@ -216,45 +267,55 @@ impl DataSource<'_> {
                 }
                 let mut file = reader.into_inner().into_inner();
                 file.seek(SeekFrom::Start(offset)).map_err(|e| self.io(e))?;
-                let mut bytes = self.buffer(nbytes, nbytes)?;
-                let read = file
-                    .take(nbytes as u64)
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| self.truncated(format!("in the voxel data: {e}")))?;
+                let (bytes, read, rows) =
+                    self.fill(file.take(nbytes as u64), nbytes, nbytes, row_bytes, "in the voxel data")?;
                 if read != nbytes {
                     return Err(
                         self.truncated(format!("expected {nbytes} bytes of voxel data, found {read}"))
                     );
                 }
-                Ok(Values { bytes, kind, big_endian })
+                Ok(Values { bytes, kind, big_endian, rows })
             }
             #[cfg(feature = "nrrd")]
             Encoding::Bzip2 => {
                 let stream_len = self.stream_len(pos, left)?;
                 let stream = reader.take(stream_len);
-                let bytes =
-                    self.decompress(bzip2::read::MultiBzDecoder::new(stream), nbytes, stream_len, false)?;
-                Ok(Values { bytes, kind, big_endian })
+                let (bytes, rows) = self.decompress(
+                    bzip2::read::MultiBzDecoder::new(stream),
+                    nbytes,
+                    stream_len,
+                    false,
+                    None,
+                )?;
+                Ok(Values { bytes, kind, big_endian, rows })
             }
             Encoding::Deflate => {
                 let stream_len = self.stream_len(pos, left)?;
                 let mut stream = BufReader::new(reader.take(stream_len));
                 let gzip = stream.fill_buf().map_err(|e| self.io(e))?.starts_with(&[0x1f, 0x8b]);
-                let bytes = if gzip {
-                    self.decompress(flate2::bufread::MultiGzDecoder::new(stream), nbytes, stream_len, true)?
+                let (bytes, rows) = if gzip {
+                    let dec = flate2::bufread::MultiGzDecoder::new(stream);
+                    self.decompress(dec, nbytes, stream_len, true, row_bytes)?
                 } else {
-                    self.decompress(flate2::bufread::ZlibDecoder::new(stream), nbytes, stream_len, true)?
+                    self.decompress(
+                        flate2::bufread::ZlibDecoder::new(stream),
+                        nbytes,
+                        stream_len,
+                        true,
+                        row_bytes,
+                    )?
                 };
-                Ok(Values { bytes, kind, big_endian })
+                Ok(Values { bytes, kind, big_endian, rows })
             }
             #[cfg(feature = "nrrd")]
             Encoding::Hex => {
                 let left = self.text_skip(&mut reader, left)?;
-                Ok(Values { bytes: self.hex(reader, nbytes, left)?, kind, big_endian })
+                Ok(Values { bytes: self.hex(reader, nbytes, left)?, kind, big_endian, rows: None })
             }
             Encoding::Ascii => {
                 let left = self.text_skip(&mut reader, left)?;
-                Ok(Values { bytes: self.ascii(reader, count, left)?, kind: Kind::F64, big_endian: false })
+                let bytes = self.ascii(reader, count, left)?;
+                Ok(Values { bytes, kind: Kind::F64, big_endian: false, rows: None })
             }
         }
     }
@@ -324,6 +385,32 @@ impl DataSource<'_> {
         Ok(bytes)
     }
 
+    /// Reads up to `nbytes` from `r`: with `row_bytes`, when all `nbytes` are reserved (`reserve`), into zeroed
+    /// memory row by row ([`read_rows`]), else into a buffer of `reserve` bytes that grows only as data arrive.
+    /// Returns the bytes, how many were read, and the rows written (row by row only).
+    fn fill(
+        &self,
+        mut r: impl Read,
+        reserve: usize,
+        nbytes: usize,
+        row_bytes: Option<usize>,
+        where_: &str,
+    ) -> Result<(Vec<u8>, usize, Option<Rows>), Error> {
+        let fail = |e: std::io::Error| self.truncated(format!("{where_}: {e}"));
+        let mut bytes = self.buffer(reserve, nbytes)?;
+        if let Some(row) = row_bytes.filter(|_| reserve == nbytes) {
+            // The reservation proved the volume fits: a zeroed allocation instead, whose untouched pages stay
+            // unmapped.
+            drop(bytes);
+            let mut bytes = vec![0u8; nbytes];
+            let (read, rows) = read_rows(&mut r, &mut bytes, row).map_err(fail)?;
+            bytes.truncate(read);
+            return Ok((bytes, read, rows));
+        }
+        let read = r.read_to_end(&mut bytes).map_err(fail)?;
+        Ok((bytes, read, None))
+    }
+
     /// The `nbytes` of voxel data of a stream of `stream_len` compressed bytes, after the skip; `drain`: read the
     /// stream to its end, so that its checksum is verified.
     fn decompress(
@@ -332,7 +419,8 @@ impl DataSource<'_> {
         nbytes: usize,
         stream_len: u64,
         drain: bool,
-    ) -> Result<Vec<u8>, Error> {
+        row_bytes: Option<usize>,
+    ) -> Result<(Vec<u8>, Option<Rows>), Error> {
         let corrupt = |e: std::io::Error, where_: &str| self.truncated(format!("{where_}: {e}"));
         // Reserved up front: no more than deflate's bound (for bzip2, a guess); past it, the buffer grows only as
         // decoded data arrive.
@@ -346,12 +434,9 @@ impl DataSource<'_> {
                         "a byte skip of {b} passes the end of the decompressed data ({skipped} bytes)"
                     )));
                 }
-                let mut bytes = self.buffer(reserve, nbytes)?;
-                let read = dec
-                    .by_ref()
-                    .take(nbytes as u64)
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| corrupt(e, "in the compressed voxel data"))?;
+                let voxels = dec.by_ref().take(nbytes as u64);
+                let (bytes, read, rows) =
+                    self.fill(voxels, reserve, nbytes, row_bytes, "in the compressed voxel data")?;
                 if read != nbytes {
                     return Err(
                         self.truncated(format!("expected {nbytes} bytes of voxel data, found {read}"))
@@ -361,7 +446,7 @@ impl DataSource<'_> {
                     std::io::copy(&mut dec, &mut std::io::sink())
                         .map_err(|e| corrupt(e, "after the voxel data"))?;
                 }
-                Ok(bytes)
+                Ok((bytes, rows))
             }
             Skip::ToEnd => {
                 // Keep the last `nbytes` of the whole stream, in a window of at most twice that.
@@ -388,7 +473,7 @@ impl DataSource<'_> {
                     )));
                 }
                 window.drain(..window.len() - nbytes);
-                Ok(window)
+                Ok((window, None))
             }
         }
     }
@@ -566,6 +651,41 @@ mod tests {
         src.line_skip = 5;
         let e = src.read(Kind::U8, false, 1).unwrap_err().to_string();
         assert!(e.contains("a line skip of 5 passes the end of the file after 2 lines"), "{e}");
+    }
+
+    /// Rows of zeros are left unwritten in raw and deflate data read by rows (after a byte skip, too); data
+    /// found at the end of a stream are read whole; a short stream is the same error as a whole read.
+    #[test]
+    fn rows_from_raw_and_deflate_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.raw");
+        let held = [1usize, 4, 5];
+        let plain: Vec<u8> =
+            (0..8 * 5).map(|i| if held.contains(&(i / 5)) { (i % 3 + 1) as u8 } else { 0 }).collect();
+        let mut file = b"HEAD".to_vec();
+        file.extend(&plain);
+        std::fs::write(&path, &file).unwrap();
+        let mut src = source(&path, &path, Encoding::Raw);
+        src.start = 4;
+        let v = src.read_rows(Kind::U8, false, 40, 5).unwrap();
+        assert_eq!((&v.bytes, v.rows.unwrap().iter().collect::<Vec<_>>()), (&plain, held.to_vec()));
+        // Two-byte values: rows of 5 values are 10 bytes.
+        let v = src.read_rows(Kind::U16, false, 20, 5).unwrap();
+        assert_eq!(v.rows.unwrap().iter().collect::<Vec<_>>(), [0, 2]);
+
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&[9, 9, 9]).unwrap();
+        gz.write_all(&plain).unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let mut src = source(&path, &path, Encoding::Deflate);
+        src.skip = Skip::Bytes(3);
+        let v = src.read_rows(Kind::U8, false, 40, 5).unwrap();
+        assert_eq!((&v.bytes, v.rows.unwrap().iter().collect::<Vec<_>>()), (&plain, held.to_vec()));
+        let e = src.read_rows(Kind::U8, false, 45, 5).unwrap_err();
+        assert!(e.to_string().contains("expected 45 bytes of voxel data, found 40"), "{e}");
+        src.skip = Skip::ToEnd;
+        let v = src.read_rows(Kind::U8, false, 40, 5).unwrap();
+        assert_eq!((&v.bytes, v.rows), (&plain, None));
     }
 
     #[test]

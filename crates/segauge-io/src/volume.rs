@@ -441,7 +441,7 @@ impl LabelVolume {
 
     /// [`LabelVolume::new`] for labels that a reader wrote only in `rows` (every other row is 0, and untouched
     /// memory): the largest label and the rows that hold one are found in those rows alone.
-    #[cfg(feature = "nifti")]
+    #[cfg(any(feature = "nifti", feature = "metaimage", feature = "nrrd"))]
     pub(crate) fn from_rows(grid: Grid, labels: Labels, rows: Rows) -> Result<Self, Error> {
         let nx = grid.dims()[0];
         let counts_match = labels.len() == grid.voxel_count() && rows.len() * nx == labels.len();
