@@ -15,6 +15,12 @@
 //! uncompressed file shorter than `vox_offset` plus those bytes is refused ([`Error::Truncated`]) before any
 //! allocation. A gzip stream cannot inflate to more than 1032 times its compressed size (deflate's largest ratio),
 //! so the buffer reserved up front is at most that bound; past it, it grows only as data actually arrives.
+//!
+//! # Empty rows
+//! A single label map whose zero bytes are background (no scaling, or scaling that maps 0 to 0) is read row by row
+//! into zeroed memory, writing only the rows with a non-zero byte; the volume's [`Rows`](crate::Rows) lists those
+//! that hold a label, and the whole-volume passes of later crates read only them. The pages of the other rows
+//! are never touched, so a small structure in a large image costs little more than its own rows.
 
 use std::io::{BufReader, Read};
 use std::path::Path;
