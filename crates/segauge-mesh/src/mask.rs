@@ -28,6 +28,30 @@ impl Mask {
         Ok(Mask::with_rows(dims, voxels))
     }
 
+    /// [`Mask::new`] for a caller that knows which rows hold foreground (`rows[j + ny·k]`, true exactly for
+    /// the rows with a foreground voxel; checked in debug builds), so that the voxels are not scanned: a crop
+    /// written only where its label is leaves the other rows' memory untouched, and scanning it would map that
+    /// memory page by page.
+    ///
+    /// ```
+    /// use segauge_mesh::Mask;
+    /// let m = Mask::with_occupied_rows([2, 2, 1], vec![false, false, true, false], vec![false, true])?;
+    /// assert_eq!((m.count(), m.occupied_rows()), (1, &[false, true][..]));
+    /// # Ok::<(), segauge_mesh::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidMask`] as [`Mask::new`], and when `rows` does not have one entry per row.
+    pub fn with_occupied_rows(dims: [usize; 3], voxels: Vec<bool>, rows: Vec<bool>) -> Result<Mask, Error> {
+        let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if dims.contains(&0) || n != Some(voxels.len()) || rows.len() != dims[1] * dims[2] {
+            return Err(Error::InvalidMask { dims, len: voxels.len() });
+        }
+        let mask = Mask { dims, rows, voxels };
+        debug_assert_eq!(mask, Mask::with_rows(dims, mask.voxels.clone()), "occupied rows as stated");
+        Ok(mask)
+    }
+
     fn with_rows(dims: [usize; 3], voxels: Vec<bool>) -> Mask {
         let nx = dims[0];
         let rows =

@@ -132,7 +132,7 @@ pub fn label_boxes(volume: &LabelVolume) -> BTreeMap<u32, VoxelBox> {
 }
 
 /// Boxes of at least this many voxels are calloc'd (see `crop_mask`): above glibc's largest mmap threshold, so
-/// always a fresh mapping.
+/// always a fresh mapping. Smaller boxes are calloc'd when fewer than half their rows hold the label.
 const LAZY_ZEROS: usize = 32 << 20;
 
 /// Whether `label` occurs in `row`: a branch-free test per block of 64 voxels, which the compiler vectorises.
@@ -147,18 +147,26 @@ pub fn crop_mask(volume: &LabelVolume, label: u32, b: &VoxelBox, pad: usize) -> 
     let grid = volume.grid();
     let lo: [isize; 3] = std::array::from_fn(|a| b.lo[a] as isize - pad as isize);
     let size: [usize; 3] = std::array::from_fn(|a| b.hi[a] - b.lo[a] + 1 + 2 * pad);
-    let voxels = crop_voxels(volume, label, lo, size, size.iter().product::<usize>() >= LAZY_ZEROS);
+    let (voxels, rows) = crop_voxels(volume, label, lo, size, size.iter().product::<usize>() >= LAZY_ZEROS);
     let spacing = grid.spacing();
     let frame =
         Frame { origin: std::array::from_fn(|a| lo[a] as f64 * spacing[a]), ..Frame::scaled(spacing) };
-    // The size matches the voxel count by construction.
-    let mask = Mask::new(size, voxels).unwrap_or_else(|_| Mask::from_fn([1, 1, 1], |_, _, _| false));
+    // The size matches the voxel count by construction, and the rows written are the rows holding the label.
+    let mask = Mask::with_occupied_rows(size, voxels, rows)
+        .unwrap_or_else(|_| Mask::from_fn([1, 1, 1], |_, _, _| false));
     (mask, frame)
 }
 
-/// The voxels of `crop_mask`'s box (corner `lo`, `size`): `lazy` calloc's them and writes the label's rows, else
-/// each row is written once.
-fn crop_voxels(volume: &LabelVolume, label: u32, lo: [isize; 3], size: [usize; 3], lazy: bool) -> Vec<bool> {
+/// The voxels of `crop_mask`'s box (corner `lo`, `size`) and, per row of the box, whether it holds the label:
+/// calloc'd with only the label's rows written when `lazy` or when most rows lack the label, else each row is
+/// written once.
+fn crop_voxels(
+    volume: &LabelVolume,
+    label: u32,
+    lo: [isize; 3],
+    size: [usize; 3],
+    lazy: bool,
+) -> (Vec<bool>, Vec<bool>) {
     let (dims, rows) = (volume.grid().dims(), volume.rows());
     match volume.labels() {
         Labels::U8(v) => fill(v, dims, rows, lo, size, label, lazy),
@@ -176,11 +184,13 @@ fn fill<T: Label>(
     size: [usize; 3],
     label: u32,
     lazy: bool,
-) -> Vec<bool> {
+) -> (Vec<bool>, Vec<bool>) {
     let n: usize = size.iter().product();
     // The box's x range inside the image, as output offsets.
     let i0 = (-lo[0]).max(0) as usize;
     let i1 = (dims[0] as isize - lo[0]).clamp(0, size[0] as isize) as usize;
+    // The source row of the box's row `(j, k)` when it holds the label (rows the volume lists as empty are not
+    // read).
     let inside = |j: usize, k: usize| -> Option<&[T]> {
         let (gj, gk) = (lo[1] + j as isize, lo[2] + k as isize);
         if i0 >= i1 || gj < 0 || gj as usize >= dims[1] || gk < 0 || gk as usize >= dims[2] {
@@ -194,15 +204,27 @@ fn fill<T: Label>(
         let src = &v[row..row + (i1 - i0)];
         has_label(src, label).then_some(src)
     };
-    if lazy {
-        // Calloc'd: a box this large is a fresh mapping whose pages the loop never writes stay unmapped zero
-        // pages, so a row without the label costs one vectorised test of its source and nothing else (a
-        // structure spread thin over a large box, such as a winding vessel or scattered lesions, touches few
-        // rows of it).
+    // Per row of the box, whether it holds the label.
+    let held: Vec<bool> = (0..size[2])
+        .flat_map(|k| (0..size[1]).map(move |j| (j, k)))
+        .map(|(j, k)| inside(j, k).is_some())
+        .collect();
+    let source = |j: usize, k: usize| -> Option<&[T]> {
+        held[j + size[1] * k].then(|| {
+            let r = (lo[1] + j as isize) as usize + dims[1] * (lo[2] + k as isize) as usize;
+            let row = dims[0] * r + (lo[0] + i0 as isize) as usize;
+            &v[row..row + (i1 - i0)]
+        })
+    };
+    // A box whose rows mostly lack the label (a structure spread thin: a winding vessel, scattered lesions) is
+    // calloc'd too, like the largest boxes: the pages the loop never writes stay unmapped zero pages when the
+    // allocation is fresh.
+    let sparse = 2 * held.iter().filter(|&&h| h).count() < held.len();
+    if lazy || sparse {
         let mut out = vec![false; n];
         for k in 0..size[2] {
             for j in 0..size[1] {
-                if let Some(src) = inside(j, k) {
+                if let Some(src) = source(j, k) {
                     let dst = size[0] * (j + size[1] * k);
                     for (o, &x) in out[dst + i0..dst + i1].iter_mut().zip(src) {
                         *o = x.into() == label;
@@ -210,14 +232,14 @@ fn fill<T: Label>(
                 }
             }
         }
-        return out;
+        return (out, held);
     }
     // Smaller boxes come from memory the allocator reuses, which calloc would clear first: writing each row
     // once, zeros or the label test, spares that pass.
     let mut out = Vec::with_capacity(n);
     for k in 0..size[2] {
         for j in 0..size[1] {
-            match inside(j, k) {
+            match source(j, k) {
                 Some(src) => {
                     out.resize(out.len() + i0, false);
                     out.extend(src.iter().map(|&x| x.into() == label));
@@ -227,7 +249,7 @@ fn fill<T: Label>(
             }
         }
     }
-    out
+    (out, held)
 }
 
 /// The in-plane axes `[a, b]` (ascending) of a 2D image: a grid with exactly one axis of extent 1. A grid of one
@@ -319,6 +341,38 @@ mod tests {
         assert_eq!(frame.origin, [3.0, -2.0, 0.0]);
     }
 
+    /// A box whose rows mostly hold the label is written row by row (not calloc'd); one whose rows mostly do not
+    /// is calloc'd: the same voxels and rows either way, against the definition.
+    #[test]
+    fn dense_and_sparse_boxes() {
+        let dims = [6, 5, 4];
+        let at = |i: usize, j: usize, k: usize| i + 6 * (j + 5 * k);
+        for dense in [true, false] {
+            let v: Vec<u8> = (0..120)
+                .map(|x| {
+                    let (i, j, k) = (x % 6, x / 6 % 5, x / 30);
+                    u8::from(if dense { (i + j + k) % 4 != 0 } else { (i, j) == (k, k) })
+                })
+                .collect();
+            let vol = LabelVolume::new(Grid::new(dims, [1.0; 3]).unwrap(), Labels::U8(v.clone())).unwrap();
+            // The image's own box (all 20 rows hold the label when dense: written row by row), and the box padded
+            // by one (20 of its 42 rows: calloc'd).
+            for pad in [0, 1] {
+                let size = dims.map(|d| d + 2 * pad);
+                let (voxels, rows) = crop_voxels(&vol, 1, [-(pad as isize); 3], size, false);
+                for (x, &got) in voxels.iter().enumerate() {
+                    let (i, j, k) = (x % size[0], x / size[0] % size[1], x / (size[0] * size[1]));
+                    let g = [i, j, k].map(|c| c as isize - pad as isize);
+                    let inside = (0..3).all(|a| g[a] >= 0 && (g[a] as usize) < dims[a]);
+                    let want = inside && v[at(g[0] as usize, g[1] as usize, g[2] as usize)] == 1;
+                    assert_eq!(got, want, "{dense} {pad} {i} {j} {k}");
+                }
+                let held = rows.iter().filter(|&&h| h).count();
+                assert_eq!(held, if dense { 20 } else { 4 }, "{dense} {pad}");
+            }
+        }
+    }
+
     /// The crop against its definition voxel by voxel (the label inside the image, background outside), on
     /// sparse random volumes of every stored type, for boxes reaching past the image by their padding.
     #[test]
@@ -349,8 +403,12 @@ mod tests {
                 // Both ways of writing the box (the calloc'd one is taken for boxes of 32 Mi voxels and more).
                 let corner = lo.map(|v| v as isize - pad as isize);
                 let size = mask.dims();
-                assert_eq!(crop_voxels(&vol, label, corner, size, true), mask.voxels());
-                assert_eq!(crop_voxels(&vol, label, corner, size, false), mask.voxels());
+                // Both ways of writing the crop, and the rows they state against a scan of the voxels.
+                for lazy in [true, false] {
+                    let (voxels, rows) = crop_voxels(&vol, label, corner, size, lazy);
+                    assert_eq!(voxels, mask.voxels());
+                    assert_eq!(Mask::new(size, voxels).unwrap().occupied_rows(), rows);
+                }
                 let [nx, ny, nz] = mask.dims();
                 for (k, j, i) in
                     (0..nz).flat_map(|k| (0..ny).flat_map(move |j| (0..nx).map(move |i| (k, j, i))))
