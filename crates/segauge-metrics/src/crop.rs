@@ -189,33 +189,26 @@ fn fill<T: Label>(
     // The box's x range inside the image, as output offsets.
     let i0 = (-lo[0]).max(0) as usize;
     let i1 = (dims[0] as isize - lo[0]).clamp(0, size[0] as isize) as usize;
-    // The source row of the box's row `(j, k)` when it holds the label (rows the volume lists as empty are not
-    // read).
-    let inside = |j: usize, k: usize| -> Option<&[T]> {
+    // The image row under the box's row `(j, k)`, when it lies in the image and may hold the label (rows the
+    // volume lists as empty are not read).
+    let image_row = |j: usize, k: usize| -> Option<&[T]> {
         let (gj, gk) = (lo[1] + j as isize, lo[2] + k as isize);
         if i0 >= i1 || gj < 0 || gj as usize >= dims[1] || gk < 0 || gk as usize >= dims[2] {
             return None;
         }
         let r = gj as usize + dims[1] * gk as usize;
         if label != 0 && !rows.holds(r) {
-            return None; // all background, and not read
+            return None; // all background
         }
         let row = dims[0] * r + (lo[0] + i0 as isize) as usize;
-        let src = &v[row..row + (i1 - i0)];
-        has_label(src, label).then_some(src)
+        Some(&v[row..row + (i1 - i0)])
     };
-    // Per row of the box, whether it holds the label.
+    // Per row of the box, whether it holds the label, and the source of those that do.
     let held: Vec<bool> = (0..size[2])
         .flat_map(|k| (0..size[1]).map(move |j| (j, k)))
-        .map(|(j, k)| inside(j, k).is_some())
+        .map(|(j, k)| image_row(j, k).is_some_and(|src| has_label(src, label)))
         .collect();
-    let source = |j: usize, k: usize| -> Option<&[T]> {
-        held[j + size[1] * k].then(|| {
-            let r = (lo[1] + j as isize) as usize + dims[1] * (lo[2] + k as isize) as usize;
-            let row = dims[0] * r + (lo[0] + i0 as isize) as usize;
-            &v[row..row + (i1 - i0)]
-        })
-    };
+    let source = |j: usize, k: usize| if held[j + size[1] * k] { image_row(j, k) } else { None };
     // A box whose rows mostly lack the label (a structure spread thin: a winding vessel, scattered lesions) is
     // calloc'd too, like the largest boxes: the pages the loop never writes stay unmapped zero pages when the
     // allocation is fresh.
