@@ -206,9 +206,10 @@ impl DataSource<'_> {
         self.read_with(kind, big_endian, count, None)
     }
 
-    /// [`DataSource::read`] of rows of `row` values: raw and deflate data whose values start at a byte offset are
-    /// read into zeroed memory writing only the rows with a non-zero byte ([`read_rows`]), which `rows` of the
-    /// result lists; other encodings are read whole (`rows` is `None`).
+    /// [`DataSource::read`] of rows of `row` values: binary data (raw, deflate, bzip2) whose values start at a
+    /// byte offset, and whose whole size could be reserved up front, are read into zeroed memory writing only the
+    /// rows with a non-zero byte ([`read_rows`]), which `rows` of the result lists; other data are read whole
+    /// (`rows` is `None`).
     pub(crate) fn read_rows(
         &self,
         kind: Kind,
@@ -285,7 +286,7 @@ impl DataSource<'_> {
                     nbytes,
                     stream_len,
                     false,
-                    None,
+                    row_bytes,
                 )?;
                 Ok(Values { bytes, kind, big_endian, rows })
             }
@@ -733,6 +734,13 @@ mod tests {
         assert_eq!(src.read(Kind::U16, false, 500).unwrap().bytes, plain);
         let e = src.read(Kind::U8, false, 1001).unwrap_err().to_string();
         assert!(e.contains("expected 1001 bytes of voxel data, found 1000"), "{e}");
+        // By rows: an empty row, a row of sevens, an empty row.
+        let rows: Vec<u8> = [0u8, 7, 0].iter().flat_map(|&b| [b; 256]).collect();
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        bz.write_all(&rows).unwrap();
+        std::fs::write(&path, bz.finish().unwrap()).unwrap();
+        let v = src.read_rows(Kind::U8, false, 768, 256).unwrap();
+        assert_eq!((&v.bytes, v.rows.unwrap().iter().collect::<Vec<_>>()), (&rows, vec![1]));
     }
 
     #[test]
