@@ -1,7 +1,9 @@
 //! Label volumes with their voxel grid, and readers for the segmentation files segauge evaluates.
 //!
 //! # Overview
-//! - [`LabelVolume`]: integer labels ([`Labels`], stored as u8, u16 or u32) on a [`Grid`].
+//! - [`LabelVolume`]: integer labels ([`Labels`], stored as u8, u16 or u32) on a [`Grid`], and the [`Rows`] that
+//!   hold a label: whole-volume passes visit only those, and the NIfTI, NRRD and MetaImage readers never touch the
+//!   memory of the others.
 //! - [`Grid`]: shape, spacing, origin and direction, and [`Grid::check_same`] with a [`GridTolerance`] to decide
 //!   whether a prediction and its ground truth share one grid.
 //! - [`read_labels`]: reads `.nii`, `.nii.gz`, `.npy`, `.dcm`, MetaImage (`.mha`, `.mhd`) or NRRD (`.nrrd`,
