@@ -64,6 +64,32 @@ pub(crate) fn read_rows(
     Ok((at, Some(rows)))
 }
 
+/// Reads the `nbytes` of voxel data `r` gives (fewer where its input ends) into `buf`, which the caller reserved
+/// as far as it could (its capacity, up to `nbytes`). When that is all of them, the bytes go into a zeroed
+/// allocation instead (fresh pages, which the kernel zeroes anyway, so nothing is zeroed twice), row by row with
+/// `row_bytes` ([`read_rows`]); else `buf` grows only as data arrive. Returns the bytes and the rows written.
+#[cfg(any(feature = "nifti", feature = "metaimage", feature = "nrrd"))]
+pub(crate) fn read_voxels(
+    r: impl Read,
+    mut buf: Vec<u8>,
+    nbytes: usize,
+    row_bytes: Option<usize>,
+) -> std::io::Result<(Vec<u8>, Option<crate::volume::Rows>)> {
+    let mut r = r.take(nbytes as u64);
+    if buf.capacity() < nbytes {
+        r.read_to_end(&mut buf)?;
+        return Ok((buf, None));
+    }
+    drop(buf);
+    let mut data = vec![0u8; nbytes];
+    let (read, rows) = match row_bytes {
+        Some(row) => read_rows(&mut r, &mut data, row)?,
+        None => (read_up_to(&mut r, &mut data)?, None),
+    };
+    data.truncate(read);
+    Ok((data, rows))
+}
+
 /// Bytes of voxel data inflated at a time by [`read_rows`].
 #[cfg(any(feature = "nifti", feature = "metaimage", feature = "nrrd"))]
 const SCRATCH: usize = 1 << 18;

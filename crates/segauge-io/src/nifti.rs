@@ -30,7 +30,7 @@ use flate2::read::MultiGzDecoder;
 use crate::Error;
 use crate::decode::{self, Kind, Scaling};
 use crate::error::{one_line, quote};
-use crate::head::{inflate_bound, read_rows, read_up_to};
+use crate::head::{inflate_bound, read_up_to, read_voxels};
 use crate::label_file::{LabelFile, channel_layers};
 use crate::nifti_ext::{MAX_EXTENSION_BYTES, label_names};
 use crate::volume::{Grid, LabelVolume};
@@ -186,24 +186,9 @@ fn read_stream(path: &Path, r: &mut impl Read, size: Size) -> Result<LabelFile, 
     let [nx, ny, nz] = hdr.dims;
     // One channel whose zero bytes are background: rows of zeros are left unwritten (see `read_rows`).
     let by_rows = hdr.channels == 1 && decode::zero_is_background(hdr.scaling);
-    let mut rows = None;
-    let read = if reserve == nbytes {
-        // The whole volume fits (the reservation above proved it): a zeroed allocation comes from fresh pages,
-        // which the kernel zeroes anyway, so reading into it skips the second zeroing `read_to_end` does.
-        drop(data);
-        data = vec![0u8; nbytes];
-        let (filled, found) = if by_rows {
-            read_rows(r, &mut data, nx * hdr.kind.size())
-        } else {
-            read_up_to(r, &mut data).map(|n| (n, None))
-        }
+    let (data, rows) = read_voxels(r, data, nbytes, by_rows.then_some(nx * hdr.kind.size()))
         .map_err(|e| truncated(path, &e, "in the voxel data"))?;
-        data.truncate(filled);
-        rows = found;
-        filled
-    } else {
-        r.take(nbytes as u64).read_to_end(&mut data).map_err(|e| truncated(path, &e, "in the voxel data"))?
-    };
+    let read = data.len();
     if read != nbytes {
         return Err(Error::Truncated {
             path: path.to_path_buf(),

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::Error;
 use crate::decode::{self, Kind};
 use crate::error::quote;
-use crate::head::{inflate_bound, read_rows, read_up_to};
+use crate::head::{inflate_bound, read_up_to, read_voxels};
 use crate::label_file::LabelFile;
 use crate::volume::{Grid, LabelVolume, Rows};
 
@@ -208,8 +208,8 @@ impl DataSource<'_> {
 
     /// [`DataSource::read`] of rows of `row` values: binary data (raw, deflate, bzip2) whose values start at a
     /// byte offset, and whose whole size could be reserved up front, are read into zeroed memory writing only the
-    /// rows with a non-zero byte ([`read_rows`]), which `rows` of the result lists; other data are read whole
-    /// (`rows` is `None`).
+    /// rows with a non-zero byte ([`read_rows`](crate::head::read_rows)), which `rows` of the result lists; other
+    /// data are read whole (`rows` is `None`).
     pub(crate) fn read_rows(
         &self,
         kind: Kind,
@@ -268,8 +268,9 @@ impl DataSource<'_> {
                 }
                 let mut file = reader.into_inner().into_inner();
                 file.seek(SeekFrom::Start(offset)).map_err(|e| self.io(e))?;
-                let (bytes, read, rows) =
-                    self.fill(file.take(nbytes as u64), nbytes, nbytes, row_bytes, "in the voxel data")?;
+                let (bytes, rows) = read_voxels(file, self.buffer(nbytes, nbytes)?, nbytes, row_bytes)
+                    .map_err(|e| self.truncated(format!("in the voxel data: {e}")))?;
+                let read = bytes.len();
                 if read != nbytes {
                     return Err(
                         self.truncated(format!("expected {nbytes} bytes of voxel data, found {read}"))
@@ -386,32 +387,6 @@ impl DataSource<'_> {
         Ok(bytes)
     }
 
-    /// Reads up to `nbytes` from `r`: with `row_bytes`, when all `nbytes` are reserved (`reserve`), into zeroed
-    /// memory row by row ([`read_rows`]), else into a buffer of `reserve` bytes that grows only as data arrive.
-    /// Returns the bytes, how many were read, and the rows written (row by row only).
-    fn fill(
-        &self,
-        mut r: impl Read,
-        reserve: usize,
-        nbytes: usize,
-        row_bytes: Option<usize>,
-        where_: &str,
-    ) -> Result<(Vec<u8>, usize, Option<Rows>), Error> {
-        let fail = |e: std::io::Error| self.truncated(format!("{where_}: {e}"));
-        let mut bytes = self.buffer(reserve, nbytes)?;
-        if let Some(row) = row_bytes.filter(|_| reserve == nbytes) {
-            // The reservation proved the volume fits: a zeroed allocation instead, whose untouched pages stay
-            // unmapped.
-            drop(bytes);
-            let mut bytes = vec![0u8; nbytes];
-            let (read, rows) = read_rows(&mut r, &mut bytes, row).map_err(fail)?;
-            bytes.truncate(read);
-            return Ok((bytes, read, rows));
-        }
-        let read = r.read_to_end(&mut bytes).map_err(fail)?;
-        Ok((bytes, read, None))
-    }
-
     /// The `nbytes` of voxel data of a stream of `stream_len` compressed bytes, after the skip; `drain`: read the
     /// stream to its end, so that its checksum is verified.
     fn decompress(
@@ -435,9 +410,9 @@ impl DataSource<'_> {
                         "a byte skip of {b} passes the end of the decompressed data ({skipped} bytes)"
                     )));
                 }
-                let voxels = dec.by_ref().take(nbytes as u64);
-                let (bytes, read, rows) =
-                    self.fill(voxels, reserve, nbytes, row_bytes, "in the compressed voxel data")?;
+                let (bytes, rows) = read_voxels(&mut dec, self.buffer(reserve, nbytes)?, nbytes, row_bytes)
+                    .map_err(|e| corrupt(e, "in the compressed voxel data"))?;
+                let read = bytes.len();
                 if read != nbytes {
                     return Err(
                         self.truncated(format!("expected {nbytes} bytes of voxel data, found {read}"))
