@@ -112,34 +112,30 @@ where
         }
     }
     let n = raw.len() / size;
-    fn store<T: Copy + Default + Clone>(
+    let labels = |span: &std::ops::Range<usize>| {
+        values(bytes(span), kind, big_endian, scaling).map(|v| to_label(v, true).unwrap_or(0))
+    };
+    /// Zeroed memory, written at the spans only: the pages of voxels outside them are never touched.
+    fn store<T: Copy + Default, L: Iterator<Item = u32>>(
         n: usize,
         spans: impl Iterator<Item = std::ops::Range<usize>>,
-        mut labels: impl FnMut(std::ops::Range<usize>, &mut [T]),
+        labels: impl Fn(&std::ops::Range<usize>) -> L,
+        narrow: impl Fn(u32) -> T,
     ) -> Vec<T> {
-        // Zeroed memory: the pages of voxels outside the spans are never written.
         let mut out = vec![T::default(); n];
         for span in spans {
-            labels(span.clone(), &mut out[span]);
+            for (o, l) in out[span.clone()].iter_mut().zip(labels(&span)) {
+                *o = narrow(l);
+            }
         }
         out
     }
-    let labels = |span: std::ops::Range<usize>| {
-        values(&raw[span.start * size..span.end * size], kind, big_endian, scaling)
-            .map(|v| to_label(v, true).unwrap_or(0))
-    };
     Ok(if max <= u32::from(u8::MAX) {
-        Labels::U8(store(n, spans, |s, out: &mut [u8]| {
-            out.iter_mut().zip(labels(s)).for_each(|(o, l)| *o = l as u8)
-        }))
+        Labels::U8(store(n, spans, labels, |l| l as u8))
     } else if max <= u32::from(u16::MAX) {
-        Labels::U16(store(n, spans, |s, out: &mut [u16]| {
-            out.iter_mut().zip(labels(s)).for_each(|(o, l)| *o = l as u16)
-        }))
+        Labels::U16(store(n, spans, labels, |l| l as u16))
     } else {
-        Labels::U32(store(n, spans, |s, out: &mut [u32]| {
-            out.iter_mut().zip(labels(s)).for_each(|(o, l)| *o = l)
-        }))
+        Labels::U32(store(n, spans, labels, |l| l))
     })
 }
 

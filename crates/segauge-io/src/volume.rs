@@ -338,8 +338,8 @@ impl Labels {
 /// The rows of a volume that hold a non-zero label. A row is the `nx` voxels of one `(j, k)`, numbered
 /// `j + ny·k`; its voxels are `nx·row .. nx·(row + 1)`.
 ///
-/// Whole-volume passes (overlap counts, label boxes, crops) visit only these rows. The NIfTI reader fills the
-/// voxel data into zeroed memory and writes only the rows that hold labels, so the memory of the others is never
+/// Whole-volume passes (overlap counts, label boxes, crops) visit only these rows. The NIfTI, NRRD and MetaImage
+/// readers fill a label map's voxel data into zeroed memory and write only the rows that hold labels, so the memory of the others is never
 /// touched: the kernel never maps it. On a large image holding small structures that saves most of the time
 /// spent reading (the kernel giving a fresh page to every 4 KiB of both volumes) and most of the peak memory.
 ///

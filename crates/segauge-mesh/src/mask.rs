@@ -21,10 +21,7 @@ impl Mask {
     /// # Errors
     /// [`Error::InvalidMask`] when `voxels.len()` is not `nx·ny·nz` or a dimension is zero.
     pub fn new(dims: [usize; 3], voxels: Vec<bool>) -> Result<Mask, Error> {
-        let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-        if dims.contains(&0) || n != Some(voxels.len()) {
-            return Err(Error::InvalidMask { dims, len: voxels.len() });
-        }
+        check(dims, voxels.len(), None)?;
         Ok(Mask::with_rows(dims, voxels))
     }
 
@@ -43,10 +40,7 @@ impl Mask {
     /// # Errors
     /// [`Error::InvalidMask`] as [`Mask::new`], and when `rows` does not have one entry per row.
     pub fn with_occupied_rows(dims: [usize; 3], voxels: Vec<bool>, rows: Vec<bool>) -> Result<Mask, Error> {
-        let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-        if dims.contains(&0) || n != Some(voxels.len()) || rows.len() != dims[1] * dims[2] {
-            return Err(Error::InvalidMask { dims, len: voxels.len() });
-        }
+        check(dims, voxels.len(), Some(rows.len()))?;
         let mask = Mask { dims, rows, voxels };
         debug_assert_eq!(mask, Mask::with_rows(dims, mask.voxels.clone()), "occupied rows as stated");
         Ok(mask)
@@ -216,6 +210,15 @@ impl VtkF32 {
             f64::from((((m[r][0] * p[0] + m[r][1] * p[1]) + m[r][2] * p[2]) + m[r][3]) as f32)
         })
     }
+}
+
+/// Refuses a zero dimension, a voxel count `len` other than `nx·ny·nz`, or a row count other than `ny·nz`.
+fn check(dims: [usize; 3], len: usize, rows: Option<usize>) -> Result<(), Error> {
+    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    if dims.contains(&0) || n != Some(len) || rows.is_some_and(|r| r != dims[1] * dims[2]) {
+        return Err(Error::InvalidMask { dims, len });
+    }
+    Ok(())
 }
 
 /// Whether any voxel of `row` is foreground: a branch-free OR per block of 64, which the compiler vectorises

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::csv_write::CsvWriter;
-use crate::output::{format_number, json_row, num, printable, settings};
+use crate::output::{format_number, json_row, num, printable, settings, to_json};
 
 /// The version of the results JSON schema (README, "Results JSON").
 pub const SCHEMA: &str = "segauge-eval/3";
@@ -139,11 +139,7 @@ fn aggregate_settings(report: &Report) -> Vec<(String, Value)> {
 /// rows and failures (with `model` when several models), `summary`, `subgroups`, `strata`, and for several models
 /// `paired` and `ranking`.
 pub fn report_json(report: &Report) -> String {
-    // A document of strings and finite numbers always serialises.
-    let mut s =
-        serde_json::to_string_pretty(&document(report)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+    to_json(&document(report))
 }
 
 /// Writes the results JSON of [`report_json`], the same bytes, straight to `out`: the rows of `cases` (one per

@@ -325,8 +325,8 @@ pub fn compare_json(result: &CaseResult, options: &EvalOptions) -> String {
     to_json(&object(doc))
 }
 
-pub(crate) fn to_json(doc: &Value) -> String {
-    // A Value of strings and finite numbers always serialises.
+pub(crate) fn to_json(doc: &impl serde::Serialize) -> String {
+    // A document of strings and finite numbers always serialises.
     let mut s = serde_json::to_string_pretty(doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
