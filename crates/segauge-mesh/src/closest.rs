@@ -13,7 +13,8 @@
 //! into nodes of four children whose boxes are tested in one branch-free loop. Besides its box, a leaf keeps a
 //! flat cylinder (patch plane, thickness and radius) holding its triangles, and each triangle a disk; both give
 //! lower bounds far tighter than a box for the tilted, nearly planar patches of a surface, so few leaves and
-//! fewer triangles reach the exact test.
+//! fewer triangles reach the exact test. The index keeps the mesh's vertices renumbered in leaf order, so the
+//! corners of a leaf's triangles lie together in memory.
 //!
 //! Determinism: the distance of a point is the minimum, over the triangles that can be closest, of the same
 //! per-triangle computation; pruning keeps a safety margin (relative, plus an absolute slack scaled to the
@@ -111,7 +112,7 @@ const LEAF_MAX: usize = CLUSTER * LEAF_CLUSTERS;
 impl DistanceIndex {
     /// Builds the index. An empty mesh gives an index whose every distance is +inf.
     pub fn new(mesh: &Mesh) -> DistanceIndex {
-        DistanceIndex { vertices: mesh.vertices.clone(), ..DistanceIndex::build(mesh) }
+        DistanceIndex::build(mesh.clone())
     }
 
     /// [`DistanceIndex::new`], keeping the mesh's vertices instead of a copy (for a caller done with the mesh).
@@ -123,12 +124,11 @@ impl DistanceIndex {
     /// assert_eq!(index.distance([0.0, 0.0, 3.0]), 2.5); // the voxel centred at 0 spans [−0.5, 0.5]
     /// ```
     pub fn from_mesh(mesh: Mesh) -> DistanceIndex {
-        let index = DistanceIndex::build(&mesh);
-        DistanceIndex { vertices: mesh.vertices, ..index }
+        DistanceIndex::build(mesh)
     }
 
-    /// The index of `mesh`, but for its vertices (left empty, for the caller to move or copy in).
-    fn build(mesh: &Mesh) -> DistanceIndex {
+    /// The index of `mesh`, whose vertices it keeps, renumbered in leaf order.
+    fn build(mesh: Mesh) -> DistanceIndex {
         let nt = mesh.triangles.len();
         let clusters = nt.div_ceil(CLUSTER);
         // The tree is built over (centre, cluster) records, 16 bytes each; the centres only guide the splits, so
@@ -153,26 +153,29 @@ impl DistanceIndex {
         let mut order: Vec<u32> = Vec::with_capacity(nt);
         if clusters > 0 {
             binary.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
-            build(&mut binary, 0, &mut records, &mut order, mesh);
+            build(&mut binary, 0, &mut records, &mut order, &mesh);
         }
         let mut nodes = Vec::with_capacity(binary.len() / 3 + 1);
         let mut leaves = Vec::with_capacity(binary.len() / 2 + 1);
         if !binary.is_empty() {
             collapse(&binary, 0, &mut nodes, &mut leaves);
         }
-        let corners: Vec<[u32; 3]> = order.iter().map(|&t| mesh.triangles[t as usize]).collect();
-        let vertices = &mesh.vertices;
+        let Mesh { mut vertices, triangles } = mesh;
         let scale = 1.0 + vertices.iter().flatten().fold(0.0f64, |m, &x| max(m, x.abs()));
+        let mut corners: Vec<[u32; 3]> = order.iter().map(|&t| triangles[t as usize]).collect();
+        drop((order, triangles));
+        renumber(&mut vertices, &mut corners);
+        let vertices = vertices;
         let mut disks = Disks { data: vec![0.0; DISK_FIELDS * nt] };
         for leaf in &leaves {
             let range = leaf.start as usize..(leaf.start + leaf.count) as usize;
-            disks.fill(range.clone(), &corners[range], vertices, scale);
+            disks.fill(range.clone(), &corners[range], &vertices, scale);
         }
         let patches = leaves
             .iter()
             .map(|n| {
                 let range = n.start as usize..(n.start + n.count) as usize;
-                patch(&corners[range.clone()], vertices, &disks, range, scale)
+                patch(&corners[range.clone()], &vertices, &disks, range, scale)
             })
             .collect();
         DistanceIndex {
@@ -181,7 +184,7 @@ impl DistanceIndex {
             patches,
             disks,
             corners,
-            vertices: Vec::new(),
+            vertices,
             slack: (1e-10 * scale) * (1e-10 * scale),
         }
     }
@@ -388,6 +391,35 @@ impl Disks {
             let (qx, qy, qz) = (p[0] - cx[i], p[1] - cy[i], p[2] - cz[i]);
             let h = nx[i] * qx + ny[i] * qy + nz[i] * qz;
             out[i] = cylinder_gap2(h, (qx * qx + qy * qy + qz * qz) - h * h, 0.0, radius[i]);
+        }
+    }
+}
+
+/// Renumbers `vertices` in order of first use by `corners` (the triangles in leaf order), unused ones last, in
+/// place. A leaf's triangles are neighbours in space but not in the mesher's (raster) order: their corners lay
+/// a slice apart in memory, and each exact test missed the cache on them. Only indices change, no coordinate.
+fn renumber(vertices: &mut [[f64; 3]], corners: &mut [[u32; 3]]) {
+    const UNSET: u32 = u32::MAX;
+    let mut to = vec![UNSET; vertices.len()];
+    let mut next = 0u32;
+    for v in corners.iter_mut().flatten() {
+        let slot = &mut to[*v as usize];
+        if *slot == UNSET {
+            *slot = next;
+            next += 1;
+        }
+        *v = *slot;
+    }
+    for slot in to.iter_mut().filter(|s| **s == UNSET) {
+        *slot = next;
+        next += 1;
+    }
+    // Apply the permutation in place (`to[i]`: where the vertex now at `i` belongs), one cycle at a time.
+    for i in 0..vertices.len() {
+        while to[i] as usize != i {
+            let j = to[i] as usize;
+            vertices.swap(i, j);
+            to.swap(i, j);
         }
     }
 }
@@ -689,6 +721,21 @@ pub fn closest_point_on_triangle(p: [f64; 3], a: [f64; 3], b: [f64; 3], c: [f64;
 mod tests {
     use super::*;
     use crate::{Frame, Mask, voxel_faces};
+
+    #[test]
+    fn renumbering_keeps_every_corner_and_orders_by_first_use() {
+        // Six vertices (four used, two not); the triangles name them out of order.
+        let mut vertices: Vec<[f64; 3]> = (0..6).map(|i| [i as f64, 0.0, 0.0]).collect();
+        let before = [[5, 2, 0], [0, 3, 5]];
+        let mut corners = before;
+        renumber(&mut vertices, &mut corners);
+        assert_eq!(corners, [[0, 1, 2], [2, 3, 0]]);
+        for (new, old) in corners.iter().flatten().zip(before.iter().flatten()) {
+            assert_eq!(vertices[*new as usize], [*old as f64, 0.0, 0.0]);
+        }
+        // The unused vertices 1 and 4 follow, in their old order.
+        assert_eq!(vertices[4..], [[1.0, 0.0, 0.0], [4.0, 0.0, 0.0]]);
+    }
 
     #[test]
     fn closest_point_regions() {
