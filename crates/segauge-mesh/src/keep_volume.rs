@@ -192,7 +192,13 @@ impl Volumes {
             }
             let unit = |n: [f64; 3]| {
                 let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
-                if len > 0.0 { n.map(|x| x / len) } else { [0.0; 3] }
+                // One division per vertex instead of three (a unit vector to rounding either way).
+                if len > 0.0 {
+                    let inv = 1.0 / len;
+                    n.map(|x| x * inv)
+                } else {
+                    [0.0; 3]
+                }
             };
             if !exact {
                 // The one Newton step is known already: each vertex's normal is made unit and the vertex moved
