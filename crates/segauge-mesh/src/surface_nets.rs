@@ -697,7 +697,9 @@ fn smooth<T: Coord>(start: &[[T; 3]], nets: &Nets, frame: &Frame, volumes: Optio
     let mut current = start.to_vec();
     let mut next = start.to_vec();
     for _ in 0..ITERATIONS {
-        let mut max_d2 = 0.0f64;
+        // Whether any point moved: VTK's test, the largest move's length ≤ 0 (with Convergence = 0), holds
+        // exactly when every point stayed put (coordinates of mm scale: a move's square never underflows).
+        let mut moved = false;
         for (i, out) in next.iter_mut().enumerate() {
             let stencil = &nets.stencil_ids[nets.stencil_offsets[i]..nets.stencil_offsets[i + 1]];
             let mut sum = [0.0f64; 3];
@@ -731,11 +733,7 @@ fn smooth<T: Coord>(start: &[[T; 3]], nets: &Nets, frame: &Frame, volumes: Optio
                 let f = (r2 / d2).sqrt();
                 x = std::array::from_fn(|r| o[r] + f * (x[r] - o[r]));
             }
-            let moved =
-                (x[0] - t[0]) * (x[0] - t[0]) + (x[1] - t[1]) * (x[1] - t[1]) + (x[2] - t[2]) * (x[2] - t[2]);
-            if moved > max_d2 {
-                max_d2 = moved;
-            }
+            moved |= x != t;
             *out = x.map(T::narrow);
         }
         std::mem::swap(&mut current, &mut next);
@@ -743,7 +741,7 @@ fn smooth<T: Coord>(start: &[[T; 3]], nets: &Nets, frame: &Frame, volumes: Optio
             T::in_f64(&mut current, &mut wide, |points| v.restore(points, &nets.quads, &mut normals, false));
         }
         // VTK's convergence test with Convergence = 0: nothing moved, so the state is a fixed point.
-        if max_d2.sqrt() <= 0.0 {
+        if !moved {
             break;
         }
     }
