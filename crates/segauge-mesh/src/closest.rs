@@ -144,8 +144,8 @@ impl DistanceIndex {
                         }
                     }
                 }
-                let n = 3.0 * tris.len() as f64;
-                (std::array::from_fn(|r| (sum[r] / n) as f32), c as u32)
+                let inv = 1.0 / (3.0 * tris.len() as f64);
+                (std::array::from_fn(|r| (sum[r] * inv) as f32), c as u32)
             })
             .collect();
         // Enough for leaves of two clusters or more (the usual case; a leaf of one only grows the vector).
@@ -372,7 +372,9 @@ impl Disks {
             let n = cross(sub(b, a), sub(c, a));
             let len = dot(n, n).sqrt();
             let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
-            let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) / 3.0);
+            // Any centre gives a valid disk (the radius is measured from it), so a product stands in for the
+            // division.
+            let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) * (1.0 / 3.0));
             let r2 = [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre))).fold(0.0, f64::max);
             for r in 0..3 {
                 block[r * count + i] = centre[r];
