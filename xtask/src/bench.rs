@@ -99,8 +99,10 @@ const REFERENCE_TOOLS: [(&str, f64); 2] = [("deepmind", 5.0), ("meshmetrics", 30
 /// The parts of the surface benchmark (`--part`): the criterion benchmarks, the surface case's organ against the
 /// references, and the single-organ shapes of issue 16 against them.
 const SURFACE_PARTS: [&str; 3] = ["criterion", "organ", "shapes"];
-/// Timed runs of `segauge compare` per shape of the surface benchmark.
-const SHAPE_SEGAUGE_RUNS: usize = 3;
+/// Timed runs of `segauge compare` per shape of the surface benchmark: 7, since a run takes 0.1–0.3 s and single
+/// runs move by up to a quarter on a shared host (with 3, one slow run right after the previous shape's MeshMetrics
+/// run, a 1 GiB process, set the median: lesions 119 ms in one run of the benchmark, 148–160 ms in others).
+const SHAPE_SEGAUGE_RUNS: usize = 7;
 /// The reference tools on the shapes, with their goals (issue 16: MeshMetrics without BIoU), their timed runs and
 /// extra arguments of `surface_speed.py`.
 const SHAPE_TOOLS: [(&str, f64, usize, &[&str]); 2] =
