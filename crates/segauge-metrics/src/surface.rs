@@ -761,7 +761,7 @@ impl Side {
                 Some(v) => {
                     let mesh = voxel_faces_vtk_f32(&mask, v);
                     let (samples, weights) = (mesh.vtk_centroids(), mesh.vtk_areas());
-                    let index = Box::new(DistanceIndex::new(&mesh));
+                    let index = Box::new(DistanceIndex::from_mesh(mesh));
                     // BIoU's voxel centres: MeshMetrics places them in f64 world coordinates (idx·s + o).
                     let m = &v.matrix;
                     let origin = std::array::from_fn(|r| {
