@@ -63,6 +63,9 @@ struct Node4 {
 
 const LEAF: u32 = 1 << 31;
 
+/// An axis-aligned box, its lowest and highest corner.
+type Box3 = ([f64; 3], [f64; 3]);
+
 /// A leaf's triangles (a range of the leaf order).
 #[derive(Debug, Clone, Copy)]
 struct Leaf {
@@ -132,18 +135,25 @@ impl DistanceIndex {
         let nt = mesh.triangles.len();
         let clusters = nt.div_ceil(CLUSTER);
         // The tree is built over (centre, cluster) records, 16 bytes each; the centres only guide the splits, so
-        // their float32 rounding costs nothing.
+        // their float32 rounding costs nothing. Each cluster's box is taken here too, in one pass over the
+        // triangles in mesh order: the leaves' boxes are unions of them, and reading the corners there, in tree
+        // order, missed the cache on most of them.
+        let mut boxes: Vec<Box3> = Vec::with_capacity(clusters);
         let mut records: Vec<([f32; 3], u32)> = (0..clusters)
             .map(|c| {
                 let tris = cluster_triangles(c, nt);
                 let mut sum = [0.0f64; 3];
+                let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
                 for t in tris.clone() {
                     for v in mesh.corners(t) {
                         for r in 0..3 {
                             sum[r] += v[r];
+                            lo[r] = min(lo[r], v[r]);
+                            hi[r] = max(hi[r], v[r]);
                         }
                     }
                 }
+                boxes.push((lo, hi));
                 let inv = 1.0 / (3.0 * tris.len() as f64);
                 (std::array::from_fn(|r| (sum[r] * inv) as f32), c as u32)
             })
@@ -153,7 +163,8 @@ impl DistanceIndex {
         let mut order: Vec<u32> = Vec::with_capacity(nt);
         if clusters > 0 {
             binary.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
-            build(&mut binary, 0, &mut records, &mut order, &mesh);
+            build(&mut binary, 0, &mut records, &mut order, &boxes, nt);
+            drop(boxes);
         }
         let mut nodes = Vec::with_capacity(binary.len() / 3 + 1);
         let mut leaves = Vec::with_capacity(binary.len() / 2 + 1);
@@ -167,15 +178,14 @@ impl DistanceIndex {
         renumber(&mut vertices, &mut corners);
         let vertices = vertices;
         let mut disks = Disks { data: vec![0.0; DISK_FIELDS * nt] };
-        for leaf in &leaves {
-            let range = leaf.start as usize..(leaf.start + leaf.count) as usize;
-            disks.fill(range.clone(), &corners[range], &vertices, scale);
-        }
-        let patches = leaves
+        // Each leaf's patch right after its disks, which it reads while they are still in the cache.
+        let patches: Vec<Patch> = leaves
             .iter()
             .map(|n| {
                 let range = n.start as usize..(n.start + n.count) as usize;
-                patch(&corners[range.clone()], &vertices, &disks, range, scale)
+                let tris = &corners[range.clone()];
+                disks.fill(range.clone(), tris, &vertices, scale);
+                patch(tris, &vertices, &disks, range, scale)
             })
             .collect();
         DistanceIndex {
@@ -525,21 +535,19 @@ fn build(
     at: usize,
     records: &mut [([f32; 3], u32)],
     order: &mut Vec<u32>,
-    mesh: &Mesh,
-) -> ([f64; 3], [f64; 3]) {
+    boxes: &[Box3],
+    triangles: usize,
+) -> Box3 {
     if records.len() <= LEAF_CLUSTERS {
         let start = order.len();
         let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
         records.sort_unstable_by_key(|r| r.1);
         for &(_, c) in records.iter() {
-            for t in cluster_triangles(c as usize, mesh.triangles.len()) {
-                order.push(t as u32);
-                for p in mesh.corners(t) {
-                    for r in 0..3 {
-                        lo[r] = min(lo[r], p[r]);
-                        hi[r] = max(hi[r], p[r]);
-                    }
-                }
+            order.extend(cluster_triangles(c as usize, triangles).map(|t| t as u32));
+            let (clo, chi) = boxes[c as usize];
+            for r in 0..3 {
+                lo[r] = min(lo[r], clo[r]);
+                hi[r] = max(hi[r], chi[r]);
             }
         }
         let count = (order.len() - start) as u32;
@@ -575,8 +583,8 @@ fn build(
     nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
     nodes.push(Node { min: [0.0; 3], max: [0.0; 3], start: 0, count: 0 });
     let (left, right) = records.split_at_mut(mid);
-    let (lmin, lmax) = build(nodes, first, left, order, mesh);
-    let (rmin, rmax) = build(nodes, first + 1, right, order, mesh);
+    let (lmin, lmax) = build(nodes, first, left, order, boxes, triangles);
+    let (rmin, rmax) = build(nodes, first + 1, right, order, boxes, triangles);
     let lo = std::array::from_fn(|r| min(lmin[r], rmin[r]));
     let hi = std::array::from_fn(|r| max(lmax[r], rmax[r]));
     nodes[at] = Node { min: lo, max: hi, start: first as u32, count: 0 };
