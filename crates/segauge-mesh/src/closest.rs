@@ -9,17 +9,17 @@
 //! Layout: the tree is built over clusters of four consecutive triangles (meshers emit neighbouring triangles
 //! together, so a cluster is compact: one quad of the smooth surface, two voxel faces), split at the middle of the
 //! cluster centres' extent along its widest axis (at the median when that would leave less than a quarter on one
-//! side), up to four clusters (16 triangles) per leaf; the binary tree is then collapsed
-//! into nodes of four children whose boxes are tested in one branch-free loop. Besides its box, a leaf keeps a
-//! flat cylinder (patch plane, thickness and radius) holding its triangles, and each triangle a disk; both give
-//! lower bounds far tighter than a box for the tilted, nearly planar patches of a surface, so few leaves and
-//! fewer triangles reach the exact test. The index keeps the mesh's vertices renumbered in leaf order, so the
-//! corners of a leaf's triangles lie together in memory.
+//! side), up to four clusters (16 triangles) per leaf; the binary tree is then collapsed into nodes of four
+//! children whose boxes are tested in one branch-free loop. Besides its box, a leaf keeps a flat cylinder (patch
+//! plane, thickness and radius) holding its triangles, and each triangle a disk (float32, relative to the leaf's
+//! centre); both give lower bounds far tighter than a box for the tilted, nearly planar patches of a surface, so
+//! few leaves and fewer triangles reach the exact test. The index keeps the mesh's vertices renumbered in leaf
+//! order, so the corners of a leaf's triangles lie together in memory.
 //!
 //! Determinism: the distance of a point is the minimum, over the triangles that can be closest, of the same
-//! per-triangle computation; pruning keeps a safety margin (relative, plus an absolute slack scaled to the
-//! mesh's coordinates) so the minimising triangle is always evaluated. Hence the result does not depend on the
-//! visiting order, the warm start, or how queries are split across threads.
+//! per-triangle computation; pruning keeps a safety margin (relative, plus an absolute slack scaled to the mesh's
+//! coordinates, plus a bound on the float32 disks' rounding) so the minimising triangle is always evaluated. Hence
+//! the result does not depend on the visiting order, the warm start, or how queries are split across threads.
 
 use crate::mesh::{Mesh, cross, dot, sub};
 
@@ -76,18 +76,30 @@ struct Leaf {
 /// Every point of a leaf's triangles lies within `w` of the plane through `c` with unit normal `n` and within
 /// `r` of `c` along that plane, so a point at height `h` and lateral distance `ρ` is at least
 /// `sqrt(max(|h| − w, 0)² + max(ρ − r, 0)²)` away. `w` is +inf (no plane) when the triangles face too many ways.
+///
+/// `c` is also the origin of the leaf's float32 disks ([`Disks`]): `spread` bounds the distance from `c` to each
+/// disk's centre, and `tilt` the distance of each triangle's corners from its disk's plane.
 #[derive(Debug, Clone, Copy)]
 struct Patch {
     n: [f64; 3],
     c: [f64; 3],
     w: f64,
     r: f64,
+    spread: f64,
+    tilt: f64,
 }
 
-/// Per triangle: its centroid, unit normal (zero when degenerate) and the radius of the disk around the centroid,
-/// in its plane, that holds it, widened for rounding. With `q = p − centre`, `h = n·q` and `ρ² = |q|² − h²`,
-/// every point of the triangle is at least `sqrt(h² + max(ρ − radius, 0)²)` from `p`: a bound that also rejects
-/// the triangles beside the closest one, whose planes lie as near as its own.
+/// Per triangle, in float32: its centroid relative to its leaf's patch centre, its unit normal (zero when
+/// degenerate) and the radius of the disk around that centre, perpendicular to that normal, that holds it (computed
+/// from the stored float32 values, rounded up). With `d = p − centre`, `h = n·d` and `ρ² = |d|² − h²`, every point
+/// of the triangle is at least `sqrt(h² + max(ρ − radius, 0)²)` from `p`: a bound that also rejects the triangles
+/// beside the closest one, whose planes lie as near as its own.
+///
+/// Why float32: a leaf's bounds are most of a query's arithmetic, and float32 computes four at a time where f64
+/// computes two, from half the memory (28 bytes per triangle instead of 56, the index's largest array). Offsets from
+/// the leaf's centre keep the values small, so their rounding is tiny; [`Patch::disk_margin`] bounds it, with the
+/// rounding of the stored data, and the bounds are compared with the pruning limit plus that margin. A bound then
+/// never exceeds the distance by more than the margin, and the distances stay exact (f64 tests decide them).
 ///
 /// Layout: one block per leaf, in leaf order, so a leaf's data is contiguous (the triangles of leaf
 /// `start..start + count` fill `data[7·start..7·(start + count)]`); inside a block, one run of `count` values per
@@ -95,7 +107,7 @@ struct Patch {
 /// (vectorisable) loop.
 #[derive(Debug, Clone)]
 struct Disks {
-    data: Vec<f64>,
+    data: Vec<f32>,
 }
 
 /// Components per triangle in [`Disks`].
@@ -178,14 +190,11 @@ impl DistanceIndex {
         renumber(&mut vertices, &mut corners);
         let vertices = vertices;
         let mut disks = Disks { data: vec![0.0; DISK_FIELDS * nt] };
-        // Each leaf's patch right after its disks, which it reads while they are still in the cache.
         let patches: Vec<Patch> = leaves
             .iter()
             .map(|n| {
                 let range = n.start as usize..(n.start + n.count) as usize;
-                let tris = &corners[range.clone()];
-                disks.fill(range.clone(), tris, &vertices, scale);
-                patch(tris, &vertices, &disks, range, scale)
+                disks.fill(range.clone(), &corners[range], &vertices, scale)
             })
             .collect();
         DistanceIndex {
@@ -280,16 +289,22 @@ impl DistanceIndex {
                     continue 'visit;
                 }
                 let leaf = (child & !LEAF) as usize;
-                if self.patches[leaf].dist2(p) > limit {
+                let patch = &self.patches[leaf];
+                let q = sub(p, patch.c);
+                if patch.dist2(q) > limit {
                     continue;
                 }
                 let Leaf { start, count } = self.leaves[leaf];
                 let (s, e) = (start as usize, (start + count) as usize);
                 let mut bounds = [0.0; LEAF_MAX];
                 let bounds = &mut bounds[..e - s];
-                self.disks.bounds(s..e, p, bounds);
+                self.disks.bounds(s..e, q.map(|x| x as f32), bounds);
+                // The float32 bounds may exceed a distance by up to the margin: they are compared with the limit
+                // plus the margin, rounded up to a float32.
+                let margin = patch.disk_margin(q);
+                let mut limit32 = f32_above(limit + margin);
                 for (i, &b) in bounds.iter().enumerate() {
-                    if b > limit {
+                    if b > limit32 {
                         continue;
                     }
                     let t = (s + i) as u32;
@@ -298,6 +313,7 @@ impl DistanceIndex {
                         best = d2;
                         best_tri = t;
                         limit = reach(best);
+                        limit32 = f32_above(limit + margin);
                     }
                 }
             }
@@ -344,13 +360,29 @@ impl DistanceIndex {
     }
 }
 
+/// The rounding allowance of the float32 disk bounds, relative to the square of their operands' size: 2⁻¹⁷, that
+/// is 128 units of float32 rounding (2⁻²⁴), where a count of every rounding step of [`Disks::bounds`] (the offset's
+/// conversion and subtraction, the dot products, squares and differences, the square root, and using the stored
+/// normal, unit only to float32 rounding, as if unit) comes to about 55.
+const DISK_ROUNDING: f64 = 1.0 / (1u64 << 17) as f64;
+
 impl Patch {
-    /// A lower bound of the squared distance from `p` to the leaf's triangles.
+    /// A lower bound of the squared distance to the leaf's triangles from the point at `q` from the centre `c`.
     #[inline]
-    fn dist2(&self, p: [f64; 3]) -> f64 {
-        let q = sub(p, self.c);
+    fn dist2(&self, q: [f64; 3]) -> f64 {
         let h = dot(self.n, q);
         cylinder_gap2(h, dot(q, q) - h * h, self.w, self.r)
+    }
+
+    /// How far a float32 disk bound of this leaf ([`Disks::bounds`]) may exceed the squared distance from the point
+    /// at `q` from the centre to that disk's triangle. With `Q = |q| + spread` (no operand of the bound is larger)
+    /// and `tilt` the corners' distance from their disk's plane, the bound is `h² + max(ρ − r, 0)²` computed with
+    /// relative rounding of the order of 2⁻²⁴·Q², and a slab of half-thickness `tilt` around the plane lowers its
+    /// first term by at most `2·|h|·tilt ≤ 2·Q·tilt`.
+    #[inline]
+    fn disk_margin(&self, q: [f64; 3]) -> f64 {
+        let big = (dot(q, q).sqrt() + self.spread) * (1.0 + 1e-9);
+        big * (2.0 * self.tilt + DISK_ROUNDING * big)
     }
 }
 
@@ -367,42 +399,79 @@ fn cylinder_gap2(h: f64, rho2: f64, w: f64, r: f64) -> f64 {
 impl Disks {
     /// The block of leaf `range`: its components, one slice of `range.len()` values each.
     #[inline]
-    fn block(&self, range: std::ops::Range<usize>) -> [&[f64]; DISK_FIELDS] {
+    fn block(&self, range: std::ops::Range<usize>) -> [&[f32]; DISK_FIELDS] {
         let count = range.len();
         let block = &self.data[DISK_FIELDS * range.start..DISK_FIELDS * range.end];
         std::array::from_fn(|k| &block[k * count..(k + 1) * count])
     }
 
-    /// Writes the block of the leaf of triangles `range` (corners `tris`).
-    fn fill(&mut self, range: std::ops::Range<usize>, tris: &[[u32; 3]], vertices: &[[f64; 3]], scale: f64) {
+    /// Writes the block of the leaf of triangles `range` (corners `tris`) and returns the leaf's patch.
+    fn fill(
+        &mut self,
+        range: std::ops::Range<usize>,
+        tris: &[[u32; 3]],
+        vertices: &[[f64; 3]],
+        scale: f64,
+    ) -> Patch {
         let count = range.len();
-        let block = &mut self.data[DISK_FIELDS * range.start..DISK_FIELDS * range.end];
+        // Each triangle's centroid and unit normal in f64, then the patch, whose centre the disks are stored from.
+        let mut centres = [[0.0f64; 3]; LEAF_MAX];
+        let mut normals = [[0.0f64; 3]; LEAF_MAX];
         for (i, t) in tris.iter().enumerate() {
             let [a, b, c] = t.map(|v| vertices[v as usize]);
             let n = cross(sub(b, a), sub(c, a));
             let len = dot(n, n).sqrt();
             let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
+            normals[i] = n.map(|x| x * inv);
             // Any centre gives a valid disk (the radius is measured from it), so a product stands in for the
             // division.
-            let centre: [f64; 3] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) * (1.0 / 3.0));
-            let r2 = [a, b, c].iter().map(|&v| dot(sub(v, centre), sub(v, centre))).fold(0.0, f64::max);
-            for r in 0..3 {
-                block[r * count + i] = centre[r];
-                block[(3 + r) * count + i] = n[r] * inv;
-            }
-            block[6 * count + i] = widen(r2.sqrt(), scale);
+            centres[i] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) * (1.0 / 3.0));
         }
+        let mut patch = patch(tris, vertices, &centres[..count], &normals[..count], scale);
+        let block = &mut self.data[DISK_FIELDS * range.start..DISK_FIELDS * range.end];
+        let (mut spread, mut tilt) = (0.0f64, 0.0f64);
+        for (i, t) in tris.iter().enumerate() {
+            let offset: [f32; 3] = std::array::from_fn(|r| (centres[i][r] - patch.c[r]) as f32);
+            let normal = normals[i].map(|x| x as f32);
+            // The disk as stored: centre c + offset, unit normal along the float32 normal. Its radius and the
+            // corners' distance from its plane are measured from those values, so it holds its triangle exactly.
+            let o = offset.map(f64::from);
+            let m = normal.map(f64::from);
+            let len = dot(m, m).sqrt();
+            let unit = if len > 0.0 { m.map(|x| x / len) } else { [0.0; 3] };
+            let (mut w, mut r2) = (0.0f64, 0.0f64);
+            for v in t.map(|v| vertices[v as usize]) {
+                let d = sub(sub(v, patch.c), o);
+                let h = dot(unit, d);
+                w = max(w, h.abs());
+                r2 = max(r2, max(dot(d, d) - h * h, 0.0));
+            }
+            for r in 0..3 {
+                block[r * count + i] = offset[r];
+                block[(3 + r) * count + i] = normal[r];
+            }
+            block[6 * count + i] = f32_above(widen(r2.sqrt(), scale));
+            spread = max(spread, widen(dot(o, o).sqrt(), scale));
+            tilt = max(tilt, widen(w, scale));
+        }
+        patch.spread = spread;
+        patch.tilt = tilt;
+        patch
     }
 
-    /// The lower bounds of the squared distances from `p` to the triangles of the leaf `range`, into `out`. (ρ²
-    /// only loses precision when ρ is small, where the bound falls back to h².)
+    /// The lower bounds, in float32, of the squared distances to the triangles of the leaf `range` from the point
+    /// at `q` from the leaf's centre, into `out`; each may exceed its distance by [`Patch::disk_margin`]. (ρ² only
+    /// loses precision when ρ is small, where the bound falls back to h².)
     #[inline]
-    fn bounds(&self, range: std::ops::Range<usize>, p: [f64; 3], out: &mut [f64]) {
+    fn bounds(&self, range: std::ops::Range<usize>, q: [f32; 3], out: &mut [f32]) {
         let [cx, cy, cz, nx, ny, nz, radius] = self.block(range);
         for i in 0..out.len() {
-            let (qx, qy, qz) = (p[0] - cx[i], p[1] - cy[i], p[2] - cz[i]);
-            let h = nx[i] * qx + ny[i] * qy + nz[i] * qz;
-            out[i] = cylinder_gap2(h, (qx * qx + qy * qy + qz * qz) - h * h, 0.0, radius[i]);
+            let (dx, dy, dz) = (q[0] - cx[i], q[1] - cy[i], q[2] - cz[i]);
+            let h = nx[i] * dx + ny[i] * dy + nz[i] * dz;
+            // The disk's cylinder gap with no thickness: max(|h| − 0, 0)² is h².
+            let h2 = h * h;
+            let b = max(max((dx * dx + dy * dy + dz * dz) - h2, 0.0).sqrt() - radius[i], 0.0);
+            out[i] = h2 + b * b;
         }
     }
 }
@@ -441,23 +510,30 @@ fn cluster_triangles(c: usize, n: usize) -> std::ops::Range<usize> {
     c * CLUSTER..((c + 1) * CLUSTER).min(n)
 }
 
+/// `x` rounded to a float32 no smaller than it. The f64 step moves `x` up by more than float32 rounding can move
+/// it back down (half an ulp, 2⁻²⁴ relative, or half the subnormal step), so the nearest float32 of the result
+/// stays at or above `x`; beyond float32's range the lowest float32 is above `x` (and +inf above any `x`).
+fn f32_above(x: f64) -> f32 {
+    ((x + (x.abs() * (1.0 / (1u64 << 20) as f64) + f64::from(f32::MIN_POSITIVE))) as f32).max(f32::MIN)
+}
+
 /// Widens a bound computed from coordinates of magnitude up to `scale` against its rounding.
 fn widen(x: f64, scale: f64) -> f64 {
     x * (1.0 + 1e-9) + 1e-9 * scale
 }
 
-/// The patch of a leaf's triangles `range` (corners `tris`), from their disks' centres and unit normals.
+/// The patch of a leaf's triangles (corners `tris`), from their centroids and unit normals; its disk fields are
+/// left at 0 for [`Disks::fill`].
 fn patch(
     tris: &[[u32; 3]],
     vertices: &[[f64; 3]],
-    disks: &Disks,
-    range: std::ops::Range<usize>,
+    centres: &[[f64; 3]],
+    normals: &[[f64; 3]],
     scale: f64,
 ) -> Patch {
-    let count = range.len();
-    let block = disks.block(range);
-    let n: [f64; 3] = std::array::from_fn(|r| block[3 + r].iter().sum());
-    let c: [f64; 3] = std::array::from_fn(|r| block[r].iter().sum::<f64>() / count as f64);
+    let count = centres.len();
+    let n: [f64; 3] = std::array::from_fn(|r| normals.iter().map(|v| v[r]).sum());
+    let c: [f64; 3] = std::array::from_fn(|r| centres.iter().map(|v| v[r]).sum::<f64>() / count as f64);
     let len = dot(n, n).sqrt();
     // Unit normals summing to less than half their count face too many ways for one plane to bound them.
     let flat = len >= 0.5 * tris.len() as f64;
@@ -469,7 +545,14 @@ fn patch(
         w = max(w, h.abs());
         r2 = max(r2, max(dot(q, q) - h * h, 0.0));
     }
-    Patch { n, c, w: if flat { widen(w, scale) } else { f64::INFINITY }, r: widen(r2.sqrt(), scale) }
+    Patch {
+        n,
+        c,
+        w: if flat { widen(w, scale) } else { f64::INFINITY },
+        r: widen(r2.sqrt(), scale),
+        spread: 0.0,
+        tilt: 0.0,
+    }
 }
 
 /// Indices of `points` sorted by the Morton code of their position quantised on a grid of 2^10 cells along the
@@ -745,6 +828,86 @@ mod tests {
         }
         // The unused vertices 1 and 4 follow, in their old order.
         assert_eq!(vertices[4..], [[1.0, 0.0, 0.0], [4.0, 0.0, 0.0]]);
+    }
+
+    #[test]
+    fn float32_rounding_upwards() {
+        let mut rng = segauge_tests::SplitMix(11);
+        let mut values: Vec<f64> = (0..20_000).map(|_| (rng.next_f64() - 0.5) * 1000.0).collect();
+        values.extend([0.0, -0.0, 1e-300, -1e-300, 0.1, -0.1, 511.999_999_9, f64::INFINITY]);
+        values.extend([
+            f64::from(f32::MAX) * 2.0,
+            -f64::from(f32::MAX) * 2.0,
+            f64::from(f32::MIN_POSITIVE) * 0.3,
+        ]);
+        for x in values {
+            let up = f64::from(f32_above(x));
+            assert!(up >= x, "{x}: {up}");
+            // Only a few float32 ulps above (within float32's range).
+            if x.abs() < 1e30 {
+                assert!(up - x <= x.abs() * 3e-6 + 1e-37, "{x}: {up}");
+            }
+        }
+    }
+
+    #[test]
+    fn float32_disk_bounds_stay_below_the_distance_by_their_margin() {
+        // Triangle soups far from the origin: tiny, needle and degenerate triangles among ordinary ones, points on,
+        // near and far from them. Every disk bound, less its leaf's margin, must stay at or below the exact
+        // squared distance (a margin too small would let a query prune its closest triangle).
+        let mut rng = segauge_tests::SplitMix(23);
+        for (size, origin) in
+            [(1.0, [0.0; 3]), (0.7, [-312.5, 207.25, 1033.0]), (40.0, [900.0, -950.0, 40.0])]
+        {
+            let mut vertices = Vec::new();
+            let mut triangles = Vec::new();
+            for t in 0..600u32 {
+                let base: [f64; 3] = std::array::from_fn(|r| origin[r] + rng.next_f64() * 20.0 * size);
+                let spread = match t % 6 {
+                    0 => 1e-6,
+                    1 => 0.0,
+                    _ => size,
+                };
+                let a = base;
+                let b: [f64; 3] = std::array::from_fn(|r| base[r] + (rng.next_f64() - 0.5) * spread);
+                // Every seventh triangle collinear: its normal is zero and its disk a ball.
+                let c: [f64; 3] = if t % 7 == 0 {
+                    std::array::from_fn(|r| base[r] + 2.0 * (b[r] - base[r]))
+                } else {
+                    std::array::from_fn(|r| base[r] + (rng.next_f64() - 0.5) * spread)
+                };
+                vertices.extend([a, b, c]);
+                triangles.push([3 * t, 3 * t + 1, 3 * t + 2]);
+            }
+            let index = DistanceIndex::from_mesh(Mesh { vertices, triangles });
+            let mut points: Vec<[f64; 3]> = index.vertices.clone();
+            for _ in 0..400 {
+                let scale = [0.01, 1.0, 30.0][rng.next_u64() as usize % 3] * size;
+                let v = index.vertices[rng.next_u64() as usize % index.vertices.len()];
+                points.push(std::array::from_fn(|r| v[r] + (rng.next_f64() - 0.5) * scale));
+            }
+            let mut tight = 0usize;
+            for (leaf, patch) in index.leaves.iter().zip(&index.patches) {
+                let range = leaf.start as usize..(leaf.start + leaf.count) as usize;
+                for &p in &points {
+                    let q = sub(p, patch.c);
+                    let mut bounds = [0.0f32; LEAF_MAX];
+                    index.disks.bounds(range.clone(), q.map(|x| x as f32), &mut bounds[..range.len()]);
+                    let margin = patch.disk_margin(q);
+                    for (i, t) in range.clone().enumerate() {
+                        let exact = index.triangle_dist2(p, t);
+                        let b = f64::from(bounds[i]);
+                        assert!(
+                            b - margin <= exact,
+                            "triangle {t} at {p:?}: bound {b}, margin {margin}, {exact}"
+                        );
+                        tight += usize::from(b > 0.5 * exact && exact > 0.0);
+                    }
+                }
+            }
+            // The bounds still bound: most are more than half the distance they stand for.
+            assert!(tight > 100_000, "{tight}");
+        }
     }
 
     #[test]
