@@ -256,28 +256,23 @@ impl DistanceIndex {
                     *d += v * v;
                 }
             }
-            // The children within reach, pushed farthest first.
-            let mut near = [(0.0f64, 0u32); 4];
-            let mut n = 0;
-            for c in 0..4 {
-                if d[c] <= limit {
-                    let mut j = n;
-                    while j > 0 && near[j - 1].0 < d[c] {
-                        near[j] = near[j - 1];
-                        j -= 1;
-                    }
-                    near[j] = (d[c], node.child[c]);
-                    n += 1;
-                }
-            }
-            if top + n > stack.len() {
+            // The children within reach, pushed without branching on which they are (a box test's outcome is
+            // no pattern a predictor learns): the nearest last, so that it is visited first, the others in their
+            // order, mostly pruned by then.
+            if top + 4 > stack.len() {
                 // Depth is bounded by the balanced splits (see `STACK`), far below the stack.
                 return (self.brute_force(p), best_tri);
             }
-            for &(dc, child) in &near[..n] {
-                stack[top] = (child, dc);
-                top += 1;
+            let mut m = 0;
+            for c in 1..4 {
+                m = if d[c] < d[m] { c } else { m };
             }
+            for c in 0..4 {
+                stack[top] = (node.child[c], d[c]);
+                top += usize::from((d[c] <= limit) & (c != m));
+            }
+            stack[top] = (node.child[m], d[m]);
+            top += usize::from(d[m] <= limit);
             while top > 0 {
                 top -= 1;
                 let (child, d2) = stack[top];
