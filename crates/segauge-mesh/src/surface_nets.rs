@@ -689,9 +689,15 @@ impl Coord for f64 {
 
 /// vtkConstrainedSmoothingFilter with vtkSurfaceNets3D's defaults: Jacobi iterations, f64 arithmetic and
 /// storage in `T` (f32 as VTK), each point held within a sphere of radius |spacing| around its start.
+///
+/// The points are visited grouped by the length of their stencil (1 to 6 face neighbours), so that the loops over a
+/// stencil run the same number of times for a whole group: visited in the mesher's order, the lengths vary from
+/// one point to the next and their loops' branches were mispredicted about once per point and iteration. The order
+/// of visits does not change any value: each iteration reads only the previous one.
 fn smooth<T: Coord>(start: &[[T; 3]], nets: &Nets, frame: &Frame, volumes: Option<&Volumes>) -> Vec<[T; 3]> {
     let radius = constraint_radius(frame);
     let r2 = radius * radius;
+    let groups = StencilGroups::new(nets);
     let mut wide: Vec<[f64; 3]> = Vec::new();
     let mut normals = Vec::new();
     let mut current = start.to_vec();
@@ -700,41 +706,15 @@ fn smooth<T: Coord>(start: &[[T; 3]], nets: &Nets, frame: &Frame, volumes: Optio
         // Whether any point moved: VTK's test, the largest move's length ≤ 0 (with Convergence = 0), holds
         // exactly when every point stayed put (coordinates of mm scale: a move's square never underflows).
         let mut moved = false;
-        for (i, out) in next.iter_mut().enumerate() {
-            let stencil = &nets.stencil_ids[nets.stencil_offsets[i]..nets.stencil_offsets[i + 1]];
-            let mut sum = [0.0f64; 3];
-            let mut add = |j: u32| {
-                let q = current[j as usize];
-                sum[0] += q[0].widen();
-                sum[1] += q[1].widen();
-                sum[2] += q[2].widen();
+        for (len, points) in groups.iter() {
+            let sweep = Sweep { nets, start, current: &current, r2 };
+            moved |= match len {
+                3 => sweep.run::<3>(points, &mut next),
+                4 => sweep.run::<4>(points, &mut next),
+                5 => sweep.run::<5>(points, &mut next),
+                6 => sweep.run::<6>(points, &mut next),
+                _ => sweep.run_any(points, &mut next),
             };
-            // Most stencils have four points: a loop of known length, unrolled (the same sums in the same order).
-            if let Ok(four) = <&[u32; 4]>::try_from(stencil) {
-                four.iter().for_each(|&j| add(j));
-            } else {
-                stencil.iter().for_each(|&j| add(j));
-            }
-            let n = stencil.len() as f64;
-            // Dividing by a power of two is multiplying by its exact reciprocal, bit for bit; most stencils have
-            // four points, so most divisions (the loop's slowest step) go.
-            let mean: [f64; 3] = if stencil.len().is_power_of_two() {
-                let inv = 1.0 / n;
-                sum.map(|v| v * inv)
-            } else {
-                sum.map(|v| v / n)
-            };
-            let t = current[i].map(T::widen);
-            let mut x: [f64; 3] = std::array::from_fn(|r| t[r] + RELAXATION * (mean[r] - t[r]));
-            let o = start[i].map(T::widen);
-            let d2 =
-                (x[0] - o[0]) * (x[0] - o[0]) + (x[1] - o[1]) * (x[1] - o[1]) + (x[2] - o[2]) * (x[2] - o[2]);
-            if d2 > r2 {
-                let f = (r2 / d2).sqrt();
-                x = std::array::from_fn(|r| o[r] + f * (x[r] - o[r]));
-            }
-            moved |= x != t;
-            *out = x.map(T::narrow);
         }
         std::mem::swap(&mut current, &mut next);
         if let Some(v) = volumes {
@@ -746,6 +726,112 @@ fn smooth<T: Coord>(start: &[[T; 3]], nets: &Nets, frame: &Frame, volumes: Optio
         }
     }
     current
+}
+
+/// The points of a mesh grouped by the length of their stencil: `points[ranges[k]..ranges[k + 1]]` are those of
+/// length `k`, in increasing order (a counting sort).
+struct StencilGroups {
+    points: Vec<u32>,
+    ranges: Vec<usize>,
+}
+
+impl StencilGroups {
+    fn new(nets: &Nets) -> StencilGroups {
+        let offsets = &nets.stencil_offsets;
+        let len = |i: usize| offsets[i + 1] - offsets[i];
+        let n = offsets.len() - 1;
+        let longest = (0..n).map(len).max().unwrap_or(0);
+        let mut ranges = vec![0usize; longest + 2];
+        for i in 0..n {
+            ranges[len(i) + 1] += 1;
+        }
+        for k in 1..ranges.len() {
+            ranges[k] += ranges[k - 1];
+        }
+        let mut fill = ranges.clone();
+        let mut points = vec![0u32; n];
+        for i in 0..n {
+            let slot = &mut fill[len(i)];
+            points[*slot] = i as u32;
+            *slot += 1;
+        }
+        StencilGroups { points, ranges }
+    }
+
+    /// Each non-empty group: its stencil length and its points.
+    fn iter(&self) -> impl Iterator<Item = (usize, &[u32])> {
+        (0..self.ranges.len() - 1)
+            .map(|k| (k, &self.points[self.ranges[k]..self.ranges[k + 1]]))
+            .filter(|(_, g)| !g.is_empty())
+    }
+}
+
+/// One smoothing iteration's inputs.
+struct Sweep<'a, T> {
+    nets: &'a Nets,
+    start: &'a [[T; 3]],
+    current: &'a [[T; 3]],
+    r2: f64,
+}
+
+impl<T: Coord> Sweep<'_, T> {
+    /// The new positions of `points`, whose stencils all have `N` points, into `next`; whether any moved.
+    #[inline]
+    fn run<const N: usize>(&self, points: &[u32], next: &mut [[T; 3]]) -> bool {
+        let (offsets, ids) = (&self.nets.stencil_offsets, &self.nets.stencil_ids);
+        let mut moved = false;
+        for &i in points {
+            let i = i as usize;
+            let at = offsets[i];
+            // A slice of known length: the loops over it unroll.
+            moved |= self.relax(i, &ids[at..at + N], next);
+        }
+        moved
+    }
+
+    /// [`Sweep::run`] for stencils of any one length.
+    fn run_any(&self, points: &[u32], next: &mut [[T; 3]]) -> bool {
+        let (offsets, ids) = (&self.nets.stencil_offsets, &self.nets.stencil_ids);
+        let mut moved = false;
+        for &i in points {
+            let i = i as usize;
+            moved |= self.relax(i, &ids[offsets[i]..offsets[i + 1]], next);
+        }
+        moved
+    }
+
+    /// Moves point `i` half-way to the mean of its stencil, held within the constraint sphere around its start;
+    /// whether it moved.
+    #[inline(always)]
+    fn relax(&self, i: usize, stencil: &[u32], next: &mut [[T; 3]]) -> bool {
+        let mut sum = [0.0f64; 3];
+        for &j in stencil {
+            let q = self.current[j as usize];
+            sum[0] += q[0].widen();
+            sum[1] += q[1].widen();
+            sum[2] += q[2].widen();
+        }
+        let n = stencil.len() as f64;
+        // Dividing by a power of two is multiplying by its exact reciprocal, bit for bit; most stencils have
+        // four points, so most divisions (the loop's slowest step) go.
+        let mean: [f64; 3] = if stencil.len().is_power_of_two() {
+            let inv = 1.0 / n;
+            sum.map(|v| v * inv)
+        } else {
+            sum.map(|v| v / n)
+        };
+        let t = self.current[i].map(T::widen);
+        let mut x: [f64; 3] = std::array::from_fn(|r| t[r] + RELAXATION * (mean[r] - t[r]));
+        let o = self.start[i].map(T::widen);
+        let d2 =
+            (x[0] - o[0]) * (x[0] - o[0]) + (x[1] - o[1]) * (x[1] - o[1]) + (x[2] - o[2]) * (x[2] - o[2]);
+        if d2 > self.r2 {
+            let f = (self.r2 / d2).sqrt();
+            x = std::array::from_fn(|r| o[r] + f * (x[r] - o[r]));
+        }
+        next[i] = x.map(T::narrow);
+        x != t
+    }
 }
 
 /// Squared distance in f64 (for [`Precision::F64`]).
