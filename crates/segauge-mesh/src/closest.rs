@@ -190,11 +190,12 @@ impl DistanceIndex {
         renumber(&mut vertices, &mut corners);
         let vertices = vertices;
         let mut disks = Disks { data: vec![0.0; DISK_FIELDS * nt] };
+        let mut scratch = Vec::with_capacity(LEAF_MAX);
         let patches: Vec<Patch> = leaves
             .iter()
             .map(|n| {
                 let range = n.start as usize..(n.start + n.count) as usize;
-                disks.fill(range.clone(), &corners[range], &vertices, scale)
+                disks.fill(range.clone(), &corners[range], &vertices, scale, &mut scratch)
             })
             .collect();
         DistanceIndex {
@@ -400,40 +401,43 @@ impl Disks {
         std::array::from_fn(|k| &block[k * count..(k + 1) * count])
     }
 
-    /// Writes the block of the leaf of triangles `range` (corners `tris`) and returns the leaf's patch.
+    /// Writes the block of the leaf of triangles `range` (corners `tris`) and returns the leaf's patch. `scratch`
+    /// is reused from leaf to leaf (a fresh array per leaf cost a fill of zeros each time).
     fn fill(
         &mut self,
         range: std::ops::Range<usize>,
         tris: &[[u32; 3]],
         vertices: &[[f64; 3]],
         scale: f64,
+        scratch: &mut Vec<([f64; 3], [f64; 3])>,
     ) -> Patch {
         let count = range.len();
         // Each triangle's centroid and unit normal in f64, then the patch, whose centre the disks are stored from.
-        let mut centres = [[0.0f64; 3]; LEAF_MAX];
-        let mut normals = [[0.0f64; 3]; LEAF_MAX];
-        for (i, t) in tris.iter().enumerate() {
+        scratch.clear();
+        scratch.extend(tris.iter().map(|t| {
             let [a, b, c] = t.map(|v| vertices[v as usize]);
             let n = cross(sub(b, a), sub(c, a));
             let len = dot(n, n).sqrt();
             let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
-            normals[i] = n.map(|x| x * inv);
             // Any centre gives a valid disk (the radius is measured from it), so a product stands in for the
             // division.
-            centres[i] = std::array::from_fn(|r| (a[r] + b[r] + c[r]) * (1.0 / 3.0));
-        }
-        let mut patch = patch(tris, vertices, &centres[..count], &normals[..count], scale);
+            (std::array::from_fn(|r| (a[r] + b[r] + c[r]) * (1.0 / 3.0)), n.map(|x| x * inv))
+        }));
+        let mut patch = patch(tris, vertices, scratch, scale);
         let block = &mut self.data[DISK_FIELDS * range.start..DISK_FIELDS * range.end];
-        let (mut spread, mut tilt) = (0.0f64, 0.0f64);
+        let (mut spread2, mut tilt) = (0.0f64, 0.0f64);
         for (i, t) in tris.iter().enumerate() {
-            let offset: [f32; 3] = std::array::from_fn(|r| (centres[i][r] - patch.c[r]) as f32);
-            let normal = normals[i].map(|x| x as f32);
+            let (centre, normal) = scratch[i];
+            let offset: [f32; 3] = std::array::from_fn(|r| (centre[r] - patch.c[r]) as f32);
+            let normal = normal.map(|x| x as f32);
             // The disk as stored: centre c + offset, unit normal along the float32 normal. Its radius and the
-            // corners' distance from its plane are measured from those values, so it holds its triangle exactly.
+            // corners' distance from its plane are measured from those values, so it holds its triangle exactly
+            // (to f64 rounding, which `widen` covers).
             let o = offset.map(f64::from);
             let m = normal.map(f64::from);
             let len = dot(m, m).sqrt();
-            let unit = if len > 0.0 { m.map(|x| x / len) } else { [0.0; 3] };
+            let inv = if len > 0.0 { 1.0 / len } else { 0.0 };
+            let unit = m.map(|x| x * inv);
             let (mut w, mut r2) = (0.0f64, 0.0f64);
             for v in t.map(|v| vertices[v as usize]) {
                 let d = sub(sub(v, patch.c), o);
@@ -446,11 +450,12 @@ impl Disks {
                 block[(3 + r) * count + i] = normal[r];
             }
             block[6 * count + i] = f32_above(widen(r2.sqrt(), scale));
-            spread = max(spread, widen(dot(o, o).sqrt(), scale));
-            tilt = max(tilt, widen(w, scale));
+            spread2 = max(spread2, dot(o, o));
+            tilt = max(tilt, w);
         }
-        patch.spread = spread;
-        patch.tilt = tilt;
+        // `widen` is increasing: widening the largest is the largest widened.
+        patch.spread = widen(spread2.sqrt(), scale);
+        patch.tilt = widen(tilt, scale);
         patch
     }
 
@@ -519,16 +524,10 @@ fn widen(x: f64, scale: f64) -> f64 {
 
 /// The patch of a leaf's triangles (corners `tris`), from their centroids and unit normals; its disk fields are
 /// left at 0 for [`Disks::fill`].
-fn patch(
-    tris: &[[u32; 3]],
-    vertices: &[[f64; 3]],
-    centres: &[[f64; 3]],
-    normals: &[[f64; 3]],
-    scale: f64,
-) -> Patch {
-    let count = centres.len();
-    let n: [f64; 3] = std::array::from_fn(|r| normals.iter().map(|v| v[r]).sum());
-    let c: [f64; 3] = std::array::from_fn(|r| centres.iter().map(|v| v[r]).sum::<f64>() / count as f64);
+fn patch(tris: &[[u32; 3]], vertices: &[[f64; 3]], disks: &[([f64; 3], [f64; 3])], scale: f64) -> Patch {
+    let count = disks.len();
+    let n: [f64; 3] = std::array::from_fn(|r| disks.iter().map(|v| v.1[r]).sum());
+    let c: [f64; 3] = std::array::from_fn(|r| disks.iter().map(|v| v.0[r]).sum::<f64>() / count as f64);
     let len = dot(n, n).sqrt();
     // Unit normals summing to less than half their count face too many ways for one plane to bound them.
     let flat = len >= 0.5 * tris.len() as f64;
