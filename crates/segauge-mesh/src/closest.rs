@@ -95,11 +95,12 @@ struct Patch {
 /// of the triangle is at least `sqrt(h² + max(ρ − radius, 0)²)` from `p`: a bound that also rejects the triangles
 /// beside the closest one, whose planes lie as near as its own.
 ///
-/// Why float32: a leaf's bounds are most of a query's arithmetic, and float32 computes four at a time where f64
-/// computes two, from half the memory (28 bytes per triangle instead of 56, the index's largest array). Offsets from
-/// the leaf's centre keep the values small, so their rounding is tiny; [`Patch::disk_margin`] bounds it, with the
-/// rounding of the stored data, and the bounds are compared with the pruning limit plus that margin. A bound then
-/// never exceeds the distance by more than the margin, and the distances stay exact (f64 tests decide them).
+/// Why float32: half the memory (28 bytes per triangle instead of 56; this is the index's largest array, and the
+/// TotalSegmentator pair's peak fell by a sixth). Four bounds per instruction did not make the queries faster: they
+/// wait on the descent. Offsets from the leaf's centre keep the values small, so their rounding is tiny;
+/// [`Patch::disk_margin`] bounds it, with the rounding of the stored data, and the bounds are compared with the
+/// pruning limit plus that margin. A bound then never exceeds the distance by more than the margin, and the
+/// distances stay exact (f64 tests decide them).
 ///
 /// Layout: one block per leaf, in leaf order, so a leaf's data is contiguous (the triangles of leaf
 /// `start..start + count` fill `data[7·start..7·(start + count)]`); inside a block, one run of `count` values per
@@ -522,12 +523,12 @@ fn widen(x: f64, scale: f64) -> f64 {
     x * (1.0 + 1e-9) + 1e-9 * scale
 }
 
-/// The patch of a leaf's triangles (corners `tris`), from their centroids and unit normals; its disk fields are
-/// left at 0 for [`Disks::fill`].
-fn patch(tris: &[[u32; 3]], vertices: &[[f64; 3]], disks: &[([f64; 3], [f64; 3])], scale: f64) -> Patch {
-    let count = disks.len();
-    let n: [f64; 3] = std::array::from_fn(|r| disks.iter().map(|v| v.1[r]).sum());
-    let c: [f64; 3] = std::array::from_fn(|r| disks.iter().map(|v| v.0[r]).sum::<f64>() / count as f64);
+/// The patch of a leaf's triangles (corners `tris`), from their `(centroid, unit normal)` pairs; its disk fields
+/// are left at 0 for [`Disks::fill`].
+fn patch(tris: &[[u32; 3]], vertices: &[[f64; 3]], planes: &[([f64; 3], [f64; 3])], scale: f64) -> Patch {
+    let count = planes.len();
+    let n: [f64; 3] = std::array::from_fn(|r| planes.iter().map(|v| v.1[r]).sum());
+    let c: [f64; 3] = std::array::from_fn(|r| planes.iter().map(|v| v.0[r]).sum::<f64>() / count as f64);
     let len = dot(n, n).sqrt();
     // Unit normals summing to less than half their count face too many ways for one plane to bound them.
     let flat = len >= 0.5 * tris.len() as f64;

@@ -991,6 +991,18 @@ mod tests {
                     }
                 }
                 assert_eq!(nets.quads.len(), edges);
+                // The smoother's groups hold every point once, each with the stencil length of its group, in
+                // increasing order within it.
+                let groups = StencilGroups::new(&nets);
+                let mut seen = vec![false; n];
+                for (len, points) in groups.iter() {
+                    assert!(points.windows(2).all(|w| w[0] < w[1]));
+                    for &i in points {
+                        assert_eq!(stencil(&nets, i as usize).len(), len);
+                        assert!(!std::mem::replace(&mut seen[i as usize], true));
+                    }
+                }
+                assert!(seen.iter().all(|&s| s));
                 let mesh = surface_nets(&mask, &Frame::scaled([0.7, 1.1, 2.3]));
                 assert!(mesh.vertices.iter().flatten().all(|x| x.is_finite()));
             }
