@@ -424,12 +424,20 @@ impl Disks {
             // division.
             (std::array::from_fn(|r| (a[r] + b[r] + c[r]) * (1.0 / 3.0)), n.map(|x| x * inv))
         }));
-        let mut patch = patch(tris, vertices, scratch, scale);
+        // The patch: its centre is the mean centroid, its normal the normalised sum of the unit normals. Unit
+        // normals summing to less than half their count face too many ways for one plane to bound them.
+        let n: [f64; 3] = std::array::from_fn(|r| scratch.iter().map(|v| v.1[r]).sum());
+        let c: [f64; 3] = std::array::from_fn(|r| scratch.iter().map(|v| v.0[r]).sum::<f64>() / count as f64);
+        let len = dot(n, n).sqrt();
+        let flat = len >= 0.5 * count as f64;
+        let n = if flat { n.map(|v| v / len) } else { [0.0; 3] };
         let block = &mut self.data[DISK_FIELDS * range.start..DISK_FIELDS * range.end];
+        // One pass over the corners measures the patch (thickness and radius) and each disk.
+        let (mut patch_w, mut patch_r2) = (0.0f64, 0.0f64);
         let (mut spread2, mut tilt) = (0.0f64, 0.0f64);
         for (i, t) in tris.iter().enumerate() {
             let (centre, normal) = scratch[i];
-            let offset: [f32; 3] = std::array::from_fn(|r| (centre[r] - patch.c[r]) as f32);
+            let offset: [f32; 3] = std::array::from_fn(|r| (centre[r] - c[r]) as f32);
             let normal = normal.map(|x| x as f32);
             // The disk as stored: centre c + offset, unit normal along the float32 normal. Its radius and the
             // corners' distance from its plane are measured from those values, so it holds its triangle exactly
@@ -441,7 +449,11 @@ impl Disks {
             let unit = m.map(|x| x * inv);
             let (mut w, mut r2) = (0.0f64, 0.0f64);
             for v in t.map(|v| vertices[v as usize]) {
-                let d = sub(sub(v, patch.c), o);
+                let q = sub(v, c);
+                let h = dot(n, q);
+                patch_w = max(patch_w, h.abs());
+                patch_r2 = max(patch_r2, max(dot(q, q) - h * h, 0.0));
+                let d = sub(q, o);
                 let h = dot(unit, d);
                 w = max(w, h.abs());
                 r2 = max(r2, max(dot(d, d) - h * h, 0.0));
@@ -455,9 +467,14 @@ impl Disks {
             tilt = max(tilt, w);
         }
         // `widen` is increasing: widening the largest is the largest widened.
-        patch.spread = widen(spread2.sqrt(), scale);
-        patch.tilt = widen(tilt, scale);
-        patch
+        Patch {
+            n,
+            c,
+            w: if flat { widen(patch_w, scale) } else { f64::INFINITY },
+            r: widen(patch_r2.sqrt(), scale),
+            spread: widen(spread2.sqrt(), scale),
+            tilt: widen(tilt, scale),
+        }
     }
 
     /// The lower bounds, in float32, of the squared distances to the triangles of the leaf `range` from the point
@@ -521,33 +538,6 @@ fn f32_above(x: f64) -> f32 {
 /// Widens a bound computed from coordinates of magnitude up to `scale` against its rounding.
 fn widen(x: f64, scale: f64) -> f64 {
     x * (1.0 + 1e-9) + 1e-9 * scale
-}
-
-/// The patch of a leaf's triangles (corners `tris`), from their `(centroid, unit normal)` pairs; its disk fields
-/// are left at 0 for [`Disks::fill`].
-fn patch(tris: &[[u32; 3]], vertices: &[[f64; 3]], planes: &[([f64; 3], [f64; 3])], scale: f64) -> Patch {
-    let count = planes.len();
-    let n: [f64; 3] = std::array::from_fn(|r| planes.iter().map(|v| v.1[r]).sum());
-    let c: [f64; 3] = std::array::from_fn(|r| planes.iter().map(|v| v.0[r]).sum::<f64>() / count as f64);
-    let len = dot(n, n).sqrt();
-    // Unit normals summing to less than half their count face too many ways for one plane to bound them.
-    let flat = len >= 0.5 * tris.len() as f64;
-    let n = if flat { n.map(|v| v / len) } else { [0.0; 3] };
-    let (mut w, mut r2) = (0.0f64, 0.0f64);
-    for v in tris.iter().flatten().map(|&i| vertices[i as usize]) {
-        let q = sub(v, c);
-        let h = dot(n, q);
-        w = max(w, h.abs());
-        r2 = max(r2, max(dot(q, q) - h * h, 0.0));
-    }
-    Patch {
-        n,
-        c,
-        w: if flat { widen(w, scale) } else { f64::INFINITY },
-        r: widen(r2.sqrt(), scale),
-        spread: 0.0,
-        tilt: 0.0,
-    }
 }
 
 /// Indices of `points` sorted by the Morton code of their position quantised on a grid of 2^10 cells along the
