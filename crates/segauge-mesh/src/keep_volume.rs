@@ -15,6 +15,7 @@
 //! width as thickness ([`one_slice_factor`]; docs/METHODS.md A.6).
 
 use crate::mask::Frame;
+use crate::mesh::unit;
 
 /// The closed components of a quad mesh and the volumes they enclose at the start.
 pub(crate) struct Volumes {
@@ -190,16 +191,6 @@ impl Volumes {
                     area += (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]).sqrt();
                 }
             }
-            let unit = |n: [f64; 3]| {
-                let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
-                // One division per vertex instead of three (a unit vector to rounding either way).
-                if len > 0.0 {
-                    let inv = 1.0 / len;
-                    n.map(|x| x * inv)
-                } else {
-                    [0.0; 3]
-                }
-            };
             if !exact {
                 // The one Newton step is known already: each vertex's normal is made unit and the vertex moved
                 // in one pass.

@@ -97,6 +97,19 @@ pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
+/// `v` scaled to unit length (zero for a zero vector), by one reciprocal instead of three divisions: a unit vector
+/// to rounding either way.
+#[inline]
+pub(crate) fn unit(v: [f64; 3]) -> [f64; 3] {
+    let len = dot(v, v).sqrt();
+    if len > 0.0 {
+        let inv = 1.0 / len;
+        v.map(|x| x * inv)
+    } else {
+        [0.0; 3]
+    }
+}
+
 #[inline]
 pub(crate) fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
