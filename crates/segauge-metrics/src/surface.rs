@@ -918,46 +918,12 @@ impl Side {
         self.distances_to(&self.target, other)
     }
 
-    /// Foreground voxels whose centre is closer than `tau` to the mask's voxel-face surface ([`Side::band`]).
-    fn hollow(&self, tau: f64) -> Vec<bool> {
-        self.band(&self.target, tau)
-    }
-}
-
-impl<T> Side<T> {
-    /// Distances from the other side's samples to this side's surface, `target`.
-    fn distances_to<U>(&self, target: &Target, other: &Side<U>) -> Vec<f64> {
-        match target {
-            Target::Mesh { index } => index.distances(&other.samples),
-            Target::Contour { index } => {
-                let points: Vec<[f64; 2]> = other.samples.iter().map(|p| [p[0], p[1]]).collect();
-                index.distances(&points)
-            }
-            Target::Grid { edt2 } => {
-                // Both sides share one crop box and frame: a sample point is a voxel centre of that box.
-                let dims = self.mask.dims();
-                other
-                    .samples
-                    .iter()
-                    .map(|p| {
-                        let idx: [usize; 3] = std::array::from_fn(|a| {
-                            ((p[a] - self.frame.origin[a]) / self.frame.spacing[a]).round() as usize
-                        });
-                        edt2[idx[0] + dims[0] * (idx[1] + dims[1] * idx[2])].sqrt()
-                    })
-                    .collect()
-            }
-            // Both sides share one crop box, so one corner grid: a surfel's corner index is valid in both.
-            Target::Corners { edt2 } => other.corners.iter().map(|&n| edt2[n].sqrt()).collect(),
-        }
-    }
-
     /// Foreground voxels whose centre is closer than `tau` to the mask's voxel-face surface (MeshMetrics' BIoU
     /// definition, whatever the surface of the distance metrics: BIoU is a metric on the voxel grid, and this keeps
-    /// it comparable across surfaces and with MeshMetrics). `target` is this side's surface.
-    fn band(&self, target: &Target, tau: f64) -> Vec<bool> {
+    /// it comparable across surfaces and with MeshMetrics).
+    fn hollow(&self, tau: f64) -> Vec<bool> {
         let s = self.frame.spacing;
-        let (Target::Mesh { index }, true) = (target, self.vtk_f32) else {
+        let (Target::Mesh { index }, true) = (&self.target, self.vtk_f32) else {
             // Exactly: the voxel-face surface is the boundary of the union of foreground boxes, so the distance
             // from a foreground centre to it is the distance to the nearest background box.
             return near_background(&self.mask, s, tau, self.planar);
@@ -1003,6 +969,35 @@ impl<T> Side<T> {
     }
 }
 
+impl<T> Side<T> {
+    /// Distances from the other side's samples to this side's surface, `target`.
+    fn distances_to<U>(&self, target: &Target, other: &Side<U>) -> Vec<f64> {
+        match target {
+            Target::Mesh { index } => index.distances(&other.samples),
+            Target::Contour { index } => {
+                let points: Vec<[f64; 2]> = other.samples.iter().map(|p| [p[0], p[1]]).collect();
+                index.distances(&points)
+            }
+            Target::Grid { edt2 } => {
+                // Both sides share one crop box and frame: a sample point is a voxel centre of that box.
+                let dims = self.mask.dims();
+                other
+                    .samples
+                    .iter()
+                    .map(|p| {
+                        let idx: [usize; 3] = std::array::from_fn(|a| {
+                            ((p[a] - self.frame.origin[a]) / self.frame.spacing[a]).round() as usize
+                        });
+                        edt2[idx[0] + dims[0] * (idx[1] + dims[1] * idx[2])].sqrt()
+                    })
+                    .collect()
+            }
+            // Both sides share one crop box, so one corner grid: a surfel's corner index is valid in both.
+            Target::Corners { edt2 } => other.corners.iter().map(|&n| edt2[n].sqrt()).collect(),
+        }
+    }
+}
+
 /// Runs two independent computations, in parallel with the `parallel` feature.
 fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
     #[cfg(feature = "parallel")]
@@ -1031,39 +1026,32 @@ fn directed_pair(p: &Side, g: &Side) -> SurfaceDistances {
     SurfaceDistances { gt_to_pred, pred_to_gt }
 }
 
-/// The results of [`pair`]: both sides, both directions' samples and, when asked for, both sides' BIoU bands.
-type Pair = (Side, Side, SurfaceDistances, Option<(Vec<bool>, Vec<bool>)>);
-
-/// A pair's two sides, both directions' samples and, with `tau`, both sides' BIoU bands ([`Side::hollow`]); `make`
-/// makes a side of a mask.
+/// A pair's two sides and both directions' samples; `make` makes a side of a mask.
 ///
-/// With the `parallel` feature the work is pipelined: each side's task makes its side, hands its samples over,
-/// builds its target, then its band; each direction's queries start as soon as both of their inputs exist (the one
-/// side's target and the other side's samples). Before, both targets were built before any query started: whichever
-/// side finished first left its core idle until the other's mesh index was built (10–40 ms of the single-organ
-/// benchmark cases in perf timelines). The values are those of the sequential order: every step is the same
-/// computation on the same inputs, only started earlier.
-fn pair(pred: Mask, gt: Mask, make: impl Fn(Mask) -> Side<Recipe> + Sync, tau: Option<f64>) -> Pair {
+/// With the `parallel` feature the work is pipelined: each side's task makes its side, hands its samples over and
+/// builds its target; each direction's queries start as soon as both of their inputs exist (the one side's target
+/// and the other side's samples). Before, both targets were built before any query started: whichever side finished
+/// first left its core idle until the other's mesh index was built (10–40 ms of the single-organ benchmark cases in
+/// perf timelines). The values are those of the plain order: every step is the same computation on the same inputs,
+/// only started earlier.
+fn pair(pred: Mask, gt: Mask, make: impl Fn(Mask) -> Side<Recipe> + Sync) -> (Side, Side, SurfaceDistances) {
     #[cfg(feature = "parallel")]
     if pred != gt {
-        return pipeline(pred, gt, &make, tau);
+        return pipeline(pred, gt, &make);
     }
     let (p, g) = join(|| make(pred).finish(), || make(gt).finish());
     let distances = directed_pair(&p, &g);
-    let bands = tau.map(|tau| join(|| p.hollow(tau), || g.hollow(tau)));
-    (p, g, distances, bands)
+    (p, g, distances)
 }
 
 /// What the tasks of [`pipeline`] share. Per side (pred, gt): its samples and mask once made, its target once built,
-/// the other side's samples measured to it, its band, and how many of the two inputs of the queries to it exist.
+/// the other side's samples measured to it, and how many of the two inputs of the queries to it exist.
 #[cfg(feature = "parallel")]
 struct Stages {
     parts: [std::sync::OnceLock<Side<()>>; 2],
     targets: [std::sync::OnceLock<Target>; 2],
     distances: [std::sync::OnceLock<Directed>; 2],
-    bands: [std::sync::OnceLock<Vec<bool>>; 2],
     inputs: [std::sync::atomic::AtomicU8; 2],
-    tau: Option<f64>,
 }
 
 #[cfg(feature = "parallel")]
@@ -1077,14 +1065,11 @@ impl Stages {
         s: &rayon::Scope<'s>,
     ) {
         let (part, recipe) = make(mask).split();
-        let part = self.parts[i].get_or_init(|| part);
+        self.parts[i].get_or_init(|| part);
         // These samples are one input of the queries to the other side.
         self.arrive(1 - i, s);
-        let target = self.targets[i].get_or_init(|| recipe.build());
+        self.targets[i].get_or_init(|| recipe.build());
         self.arrive(i, s);
-        if let Some(tau) = self.tau {
-            self.bands[i].get_or_init(|| part.band(target, tau));
-        }
     }
 
     /// One input of the queries to side `i` exists; the second to arrive starts them.
@@ -1103,21 +1088,23 @@ impl Stages {
 
 /// [`pair`]'s pipeline for two different masks.
 #[cfg(feature = "parallel")]
-fn pipeline(pred: Mask, gt: Mask, make: &(impl Fn(Mask) -> Side<Recipe> + Sync), tau: Option<f64>) -> Pair {
+fn pipeline(
+    pred: Mask,
+    gt: Mask,
+    make: &(impl Fn(Mask) -> Side<Recipe> + Sync),
+) -> (Side, Side, SurfaceDistances) {
     let stages = Stages {
         parts: Default::default(),
         targets: Default::default(),
         distances: Default::default(),
-        bands: Default::default(),
         inputs: Default::default(),
-        tau,
     };
     rayon::scope(|s| {
         let stages = &stages;
         s.spawn(move |s| stages.side(0, pred, make, s));
         s.spawn(move |s| stages.side(1, gt, make, s));
     });
-    let Stages { parts, targets, distances, bands, .. } = stages;
+    let Stages { parts, targets, distances, .. } = stages;
     let [p, g] = parts.map(std::sync::OnceLock::into_inner);
     let [pt, gt] = targets.map(std::sync::OnceLock::into_inner);
     // Each side's task publishes its side and target before it ends, and the scope ends after every task.
@@ -1132,11 +1119,7 @@ fn pipeline(pred: Mask, gt: Mask, make: &(impl Fn(Mask) -> Side<Recipe> + Sync),
         gt_to_pred: d0.unwrap_or_else(|| Directed::new(p.distances_from(&g), g.weights.clone())),
         pred_to_gt: d1.unwrap_or_else(|| Directed::new(g.distances_from(&p), p.weights.clone())),
     };
-    let bands = tau.map(|tau| {
-        let [b0, b1] = bands.map(std::sync::OnceLock::into_inner);
-        (b0.unwrap_or_else(|| p.hollow(tau)), b1.unwrap_or_else(|| g.hollow(tau)))
-    });
-    (p, g, distances, bands)
+    (p, g, distances)
 }
 
 /// The two directed sample sets between two masks on one box and frame.
@@ -1144,7 +1127,7 @@ fn pipeline(pred: Mask, gt: Mask, make: &(impl Fn(Mask) -> Side<Recipe> + Sync),
 /// Masks one voxel thick along z are a 2D image (for [`Surface::Surfels`]: a contour).
 pub fn surface_distances(pred: Mask, gt: Mask, frame: &Frame, surface: Surface) -> SurfaceDistances {
     let planar = gt.dims()[2] == 1;
-    pair(pred, gt, |mask| Side::new(mask, *frame, surface, None, planar), None).2
+    pair(pred, gt, |mask| Side::new(mask, *frame, surface, None, planar)).2
 }
 
 /// The directed samples of one label of two volumes (`None` when the label is missing from either), computed as
@@ -1167,7 +1150,7 @@ pub fn label_surface_distances(
     else {
         return Ok(None);
     };
-    Ok(Some(crop_pair(pred, gt, label, &pb.union(&gb), options)?.pair(options.surface, None).2))
+    Ok(Some(crop_pair(pred, gt, label, &pb.union(&gb), options)?.pair(options.surface).2))
 }
 
 /// Both masks of one label cut to a box (plus one voxel), their frame, VTK's placement in compat mode, and whether
@@ -1181,9 +1164,8 @@ struct Crop {
 }
 
 impl Crop {
-    /// Both sides (each mask moved into its own), both directions' samples and, with `tau`, both BIoU bands:
-    /// [`pair`].
-    fn pair(self, surface: Surface, tau: Option<f64>) -> Pair {
+    /// Both sides (each mask moved into its own) and both directions' samples: [`pair`].
+    fn pair(self, surface: Surface) -> (Side, Side, SurfaceDistances) {
         let Crop { pred, gt, frame, vtk, planar } = self;
         // Surfels measure a one-slice mask as a contour themselves (DeepMind's 2D neighbour codes).
         let flat = planar || gt.dims()[2] == 1;
@@ -1194,7 +1176,7 @@ impl Crop {
                 Side::new(mask, frame, surface, vtk.as_ref(), flat && surface == Surface::Surfels)
             }
         };
-        pair(pred, gt, side, tau)
+        pair(pred, gt, side)
     }
 }
 
@@ -1252,8 +1234,8 @@ fn metrics_of(crop: Crop, options: &SurfaceOptions) -> Result<SurfaceMetrics, Er
     if state != EmptyState::None {
         return Ok(SurfaceMetrics::empty_as(state, options.both_empty));
     }
-    let (p, g, dist, bands) = crop.pair(options.surface, Some(options.tau));
-    let (hp, hg) = bands.unwrap_or_else(|| join(|| p.hollow(options.tau), || g.hollow(options.tau)));
+    let (p, g, dist) = crop.pair(options.surface);
+    let (hp, hg) = join(|| p.hollow(options.tau), || g.hollow(options.tau));
     // The bands lie inside their masks: only rows holding foreground on either side can count.
     let (mut inter, mut union) = (0usize, 0usize);
     let nx = p.mask.dims()[0];
@@ -1439,8 +1421,8 @@ mod tests {
     #[test]
     fn pipelined_pairs_equal_the_sequential_order_on_any_thread_count() {
         // An ellipsoid against a shifted, clipped copy with an island: every surface, and the vtk-f32 voxel faces
-        // whose band reads the mesh index. The pipeline's distances and bands must be those of the plain order:
-        // sides first, then queries, then bands.
+        // whose band reads the mesh index. The pipeline's distances, and the bands of the sides it built, must be
+        // those of the plain order: sides first, then queries.
         let dims = [30, 26, 14];
         let pred = Mask::from_fn(dims, |i, j, k| {
             let (x, y, z) = (i as f64 - 14.2, j as f64 - 12.6, (k as f64 - 6.4) * 1.9);
@@ -1476,14 +1458,13 @@ mod tests {
             assert!(bands.0.contains(&true) && bands.0.contains(&false), "{surface:?}");
             for threads in [1, 2, 3] {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-                let (_, _, piped, piped_bands) =
-                    pool.install(|| pipeline(pred.clone(), gt.clone(), &make, Some(1.2)));
+                let (piped_p, piped_g, piped) = pool.install(|| pipeline(pred.clone(), gt.clone(), &make));
                 let at = format!("{surface:?}, vtk {}, {threads} threads", vtk.is_some());
                 assert_eq!(bits(&piped.gt_to_pred), bits(&plain.gt_to_pred), "{at}");
                 assert_eq!(bits(&piped.pred_to_gt), bits(&plain.pred_to_gt), "{at}");
                 assert_eq!(piped.gt_to_pred.weights(), plain.gt_to_pred.weights(), "{at}");
                 assert_eq!(piped.pred_to_gt.weights(), plain.pred_to_gt.weights(), "{at}");
-                assert_eq!(piped_bands.as_ref(), Some(&bands), "{at}");
+                assert_eq!((piped_p.hollow(1.2), piped_g.hollow(1.2)), bands, "{at}");
             }
         }
     }
